@@ -1,0 +1,15 @@
+// The subcommands of the zerolm executable; each adds its options and returns its runner.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace zerolm {
+
+using Runner = std::function<int()>;
+
+Runner add_score_command(CLI::App& app);
+Runner add_list_command(CLI::App& app);
+
+}  // namespace zerolm

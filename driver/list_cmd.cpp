@@ -1,0 +1,30 @@
+// `zerolm list`: the registered spaces (with their sizes) and proxies.
+#include <cstdio>
+#include <iostream>
+
+#include "driver/commands.h"
+#include "proxy/capacity_stat.h"
+#include "proxy/proxy.h"
+#include "spaces/space.h"
+
+namespace zerolm {
+
+Runner add_list_command(CLI::App& app) {
+  app.add_subcommand("list", "List search spaces, proxies and capacity statistics");
+  return [] {
+    std::cout << "spaces:\n";
+    for (const auto& n : space_names()) {
+      const Space& s = find_space(n);
+      char count[64];
+      std::snprintf(count, sizeof count, "%.0f", s.count());
+      std::cout << "  " << n << "  (" << count << " architectures)  " << s.spec().description << "\n";
+    }
+    std::cout << "proxies:\n";
+    for (const auto& e : proxies().entries()) std::cout << "  " << e.name << "  " << e.help << "\n";
+    std::cout << "capacity statistics (ZeroLM):\n";
+    for (const auto& c : capacity_names()) std::cout << "  " << c << "\n";
+    return 0;
+  };
+}
+
+}  // namespace zerolm

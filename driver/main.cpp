@@ -1,0 +1,43 @@
+// The zerolm executable: subcommand dispatch and the one place errors become exit codes.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <vector>
+
+#include "driver/commands.h"
+#include "driver/log.h"
+#include "spaces/arch.h"
+
+int main(int argc, char** argv) {
+  using namespace zerolm;
+  CLI::App app{"zerolm: data-free Transformer architecture search with the ZeroLM proxy"};
+  app.require_subcommand(1);
+  std::string level = "info";
+  app.add_option("--log-level", level, "trace, debug, info, warn, error or off")->capture_default_str();
+  std::vector<std::pair<CLI::App*, Runner>> commands;
+  auto add = [&](Runner r) { commands.emplace_back(app.get_subcommands({}).back(), std::move(r)); };
+  add(add_score_command(app));
+  add(add_list_command(app));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "zerolm: error: " << e.what() << " (see zerolm --help)\n";
+    return 2;
+  }
+  try {
+    log::init(log::parse_level(level));
+    for (auto& [cmd, run] : commands)
+      if (cmd->parsed()) return run();
+    return 2;
+  } catch (const InputError& e) {
+    std::cerr << "zerolm: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "zerolm: error: " << e.what() << "\n";
+    return 1;
+  }
+}

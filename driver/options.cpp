@@ -1,0 +1,65 @@
+#include "driver/options.h"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "proxy/capacity_stat.h"
+#include "spaces/space.h"
+
+namespace zerolm {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+}  // namespace
+
+void add_scoring_options(CLI::App* cmd, ScoringCli& o, const std::string& default_profile) {
+  o.profile = default_profile;
+  cmd->add_option("--space", o.space, "search space: " + joined(space_names()))
+      ->capture_default_str();
+  cmd->add_option("--profile", o.profile, "model shapes: spec, trained or compat")
+      ->capture_default_str();
+  cmd->add_option("--proxy", o.proxies, "proxy to compute (repeatable): " + joined(proxies().names()));
+  cmd->add_option("--alpha", o.alpha, "ZeroLM balance of attention against feed-forward")
+      ->capture_default_str();
+  cmd->add_option("--capacity", o.capacity, "ZeroLM capacity statistic: " + joined(capacity_names()))
+      ->capture_default_str();
+  cmd->add_option("--init", o.init, "weight initialisation: bert (N(0,0.02^2)), xavier or torch")
+      ->capture_default_str();
+  cmd->add_option("--mode", o.mode, "weights (real initialised tensors) or analytic (closed form)")
+      ->capture_default_str();
+  cmd->add_option("--device", o.device, "cpu, cuda, cuda:<i> or auto")->capture_default_str();
+  cmd->add_option("--seed", o.seed, "seed of the weights (and of sampling)")->capture_default_str();
+  cmd->add_option("--threads", o.threads, "architectures scored in parallel")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+}
+
+double parse_alpha_number(const std::string& text) {
+  char* end = nullptr;
+  const double a = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !std::isfinite(a))
+    throw InputError("--alpha \"" + text + "\": expected a number such as 0.75");
+  return a;
+}
+
+EvalOptions to_eval_options(const ScoringCli& o) {
+  EvalOptions e;
+  e.profile = parse_profile(o.profile);
+  e.proxy.alpha = parse_alpha_number(o.alpha);
+  e.proxy.capacity = o.capacity;
+  e.proxy.mode = parse_mode(o.mode);
+  e.proxy.init.scheme = parse_init(o.init);
+  e.seed = o.seed;
+  e.device = o.device;
+  find_space(o.space);  // validates the name early
+  for (const auto& p : o.proxies) proxies().find(p);
+  return e;
+}
+
+}  // namespace zerolm

@@ -1,0 +1,41 @@
+// Size baselines computed from the model plan alone: parameter counts and FLOPs.
+#include "proxy/builtin.h"
+
+namespace zerolm {
+
+namespace {
+
+// A proxy that is a function of the plan.
+template <double (*F)(const ModelPlan&)>
+class PlanProxy : public Proxy {
+ public:
+  explicit PlanProxy(std::string name) : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  bool needs_model() const override { return false; }
+  ProxyResult score(const ScoreInput& in) override {
+    ProxyResult r;
+    r.score = F(in.plan);
+    return r;
+  }
+
+ private:
+  std::string name_;
+};
+
+double params(const ModelPlan& p) { return double(count_params(p)); }
+double params_nonemb(const ModelPlan& p) { return double(count_params_nonembedding(p)); }
+double flops(const ModelPlan& p) { return flops_per_token(p, 128); }
+
+}  // namespace
+
+std::unique_ptr<Proxy> make_params(const ProxyOptions&) {
+  return std::make_unique<PlanProxy<params>>("params");
+}
+std::unique_ptr<Proxy> make_params_nonemb(const ProxyOptions&) {
+  return std::make_unique<PlanProxy<params_nonemb>>("params-nonemb");
+}
+std::unique_ptr<Proxy> make_flops(const ProxyOptions&) {
+  return std::make_unique<PlanProxy<flops>>("flops");
+}
+
+}  // namespace zerolm

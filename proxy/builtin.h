@@ -1,0 +1,15 @@
+// Factories of the built-in proxies; registry.cpp lists them by name.
+#pragma once
+
+#include <memory>
+
+#include "proxy/proxy.h"
+
+namespace zerolm {
+
+std::unique_ptr<Proxy> make_zerolm(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_params(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_params_nonemb(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_flops(const ProxyOptions& o);
+
+}  // namespace zerolm

@@ -1,0 +1,45 @@
+#include "proxy/capacity.h"
+
+#include "spaces/arch.h"
+
+namespace zerolm {
+
+const std::vector<std::string>& capacity_names() {
+  static const std::vector<std::string> names = {"msv",        "msv-svd",     "nuclear",
+                                                 "effective-rank", "stable-rank", "spectral"};
+  return names;
+}
+
+CapacityStat parse_capacity(std::string_view name) {
+  const auto& n = capacity_names();
+  for (std::size_t i = 0; i < n.size(); ++i)
+    if (n[i] == name) return static_cast<CapacityStat>(i);
+  std::string known;
+  for (const auto& s : n) known += (known.empty() ? "" : ", ") + s;
+  throw InputError("unknown capacity statistic \"" + std::string(name) + "\": expected one of " +
+                   known);
+}
+
+std::string capacity_name(CapacityStat s) { return capacity_names()[static_cast<int>(s)]; }
+
+torch::Tensor capacity(const torch::Tensor& w, CapacityStat stat) {
+  const double r = double(std::min(w.size(0), w.size(1)));
+  if (stat == CapacityStat::Msv) return w.square().sum() / r;
+  // Singular values in double precision: these statistics are for analysis, not the hot path.
+  auto s = torch::linalg_svdvals(w.to(torch::kDouble));
+  switch (stat) {
+    case CapacityStat::MsvSvd: return s.square().sum() / r;
+    case CapacityStat::Nuclear: return s.sum() / r;
+    case CapacityStat::EffectiveRank: {
+      auto p = s / s.sum();
+      p = p.masked_select(p > 0);
+      return torch::exp(-(p * torch::log(p)).sum());
+    }
+    case CapacityStat::StableRank: return s.square().sum() / s.max().square();
+    case CapacityStat::Spectral: return s.max();
+    case CapacityStat::Msv: break;
+  }
+  return s.sum();
+}
+
+}  // namespace zerolm

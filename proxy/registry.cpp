@@ -1,0 +1,52 @@
+// The explicit list of proxies. Adding a proxy: write its factory, add one line here.
+#include <algorithm>
+
+#include "proxy/builtin.h"
+
+namespace zerolm {
+
+Mode parse_mode(std::string_view name) {
+  if (name == "weights") return Mode::Weights;
+  if (name == "analytic") return Mode::Analytic;
+  throw InputError("unknown mode \"" + std::string(name) + "\": expected weights or analytic");
+}
+
+std::string mode_name(Mode m) { return m == Mode::Weights ? "weights" : "analytic"; }
+
+void ProxyRegistry::add(ProxyEntry entry) {
+  for (const ProxyEntry& e : entries_)
+    if (e.name == entry.name) throw std::logic_error("duplicate proxy name: " + entry.name);
+  entries_.push_back(std::move(entry));
+}
+
+const ProxyEntry& ProxyRegistry::find(std::string_view name) const {
+  for (const ProxyEntry& e : entries_)
+    if (e.name == name) return e;
+  std::string known;
+  for (const ProxyEntry& e : entries_) known += (known.empty() ? "" : ", ") + e.name;
+  throw InputError("unknown proxy \"" + std::string(name) + "\": expected one of " + known);
+}
+
+std::vector<std::string> ProxyRegistry::names() const {
+  std::vector<std::string> n;
+  for (const ProxyEntry& e : entries_) n.push_back(e.name);
+  return n;
+}
+
+const ProxyRegistry& proxies() {
+  static const ProxyRegistry registry = [] {
+    ProxyRegistry r;
+    r.add({"zerolm", "ZeroLM: alpha * attention + (1 - alpha) * feed-forward capacity", make_zerolm});
+    r.add({"params", "total parameter count (backbone, no head)", make_params});
+    r.add({"params-nonemb", "parameter count without embeddings", make_params_nonemb});
+    r.add({"flops", "forward FLOPs per token at sequence length 128", make_flops});
+    return r;
+  }();
+  return registry;
+}
+
+std::unique_ptr<Proxy> make_proxy(std::string_view name, const ProxyOptions& options) {
+  return proxies().find(name).make(options);
+}
+
+}  // namespace zerolm

@@ -1,0 +1,53 @@
+// What a FlexiBERT-style architecture is, and its text encoding (no LibTorch here).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zerolm {
+
+// The token-mixing operation of an encoder layer.
+enum class OpKind { SDP, WMA, DFT, DCT, DSC };
+
+// Error in user input (an encoding, a file, an option); the message names the input.
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Layer {
+  OpKind op = OpKind::SDP;
+  int kernel = 0;  // DSC convolution kernel size; 0 for other ops
+  int heads = 2;
+  int ff_dim = 512;
+  int num_ff = 1;
+  int hidden = 128;  // model width inside this layer
+
+  bool operator==(const Layer& o) const {
+    return op == o.op && kernel == o.kernel && heads == o.heads && ff_dim == o.ff_dim &&
+           num_ff == o.num_ff && hidden == o.hidden;
+  }
+  bool operator!=(const Layer& o) const { return !(*this == o); }
+  bool same_block(const Layer& o) const;  // equal in everything but the hidden size
+};
+
+struct Arch {
+  std::vector<Layer> layers;
+  bool operator==(const Arch& o) const { return layers == o.layers; }
+  bool operator!=(const Arch& o) const { return !(*this == o); }
+};
+
+// "SA-SDP", "LT-DCT", "DSC-9", ...
+std::string op_name(OpKind op, int kernel);
+
+// Canonical encoding. "H256|SA-WMA-h4-ff1024x3|DSC-9-h2-ff512x1"; a layer whose hidden size
+// differs from the previous layer's is written "H512:SA-SDP-h8-ff2048x2" (the benchmark's
+// grammar, extended backwards-compatibly for per-layer widths).
+std::string encode(const Arch& arch);
+
+// Parses the grammar only (no space membership); throws InputError naming the input, the block
+// and what was expected.
+Arch parse_encoding(std::string_view text);
+
+}  // namespace zerolm

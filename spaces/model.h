@@ -1,0 +1,62 @@
+// Builds a real LibTorch model for a ModelPlan: every tensor of the plan, initialised from its own
+// seed, and a forward pass for every operation (token ids -> masked-LM logits).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "spaces/init.h"
+#include "spaces/plan.h"
+
+namespace zerolm {
+
+class TorchModel {
+ public:
+  // Allocates the tensors (uninitialised); `seed` determines every initial value.
+  TorchModel(ModelPlan plan, torch::Device device, InitSpec init, std::uint64_t seed);
+
+  const ModelPlan& plan() const { return plan_; }
+  const torch::Device& device() const { return device_; }
+  std::size_t size() const { return tensors_.size(); }
+
+  // The i-th tensor of plan().tensors, initialised on first use. Each tensor draws from a
+  // generator seeded by (model seed, tensor name), so its values do not depend on which other
+  // tensors were initialised: a proxy that reads only some weights sees exactly the values of the
+  // fully initialised model, without paying for the rest.
+  const torch::Tensor& tensor(std::size_t i);
+  const torch::Tensor& tensor(const std::string& name);
+  void initialize_all();
+  // All tensors, initialised, in plan order (for autograd and optimisers).
+  std::vector<torch::Tensor> parameters();
+  void set_requires_grad(bool on);
+
+  // ids: (batch, seq) int64 token ids. Returns (batch, seq, vocab) logits, or the final hidden
+  // states (batch, seq, hidden) when with_head is false.
+  torch::Tensor forward(const torch::Tensor& ids, bool with_head = true);
+
+ private:
+  void init_tensor(std::size_t i);
+  torch::Tensor linear(const torch::Tensor& x, const std::string& name, bool bias = true);
+  torch::Tensor norm(const torch::Tensor& x, const std::string& name);
+  torch::Tensor self_attention(const torch::Tensor& q, const torch::Tensor& k,
+                               const torch::Tensor& v, std::int64_t heads);
+  torch::Tensor op_forward(const torch::Tensor& x, std::size_t layer);
+  torch::Tensor dynamic_conv(const torch::Tensor& x, const torch::Tensor& q, std::size_t layer);
+
+  ModelPlan plan_;
+  torch::Device device_;
+  InitSpec init_;
+  std::uint64_t seed_;
+  std::vector<torch::Tensor> tensors_;
+  std::vector<bool> initialised_;
+  std::unordered_map<std::string, std::size_t> index_;
+};
+
+// "cpu", "cuda", "cuda:1" or "auto" (CUDA when available); throws InputError otherwise.
+torch::Device resolve_device(const std::string& name);
+
+}  // namespace zerolm

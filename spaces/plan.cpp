@@ -1,0 +1,193 @@
+#include "spaces/plan.h"
+
+#include <cmath>
+
+namespace zerolm {
+
+Profile parse_profile(std::string_view name) {
+  if (name == "spec") return Profile::Spec;
+  if (name == "trained") return Profile::Trained;
+  if (name == "compat") return Profile::Compat;
+  throw InputError("unknown profile \"" + std::string(name) + "\": expected spec, trained or compat");
+}
+
+std::string profile_name(Profile p) {
+  switch (p) {
+    case Profile::Spec: return "spec";
+    case Profile::Trained: return "trained";
+    case Profile::Compat: return "compat";
+  }
+  return "?";
+}
+
+std::string group_name(ParamGroup g) {
+  switch (g) {
+    case ParamGroup::Embedding: return "embedding";
+    case ParamGroup::Attention: return "attention";
+    case ParamGroup::FFN: return "ffn";
+    case ParamGroup::Norm: return "norm";
+    case ParamGroup::Projection: return "projection";
+    case ParamGroup::Head: return "head";
+  }
+  return "?";
+}
+
+std::int64_t TensorSpec::numel() const {
+  std::int64_t n = 1;
+  for (std::int64_t d : shape) n *= d;
+  return n;
+}
+
+std::int64_t ModelPlan::output_hidden() const {
+  const LayerPlan& l = layers.back();
+  return l.next_hidden > 0 ? l.next_hidden : l.hidden;
+}
+
+namespace {
+
+// Appends tensors in the order the builder creates them.
+struct Emitter {
+  std::vector<TensorSpec>& out;
+  void linear(const std::string& name, std::int64_t in, std::int64_t outf, ParamGroup g, int layer,
+              bool bias = true) {
+    out.push_back({name + ".weight", {outf, in}, ParamKind::Linear, g, layer, in, outf});
+    if (bias) out.push_back({name + ".bias", {outf}, ParamKind::Bias, g, layer, in, outf});
+  }
+  void norm(const std::string& name, std::int64_t n, ParamGroup g, int layer) {
+    out.push_back({name + ".weight", {n}, ParamKind::Norm, g, layer, n, n});
+    out.push_back({name + ".bias", {n}, ParamKind::Norm, g, layer, n, n});
+  }
+  void table(const std::string& name, std::int64_t rows, std::int64_t cols) {
+    out.push_back({name + ".weight", {rows, cols}, ParamKind::Embedding, ParamGroup::Embedding, -1,
+                   rows, cols});
+  }
+};
+
+LayerPlan layer_plan(const Layer& l, Profile profile) {
+  LayerPlan p;
+  p.op = l.op;
+  p.heads = l.heads;
+  p.kernel = l.kernel;
+  p.hidden = profile == Profile::Compat ? 256 : l.hidden;
+  p.head_dim = p.hidden / l.heads;
+  p.attn_heads = l.op == OpKind::DSC ? std::max(1, l.heads / 2) : l.heads;
+  p.attn_dim = l.op == OpKind::DSC ? p.attn_heads * p.head_dim : p.hidden;
+  // The published compat models' linear-transform layers have no LayerNorm after the mixing.
+  p.op_norm = !(profile == Profile::Compat && (l.op == OpKind::DFT || l.op == OpKind::DCT));
+  switch (profile) {
+    case Profile::Compat: p.ffn_widths.assign(l.num_ff, 1024); break;
+    case Profile::Spec: p.ffn_widths.assign(l.num_ff, l.ff_dim); break;
+    case Profile::Trained:
+      p.ffn_widths.assign(1, 4 * p.hidden);
+      p.ffn_widths.insert(p.ffn_widths.end(), l.num_ff - 1, l.ff_dim);
+      break;
+  }
+  p.next_hidden = 0;
+  return p;
+}
+
+}  // namespace
+
+ModelPlan make_plan(const Arch& arch, Profile profile) {
+  if (arch.layers.empty()) throw InputError("an architecture needs at least one layer");
+  ModelPlan plan;
+  plan.profile = profile;
+  for (const Layer& l : arch.layers) plan.layers.push_back(layer_plan(l, profile));
+  for (std::size_t i = 0; i + 1 < plan.layers.size(); ++i)
+    if (plan.layers[i].hidden != plan.layers[i + 1].hidden)
+      plan.layers[i].next_hidden = plan.layers[i + 1].hidden;
+
+  Emitter e{plan.tensors};
+  const auto E = plan.embed;
+  e.table("embeddings.word", plan.vocab, E);
+  e.table("embeddings.position", plan.max_positions, E);
+  e.table("embeddings.type", plan.type_vocab, E);
+  e.norm("embeddings.norm", E, ParamGroup::Embedding, -1);
+  e.linear("embeddings.project", E, plan.input_hidden(), ParamGroup::Embedding, -1);
+
+  for (std::size_t li = 0; li < plan.layers.size(); ++li) {
+    const LayerPlan& L = plan.layers[li];
+    const int i = int(li);
+    const std::string p = "layers." + std::to_string(i) + ".";
+    const auto H = L.hidden, A = L.attn_dim;
+    const auto att = ParamGroup::Attention;
+    switch (L.op) {
+      case OpKind::SDP:
+      case OpKind::WMA:
+        e.linear(p + "attn.query", H, H, att, i);
+        e.linear(p + "attn.key", H, H, att, i);
+        e.linear(p + "attn.value", H, H, att, i);
+        if (L.op == OpKind::WMA) e.linear(p + "attn.bilinear", H, H, att, i, false);
+        e.linear(p + "attn.output", H, H, att, i);
+        break;
+      case OpKind::DFT:
+      case OpKind::DCT: e.linear(p + "attn.input", H, H, att, i); break;
+      case OpKind::DSC:
+        e.linear(p + "attn.query", H, A, att, i);
+        e.linear(p + "attn.key", H, A, att, i);
+        e.linear(p + "attn.value", H, A, att, i);
+        plan.tensors.push_back(
+            {p + "attn.conv.depthwise", {H, 1, L.kernel}, ParamKind::Conv, att, i, L.kernel, L.kernel});
+        plan.tensors.push_back({p + "attn.conv.pointwise", {A, H, 1}, ParamKind::Conv, att, i, H, A});
+        plan.tensors.push_back({p + "attn.conv.bias", {A}, ParamKind::Bias, att, i, H, A});
+        e.linear(p + "attn.conv_kernel", A, L.attn_heads * L.kernel, att, i);
+        e.linear(p + "attn.conv_out", H, A, att, i);
+        e.linear(p + "attn.output", H, H, att, i);
+        break;
+    }
+    if (L.op_norm) e.norm(p + "attn_norm", H, ParamGroup::Norm, i);
+    std::int64_t in = H;
+    for (std::size_t j = 0; j < L.ffn_widths.size(); ++j) {
+      e.linear(p + "ffn." + std::to_string(j), in, L.ffn_widths[j], ParamGroup::FFN, i);
+      in = L.ffn_widths[j];
+    }
+    e.linear(p + "ffn." + std::to_string(L.ffn_widths.size()), in, H, ParamGroup::FFN, i);
+    e.norm(p + "ffn_norm", H, ParamGroup::Norm, i);
+    if (L.next_hidden > 0) e.linear(p + "project", H, L.next_hidden, ParamGroup::Projection, i);
+  }
+
+  // Masked-LM head (ELECTRA generator style); its decoder weight is tied to embeddings.word.
+  e.linear("head.dense", plan.output_hidden(), E, ParamGroup::Head, -1);
+  e.norm("head.norm", E, ParamGroup::Head, -1);
+  plan.tensors.push_back(
+      {"head.bias", {plan.vocab}, ParamKind::Bias, ParamGroup::Head, -1, E, plan.vocab});
+  return plan;
+}
+
+std::int64_t count_params(const ModelPlan& plan) {
+  std::int64_t n = 0;
+  for (const TensorSpec& t : plan.tensors)
+    if (t.group != ParamGroup::Head) n += t.numel();
+  return n;
+}
+
+std::int64_t count_params_nonembedding(const ModelPlan& plan) {
+  std::int64_t n = 0;
+  for (const TensorSpec& t : plan.tensors)
+    if (t.group != ParamGroup::Head && t.group != ParamGroup::Embedding) n += t.numel();
+  return n;
+}
+
+double flops_per_token(const ModelPlan& plan, int seq) {
+  double f = 0;
+  for (const TensorSpec& t : plan.tensors)
+    if (t.group != ParamGroup::Head && (t.kind == ParamKind::Linear || t.kind == ParamKind::Conv))
+      f += 2.0 * double(t.numel());
+  const double T = seq;
+  for (const LayerPlan& L : plan.layers) {
+    const double H = double(L.hidden), A = double(L.attn_dim);
+    switch (L.op) {
+      case OpKind::SDP:
+      case OpKind::WMA: f += 4.0 * T * A; break;  // scores and context
+      case OpKind::DSC:
+        f += 4.0 * T * A;                  // the self-attention half
+        f += 2.0 * double(L.kernel) * A;   // the dynamic convolution itself
+        break;
+      case OpKind::DFT: f += 5.0 * H * std::log2(T * H); break;  // FFT: 5 N log2 N per N points
+      case OpKind::DCT: f += 2.0 * H * (T + H); break;           // two DCT matrix products
+    }
+  }
+  return f;
+}
+
+}  // namespace zerolm

@@ -1,0 +1,74 @@
+// The shapes of the model built for an architecture: every parameter tensor, its role and fan,
+// under one of three shape profiles. LibTorch-free, so analytic proxies and parameter counts need
+// no model, and the builder (model.h) creates exactly these tensors.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spaces/arch.h"
+
+namespace zerolm {
+
+// spec: FlexiBERT's definition (default). trained: as the benchmark's models were trained
+// (FFN H -> 4H -> (num_ff-1) x ff -> H). compat: H = 256, I = 1024 for every architecture, the
+// shapes the published proxies (and ZeroLM's 0.53/0.76) were computed on.
+enum class Profile { Spec, Trained, Compat };
+Profile parse_profile(std::string_view name);  // throws InputError
+std::string profile_name(Profile p);
+
+// Which functional sub-module a tensor belongs to (ZeroLM's decomposition).
+enum class ParamGroup { Embedding, Attention, FFN, Norm, Projection, Head };
+// What kind of tensor it is; only Linear weights are capacity matrices.
+enum class ParamKind { Linear, Bias, Embedding, Norm, Conv };
+std::string group_name(ParamGroup g);
+
+struct TensorSpec {
+  std::string name;  // e.g. "layers.1.attn.query.weight"
+  std::vector<std::int64_t> shape;
+  ParamKind kind;
+  ParamGroup group;
+  int layer;  // -1 outside the encoder layers
+  std::int64_t fan_in;
+  std::int64_t fan_out;
+  std::int64_t numel() const;
+};
+
+struct LayerPlan {
+  OpKind op;
+  int heads;
+  int kernel;
+  std::int64_t hidden;
+  std::int64_t attn_heads;  // SA: heads; DSC: self-attention heads max(1, heads/2)
+  std::int64_t head_dim;    // hidden / heads
+  std::int64_t attn_dim;    // width of q/k/v: hidden, or attn_heads * head_dim for DSC
+  bool op_norm;             // residual + LayerNorm after the operation
+  std::vector<std::int64_t> ffn_widths;  // hidden -> w0 -> ... -> w_last -> hidden
+  std::int64_t next_hidden;              // > 0: projection hidden -> next_hidden after the layer
+};
+
+struct ModelPlan {
+  Profile profile;
+  std::int64_t vocab = 30522;
+  std::int64_t max_positions = 512;
+  std::int64_t type_vocab = 2;
+  std::int64_t embed = 128;
+  std::vector<LayerPlan> layers;
+  std::vector<TensorSpec> tensors;  // every parameter, in construction order
+
+  std::int64_t input_hidden() const { return layers.front().hidden; }
+  std::int64_t output_hidden() const;
+};
+
+ModelPlan make_plan(const Arch& arch, Profile profile);
+
+// Backbone parameters (embeddings and encoder; no masked-LM head), as NAS benchmarks count.
+std::int64_t count_params(const ModelPlan& plan);
+// The same without the Embedding group (token/position/type tables, their norm and projection).
+std::int64_t count_params_nonembedding(const ModelPlan& plan);
+// Forward multiply-add FLOPs (2 per MAC) per token of the backbone at sequence length `seq`.
+double flops_per_token(const ModelPlan& plan, int seq = 128);
+
+}  // namespace zerolm

@@ -1,0 +1,250 @@
+#include "spaces/space.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace zerolm {
+
+namespace {
+
+std::string list(const std::vector<int>& v) {
+  std::string s = "{";
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "}";
+}
+
+bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+template <class T>
+const T& pick(const std::vector<T>& v, Rng& rng) {
+  return v[rng.below(v.size())];
+}
+
+// Draws a value from `v` other than `current` (v has at least two values).
+int pick_other(const std::vector<int>& v, int current, Rng& rng) {
+  std::vector<int> others;
+  for (int x : v)
+    if (x != current) others.push_back(x);
+  return pick(others, rng);
+}
+
+std::vector<OpChoice> ops_with_kernels(std::vector<int> kernels) {
+  std::vector<OpChoice> ops = {{OpKind::SDP, 0}, {OpKind::WMA, 0}, {OpKind::DFT, 0}, {OpKind::DCT, 0}};
+  for (int k : kernels) ops.push_back({OpKind::DSC, k});
+  return ops;
+}
+
+}  // namespace
+
+Space::Space(SpaceSpec spec) : spec_(std::move(spec)) {}
+
+double Space::choices_per_stack() const {
+  double c = double(spec_.ops.size()) * spec_.heads.size() * spec_.ff_dims.size() * spec_.num_ff.size();
+  return spec_.hidden_per_stack ? c * spec_.hidden.size() : c;
+}
+
+double Space::count_with_depth(int depth) const {
+  if (!contains(spec_.depths, depth)) return 0;
+  const double stacks = std::pow(choices_per_stack(), depth / spec_.stack);
+  return spec_.hidden_per_stack ? stacks : stacks * spec_.hidden.size();
+}
+
+double Space::count() const {
+  double n = 0;
+  for (int d : spec_.depths) n += count_with_depth(d);
+  return n;
+}
+
+Layer Space::sample_block(Rng& rng, int hidden) const {
+  Layer l;
+  const OpChoice& op = pick(spec_.ops, rng);
+  l.op = op.op;
+  l.kernel = op.kernel;
+  l.heads = pick(spec_.heads, rng);
+  l.ff_dim = pick(spec_.ff_dims, rng);
+  l.num_ff = pick(spec_.num_ff, rng);
+  l.hidden = spec_.hidden_per_stack ? pick(spec_.hidden, rng) : hidden;
+  return l;
+}
+
+Arch Space::sample(Rng& rng) const {
+  double u = rng.uniform() * count();
+  int depth = spec_.depths.back();
+  for (int d : spec_.depths) {
+    if (u < count_with_depth(d)) {
+      depth = d;
+      break;
+    }
+    u -= count_with_depth(d);
+  }
+  const int hidden = pick(spec_.hidden, rng);
+  Arch a;
+  for (int s = 0; s < depth / spec_.stack; ++s) {
+    const Layer block = sample_block(rng, hidden);
+    for (int i = 0; i < spec_.stack; ++i) a.layers.push_back(block);
+  }
+  return a;
+}
+
+Arch Space::mutate(const Arch& arch, Rng& rng) const {
+  // Fields are (stack, what); stack -1 holds the model-wide fields.
+  enum What { kHidden, kOp, kHeads, kFf, kNumFf, kDepth };
+  std::vector<std::pair<int, What>> fields;
+  const int stacks = int(arch.layers.size()) / spec_.stack;
+  if (spec_.depths.size() > 1) fields.push_back({-1, kDepth});
+  if (!spec_.hidden_per_stack && spec_.hidden.size() > 1) fields.push_back({-1, kHidden});
+  for (int s = 0; s < stacks; ++s) {
+    if (spec_.hidden_per_stack && spec_.hidden.size() > 1) fields.push_back({s, kHidden});
+    if (spec_.ops.size() > 1) fields.push_back({s, kOp});
+    if (spec_.heads.size() > 1) fields.push_back({s, kHeads});
+    if (spec_.ff_dims.size() > 1) fields.push_back({s, kFf});
+    if (spec_.num_ff.size() > 1) fields.push_back({s, kNumFf});
+  }
+  Arch out = arch;
+  if (fields.empty()) return out;
+  const auto [stack, what] = pick(fields, rng);
+  if (what == kDepth) {
+    const int depth = pick_other(spec_.depths, int(arch.layers.size()), rng);
+    const int hidden = arch.layers.front().hidden;
+    out.layers.resize(std::min<std::size_t>(depth, out.layers.size()));
+    while (int(out.layers.size()) < depth) {
+      const Layer block = sample_block(rng, hidden);
+      for (int i = 0; i < spec_.stack; ++i) out.layers.push_back(block);
+    }
+    return out;
+  }
+  const int first = stack < 0 ? 0 : stack * spec_.stack;
+  const int last = stack < 0 ? int(out.layers.size()) : first + spec_.stack;
+  Layer l = out.layers[first];
+  switch (what) {
+    case kHidden: l.hidden = pick_other(spec_.hidden, l.hidden, rng); break;
+    case kOp: {
+      std::vector<OpChoice> others;
+      for (const OpChoice& o : spec_.ops)
+        if (o.op != l.op || o.kernel != l.kernel) others.push_back(o);
+      const OpChoice& o = pick(others, rng);
+      l.op = o.op;
+      l.kernel = o.kernel;
+      break;
+    }
+    case kHeads: l.heads = pick_other(spec_.heads, l.heads, rng); break;
+    case kFf: l.ff_dim = pick_other(spec_.ff_dims, l.ff_dim, rng); break;
+    case kNumFf: l.num_ff = pick_other(spec_.num_ff, l.num_ff, rng); break;
+    case kDepth: break;
+  }
+  for (int i = first; i < last; ++i) {
+    if (what == kHidden) {
+      out.layers[i].hidden = l.hidden;
+    } else {
+      const int h = out.layers[i].hidden;
+      out.layers[i] = l;
+      out.layers[i].hidden = h;
+    }
+  }
+  return out;
+}
+
+void Space::validate(const Arch& arch, std::string_view input) const {
+  const std::string head = "\"" + std::string(input) + "\": ";
+  const std::string tail = " of space " + spec_.name;
+  const int depth = int(arch.layers.size());
+  if (!contains(spec_.depths, depth))
+    throw InputError(head + "number of layers " + std::to_string(depth) + " is not in " +
+                     list(spec_.depths) + tail);
+  for (int i = 0; i < depth; ++i) {
+    const Layer& l = arch.layers[i];
+    const std::string where = head + (depth > 1 ? "layer " + std::to_string(i + 1) + ": " : "");
+    if (!contains(spec_.hidden, l.hidden))
+      throw InputError(head + "hidden size " + std::to_string(l.hidden) + " is not in " +
+                       list(spec_.hidden) + tail);
+    if (!spec_.hidden_per_stack && l.hidden != arch.layers.front().hidden)
+      throw InputError(where + "hidden size " + std::to_string(l.hidden) + " differs from " +
+                       std::to_string(arch.layers.front().hidden) + ", but space " + spec_.name +
+                       " has one hidden size per model");
+    const bool op_ok = std::any_of(spec_.ops.begin(), spec_.ops.end(), [&](const OpChoice& o) {
+      return o.op == l.op && o.kernel == l.kernel;
+    });
+    if (!op_ok) {
+      std::string ops;
+      for (const OpChoice& o : spec_.ops) ops += (ops.empty() ? "" : ", ") + op_name(o.op, o.kernel);
+      throw InputError(where + "operation " + op_name(l.op, l.kernel) + " is not in {" + ops + "}" +
+                       tail);
+    }
+    if (!contains(spec_.heads, l.heads))
+      throw InputError(where + "heads " + std::to_string(l.heads) + " is not in " +
+                       list(spec_.heads) + tail);
+    if (!contains(spec_.ff_dims, l.ff_dim))
+      throw InputError(where + "feed-forward width " + std::to_string(l.ff_dim) + " is not in " +
+                       list(spec_.ff_dims) + tail);
+    if (!contains(spec_.num_ff, l.num_ff))
+      throw InputError(where + "feed-forward layer count " + std::to_string(l.num_ff) +
+                       " is not in " + list(spec_.num_ff) + tail);
+    if (l.hidden % l.heads != 0)
+      throw InputError(where + "hidden size " + std::to_string(l.hidden) +
+                       " is not divisible by " + std::to_string(l.heads) + " heads");
+    const Layer& first = arch.layers[i - i % spec_.stack];
+    if (!l.same_block(first) || l.hidden != first.hidden)
+      throw InputError(where + "differs from layer " + std::to_string(i - i % spec_.stack + 1) +
+                       ", but space " + spec_.name + " builds stacks of " +
+                       std::to_string(spec_.stack) + " identical layers");
+  }
+}
+
+Arch Space::parse(std::string_view encoding) const {
+  Arch a = parse_encoding(encoding);
+  validate(a, encoding);
+  return a;
+}
+
+namespace {
+
+std::vector<Space> make_spaces() {
+  std::vector<Space> v;
+  v.emplace_back(SpaceSpec{"flexibert-bench",
+                           "FlexiBERT-500 benchmark space: one hidden size per model, every layer "
+                           "chosen independently",
+                           {128, 256}, false, {2, 4}, 1, ops_with_kernels({5, 9}),
+                           {2, 4}, {512, 1024}, {1, 3}});
+  v.emplace_back(SpaceSpec{"flexibert-small",
+                           "FlexiBERT-Small: stacks of 2 identical layers, hidden size per stack",
+                           {128, 256}, true, {2, 4}, 2, ops_with_kernels({5, 9, 13}),
+                           {2, 4}, {512, 1024, 2048}, {1, 2, 3}});
+  v.emplace_back(SpaceSpec{"flexibert",
+                           "Full FlexiBERT: stacks of 2 identical layers, hidden size per stack, "
+                           "projections between widths",
+                           {128, 256, 512}, true, {2, 4, 6}, 2, ops_with_kernels({5, 9, 13}),
+                           {2, 4, 8}, {512, 1024, 2048, 4096}, {1, 2, 3}});
+  std::set<std::string> seen;
+  for (const Space& s : v)
+    if (!seen.insert(s.name()).second)
+      throw std::logic_error("duplicate space name in registry: " + s.name());
+  return v;
+}
+
+const std::vector<Space>& registry() {
+  static const std::vector<Space> spaces = make_spaces();
+  return spaces;
+}
+
+}  // namespace
+
+const std::vector<std::string>& space_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const Space& s : registry()) n.push_back(s.name());
+    return n;
+  }();
+  return names;
+}
+
+const Space& find_space(std::string_view name) {
+  for (const Space& s : registry())
+    if (s.name() == name) return s;
+  std::string known;
+  for (const std::string& n : space_names()) known += (known.empty() ? "" : ", ") + n;
+  throw InputError("unknown space \"" + std::string(name) + "\": expected one of " + known);
+}
+
+}  // namespace zerolm

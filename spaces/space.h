@@ -1,0 +1,67 @@
+// Search spaces: which architectures exist, how many, how to sample, mutate and validate them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "spaces/arch.h"
+#include "spaces/rng.h"
+
+namespace zerolm {
+
+struct OpChoice {
+  OpKind op;
+  int kernel;  // DSC only
+};
+
+// A FlexiBERT-style space: layers come in stacks of `stack` identical layers; every field of a
+// stack is chosen independently from its list.
+struct SpaceSpec {
+  std::string name;
+  std::string description;
+  std::vector<int> hidden;
+  bool hidden_per_stack = false;  // false: one hidden size for the whole model
+  std::vector<int> depths;        // allowed numbers of layers (multiples of `stack`)
+  int stack = 1;
+  std::vector<OpChoice> ops;
+  std::vector<int> heads;
+  std::vector<int> ff_dims;
+  std::vector<int> num_ff;
+};
+
+class Space {
+ public:
+  explicit Space(SpaceSpec spec);
+
+  const std::string& name() const { return spec_.name; }
+  const SpaceSpec& spec() const { return spec_; }
+
+  // Number of distinct architectures (exact below 2^53).
+  double count() const;
+  double count_with_depth(int depth) const;
+
+  // Uniform over all architectures of the space (deeper models are likelier, as there are more).
+  Arch sample(Rng& rng) const;
+  // Changes exactly one field (one stack's op, heads, ff width or count, a hidden size, or the
+  // depth) to another allowed value; the result is in the space and differs from `arch`.
+  Arch mutate(const Arch& arch, Rng& rng) const;
+
+  // Throws InputError naming the encoding, the field and the allowed values.
+  void validate(const Arch& arch, std::string_view input) const;
+  // Parses, validates and returns the architecture.
+  Arch parse(std::string_view encoding) const;
+
+ private:
+  Layer sample_block(Rng& rng, int hidden) const;
+  double choices_per_stack() const;
+
+  SpaceSpec spec_;
+};
+
+// The explicit list of spaces; names are unique (checked when the registry is built).
+const std::vector<std::string>& space_names();
+const Space& find_space(std::string_view name);  // throws InputError listing the known names
+
+}  // namespace zerolm
