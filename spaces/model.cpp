@@ -5,6 +5,7 @@
 #include <cmath>
 #include <mutex>
 
+#include "spaces/gaussian.h"
 #include "spaces/rng.h"
 
 namespace zerolm {
@@ -72,26 +73,29 @@ void TorchModel::init_tensor(std::size_t i) {
   torch::NoGradGuard no_grad;
   const TensorSpec& s = plan_.tensors[i];
   torch::Tensor& t = tensors_[i];
-  auto gen = make_generator(device_, derive_seed(seed_, fnv1a(s.name)));
+  const std::uint64_t seed = derive_seed(seed_, fnv1a(s.name));
+  auto normal = [&](double std) {
+    if (t.is_cpu() && t.is_contiguous() && t.scalar_type() == torch::kFloat32)
+      fill_normal(t.data_ptr<float>(), t.numel(), 0.0f, float(std), seed);
+    else
+      t.normal_(0.0, std, make_generator(device_, seed));
+  };
+  auto uniform = [&](double bound) { t.uniform_(-bound, bound, make_generator(device_, seed)); };
   const double torch_bound = 1.0 / std::sqrt(double(s.fan_in));
   switch (s.kind) {
     case ParamKind::Linear:
     case ParamKind::Conv:
-      if (init_.scheme == InitScheme::Bert) {
-        t.normal_(0.0, init_.std, gen);
-      } else if (init_.scheme == InitScheme::Xavier) {
-        const double a = std::sqrt(6.0 / double(s.fan_in + s.fan_out));
-        t.uniform_(-a, a, gen);
-      } else {
-        t.uniform_(-torch_bound, torch_bound, gen);
-      }
+      if (init_.scheme == InitScheme::Bert)
+        normal(init_.std);
+      else if (init_.scheme == InitScheme::Xavier)
+        uniform(std::sqrt(6.0 / double(s.fan_in + s.fan_out)));
+      else
+        uniform(torch_bound);
       break;
-    case ParamKind::Embedding:
-      t.normal_(0.0, init_.scheme == InitScheme::Torch ? 1.0 : init_.std, gen);
-      break;
+    case ParamKind::Embedding: normal(init_.scheme == InitScheme::Torch ? 1.0 : init_.std); break;
     case ParamKind::Bias:
       if (init_.scheme == InitScheme::Torch && s.group != ParamGroup::Head)
-        t.uniform_(-torch_bound, torch_bound, gen);
+        uniform(torch_bound);
       else
         t.zero_();
       break;

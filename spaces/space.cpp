@@ -150,9 +150,6 @@ void Space::validate(const Arch& arch, std::string_view input) const {
   const std::string head = "\"" + std::string(input) + "\": ";
   const std::string tail = " of space " + spec_.name;
   const int depth = int(arch.layers.size());
-  if (!contains(spec_.depths, depth))
-    throw InputError(head + "number of layers " + std::to_string(depth) + " is not in " +
-                     list(spec_.depths) + tail);
   for (int i = 0; i < depth; ++i) {
     const Layer& l = arch.layers[i];
     const std::string where = head + (depth > 1 ? "layer " + std::to_string(i + 1) + ": " : "");
@@ -190,6 +187,10 @@ void Space::validate(const Arch& arch, std::string_view input) const {
                        ", but space " + spec_.name + " builds stacks of " +
                        std::to_string(spec_.stack) + " identical layers");
   }
+  // Depth last, so that a bad value inside a layer is reported first.
+  if (!contains(spec_.depths, depth))
+    throw InputError(head + "number of layers " + std::to_string(depth) + " is not in " +
+                     list(spec_.depths) + tail);
 }
 
 Arch Space::parse(std::string_view encoding) const {

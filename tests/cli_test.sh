@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The zerolm command line as a user runs it: outputs, exit codes, one-line errors, no partial files.
+set -u
+zerolm=$1
+shared=$2
+bench=$shared/benchmarks/flexibert_glue.csv
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+pass=0
+check() {  # check NAME CONDITION...
+  local name=$1; shift
+  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
+}
+# expect_error NAME EXPECTED_SUBSTRING ARGS...: exit 2, exactly one stderr line, naming the problem.
+expect_error() {
+  local name=$1 want=$2; shift 2
+  "$zerolm" "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  check "$name: exit 2 (got $rc)" test "$rc" -eq 2
+  check "$name: one line on stderr" test "$(wc -l <"$tmp/err")" -eq 1
+  check "$name: message has '$want' (got: $(cat "$tmp/err"))" grep -qF -- "$want" "$tmp/err"
+}
+
+# The issue's command: 500 rows, proxy columns named as the proxies, then the parts.
+"$zerolm" score --space flexibert-bench --profile compat --proxy zerolm --proxy params --alpha 0.75 \
+  --input "$bench" --format csv >"$tmp/s.csv" 2>"$tmp/err"
+check "score csv exit 0" test $? -eq 0
+check "score csv: 501 lines" test "$(wc -l <"$tmp/s.csv")" -eq 501
+check "score csv header" test "$(head -1 "$tmp/s.csv")" = "encoding,zerolm,params,zerolm_attn,zerolm_ffn"
+check "score csv keeps input order" test "$(sed -n 2p "$tmp/s.csv" | cut -d, -f1)" = "$(sed -n 2p "$bench" | cut -d, -f2)"
+check "params equals tfm_number_of_parameters" test \
+  "$(cut -d, -f3 "$tmp/s.csv" | tail -n +2 | md5sum)" = \
+  "$(python3 -c "import csv,sys; [print(r['tfm_number_of_parameters']) for r in csv.DictReader(open('$bench'))]" | md5sum)"
+
+# Threads do not change results.
+"$zerolm" score --profile compat --input "$bench" --format csv --threads 2 >"$tmp/s2.csv" 2>/dev/null
+"$zerolm" score --profile compat --input "$bench" --format csv --threads 1 >"$tmp/s1.csv" 2>/dev/null
+check "threads give identical scores" cmp -s "$tmp/s1.csv" "$tmp/s2.csv"
+
+# Default job: sampled architectures, a table.
+"$zerolm" score >"$tmp/t.txt" 2>/dev/null
+check "default score prints 10 rows and a header" test "$(wc -l <"$tmp/t.txt")" -eq 11
+
+# JSON carries per-layer parts.
+"$zerolm" score 'H128|SA-SDP-h2-ff512x1|DSC-9-h4-ff1024x3' --format json >"$tmp/j.json" 2>/dev/null
+check "json per-layer" python3 -c "
+import json; d = json.load(open('$tmp/j.json'))
+assert len(d) == 1 and len(d[0]['zerolm_layers']) == 2
+assert abs(0.75 * d[0]['zerolm_attn'] + 0.25 * d[0]['zerolm_ffn'] - d[0]['zerolm']) < 1e-6 * d[0]['zerolm']"
+
+# Analytic mode is the expectation: LT layer 128x128 + SDP... checked in unit tests; here: runs.
+"$zerolm" score 'H256|LT-DFT-h2-ff512x1|LT-DFT-h2-ff512x1' --mode analytic --proxy zerolm --format csv >"$tmp/a.csv" 2>/dev/null
+check "analytic value" python3 -c "
+import csv; r = list(csv.DictReader(open('$tmp/a.csv')))[0]
+want = 0.75 * 2 * 4e-4 * 256 + 0.25 * 2 * 2 * 4e-4 * 512
+assert abs(float(r['zerolm']) - want) < 1e-9 * want, (r, want)"
+
+# Bad input: one clear line, exit 2.
+expect_error "out-of-space hidden" 'argument 1: "H300|SA-SDP-h4-ff512x1": hidden size 300 is not in {128, 256} of space flexibert-bench' \
+  score 'H300|SA-SDP-h4-ff512x1'
+expect_error "malformed" 'expected an operation' score 'H256|XX-h4-ff512x1|SA-SDP-h4-ff512x1'
+expect_error "unknown proxy" 'unknown proxy "nope"' score --proxy nope
+expect_error "unknown space" 'unknown space "tiny"' score --space tiny
+expect_error "unknown profile" 'unknown profile "big"' score --profile big
+expect_error "bad alpha" '--alpha "x": expected a number' score --alpha x
+expect_error "missing file" 'nofile.txt: cannot open' score --input "$tmp/nofile.txt"
+printf 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\n# comment\n\nH128|SA-SDP-h2-ff512x2|SA-SDP-h2-ff512x1\n' >"$tmp/archs.txt"
+expect_error "bad line in file" "archs.txt:4: \"H128|SA-SDP-h2-ff512x2|SA-SDP-h2-ff512x1\": layer 1: feed-forward layer count 2" \
+  score --input "$tmp/archs.txt"
+expect_error "unknown option" 'zerolm: error:' score --frobnicate
+expect_error "unwritable output" '/nonexistent/out.csv: cannot write' score -o /nonexistent/out.csv 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1'
+
+# A failed run leaves an existing output untouched and no temporary behind.
+echo keep >"$tmp/out.csv"
+"$zerolm" score -o "$tmp/out.csv" 'H999|SA-SDP-h2-ff512x1' 2>/dev/null
+check "failed run keeps old output" test "$(cat "$tmp/out.csv")" = keep
+check "no temporary files" test "$(ls "$tmp" | grep -c '\.tmp\.')" -eq 0
+"$zerolm" score -o "$tmp/out.csv" 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1' --format csv 2>/dev/null
+check "successful run replaces output" test "$(wc -l <"$tmp/out.csv")" -eq 2
+
+echo "$pass passed, $fails failed"
+test "$fails" -eq 0

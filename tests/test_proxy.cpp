@@ -1,0 +1,169 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "proxy/capacity.h"
+#include "proxy/evaluator.h"
+#include "proxy/metrics.h"
+#include "spaces/model.h"
+#include "spaces/space.h"
+#include "tests/testing.h"
+
+namespace zerolm {
+namespace {
+
+double cap(const torch::Tensor& w, CapacityStat s) { return capacity(w, s).item<double>(); }
+
+TEST(Capacity, StatisticsOfAKnownSpectrum) {
+  // Singular values 4 and 3.
+  auto w = torch::tensor({3.0f, 0.0f, 0.0f, 0.0f, 4.0f, 0.0f}).view({2, 3});
+  EXPECT_NEAR(cap(w, CapacityStat::Msv), 12.5, 1e-6);
+  EXPECT_NEAR(cap(w, CapacityStat::MsvSvd), 12.5, 1e-9);
+  EXPECT_NEAR(cap(w, CapacityStat::Nuclear), 3.5, 1e-9);
+  const double p = 4.0 / 7, q = 3.0 / 7;
+  EXPECT_NEAR(cap(w, CapacityStat::EffectiveRank), std::exp(-(p * std::log(p) + q * std::log(q))), 1e-9);
+  EXPECT_NEAR(cap(w, CapacityStat::StableRank), 25.0 / 16, 1e-9);
+  EXPECT_NEAR(cap(w, CapacityStat::Spectral), 4.0, 1e-9);
+}
+
+TEST(Capacity, FrobeniusShortcutEqualsSvdSum) {
+  torch::manual_seed(3);
+  for (auto shape : std::vector<std::vector<std::int64_t>>{{256, 1024}, {1024, 256}, {128, 18}, {512, 512}}) {
+    auto w = torch::randn(shape) * 0.02;
+    const double fro = cap(w, CapacityStat::Msv), svd = cap(w, CapacityStat::MsvSvd);
+    EXPECT_NEAR(fro / svd, 1.0, 1e-5) << shape[0] << "x" << shape[1];
+  }
+}
+
+EvalOptions options(Profile profile, Mode mode, const std::string& capacity = "msv") {
+  EvalOptions o;
+  o.profile = profile;
+  o.proxy.mode = mode;
+  o.proxy.capacity = capacity;
+  o.proxy.alpha = 0.75;
+  return o;
+}
+
+TEST(ZeroLM, WholeModelScoreIsTheSameWithFrobeniusOrSvd) {
+  const Arch a = parse_encoding("H256|SA-WMA-h4-ff1024x3|DSC-9-h2-ff512x1");
+  Evaluator fro({"zerolm"}, options(Profile::Spec, Mode::Weights, "msv"));
+  Evaluator svd({"zerolm"}, options(Profile::Spec, Mode::Weights, "msv-svd"));
+  EXPECT_NEAR(fro.evaluate(a).results[0].score / svd.evaluate(a).results[0].score, 1.0, 1e-5);
+}
+
+TEST(ZeroLM, PartsAndLayersAddUpToTheScore) {
+  Evaluator ev({"zerolm"}, options(Profile::Spec, Mode::Weights));
+  const auto r = ev.evaluate(parse_encoding("H128|LT-DCT-h2-ff512x3|SA-SDP-h4-ff1024x1")).results[0];
+  ASSERT_EQ(r.layers.size(), 2u);
+  ASSERT_EQ(r.parts.size(), 2u);
+  EXPECT_NEAR(r.layers[0].attn + r.layers[1].attn, r.parts[0], 1e-12);
+  EXPECT_NEAR(r.layers[0].ffn + r.layers[1].ffn, r.parts[1], 1e-12);
+  EXPECT_NEAR(0.75 * r.parts[0] + 0.25 * r.parts[1], r.score, 1e-12);
+  // Analytic: LT layer attention = one 128x128 linear: 0.02^2 * 128.
+  Evaluator an({"zerolm"}, options(Profile::Spec, Mode::Analytic));
+  const auto e = an.evaluate(parse_encoding("H128|LT-DCT-h2-ff512x3|SA-SDP-h4-ff1024x1")).results[0];
+  EXPECT_NEAR(e.layers[0].attn, 4e-4 * 128, 1e-12);
+  // FFN 128->512->512->512->128: max dims 512 each.
+  EXPECT_NEAR(e.layers[0].ffn, 4e-4 * 512 * 4, 1e-12);
+}
+
+TEST(ZeroLM, SameSeedSameScoreOtherSeedOtherScore) {
+  const Arch a = parse_encoding("H256|DSC-5-h4-ff512x3|SA-SDP-h2-ff1024x1");
+  auto o = options(Profile::Spec, Mode::Weights);
+  Evaluator e1({"zerolm"}, o), e2({"zerolm"}, o);
+  o.seed = 1;
+  Evaluator e3({"zerolm"}, o);
+  const double s1 = e1.evaluate(a).results[0].score;
+  EXPECT_EQ(s1, e2.evaluate(a).results[0].score);
+  EXPECT_EQ(s1, e1.evaluate(a).results[0].score);
+  EXPECT_NE(s1, e3.evaluate(a).results[0].score);
+}
+
+TEST(ZeroLM, AnalyticModeRejectsStatisticsWithoutClosedForm) {
+  EXPECT_THROW(Evaluator({"zerolm"}, options(Profile::Spec, Mode::Analytic, "spectral")), InputError);
+  EXPECT_NO_THROW(Evaluator({"zerolm"}, options(Profile::Spec, Mode::Weights, "spectral")));
+}
+
+TEST(ZeroLM, SpectralStatisticsScoreARealModel) {
+  const Arch a = parse_encoding("H128|SA-SDP-h2-ff512x1|LT-DFT-h2-ff512x1");
+  for (const std::string stat : {"nuclear", "effective-rank", "stable-rank", "spectral"}) {
+    Evaluator ev({"zerolm"}, options(Profile::Spec, Mode::Weights, stat));
+    const auto r = ev.evaluate(a).results[0];
+    EXPECT_GT(r.score, 0.0) << stat;
+    EXPECT_TRUE(std::isfinite(r.score)) << stat;
+  }
+  // Effective rank of a random 128x128 Gaussian matrix is a large fraction of 128.
+  Evaluator ev({"zerolm"}, options(Profile::Spec, Mode::Weights, "effective-rank"));
+  EXPECT_GT(ev.evaluate(a).results[0].layers[1].attn, 80.0);
+}
+
+std::unique_ptr<Proxy> make_proxy_for_test_never_called(const ProxyOptions&) { return nullptr; }
+
+TEST(Registry, RejectsDuplicatesAndNamesKnownProxies) {
+  ProxyRegistry r;
+  r.add({"a", "", make_proxy_for_test_never_called});
+  EXPECT_THROW(r.add({"a", "", make_proxy_for_test_never_called}), std::logic_error);
+  try {
+    proxies().find("nope");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(), "unknown proxy \"nope\": expected one of zerolm, params, params-nonemb, flops");
+  }
+}
+
+// Scores of all 500 benchmark rows, computed once for the tests below.
+struct Bench500 {
+  std::vector<double> glue, published_params, weights, analytic, params;
+  Bench500() {
+    const Csv& csv = testing::flexibert_csv();
+    glue = testing::column_values(csv, "glue");
+    published_params = testing::column_values(csv, "tfm_number_of_parameters");
+    const Space& space = find_space("flexibert-bench");
+    std::vector<Arch> archs;
+    for (const auto& row : csv.rows) archs.push_back(space.parse(row[csv.column("arch_encoding")]));
+    for (const auto& e : evaluate_all(archs, {"zerolm", "params"}, options(Profile::Compat, Mode::Weights), 2)) {
+      weights.push_back(e.results[0].score);
+      params.push_back(e.results[1].score);
+    }
+    for (const auto& e : evaluate_all(archs, {"zerolm"}, options(Profile::Compat, Mode::Analytic), 1))
+      analytic.push_back(e.results[0].score);
+  }
+  static const Bench500& get() {
+    static const Bench500 b;
+    return b;
+  }
+};
+
+TEST(Benchmark500, WeightsModeWithinOnePercentOfAnalyticOnEveryRow) {
+  const auto& b = Bench500::get();
+  ASSERT_EQ(b.weights.size(), 500u);
+  double worst = 0;
+  for (std::size_t i = 0; i < b.weights.size(); ++i) {
+    const double rel = std::abs(b.weights[i] / b.analytic[i] - 1);
+    worst = std::max(worst, rel);
+    EXPECT_LT(rel, 0.01) << "row " << i;
+  }
+  EXPECT_GT(worst, 0.0);  // the weights are real random draws, not the expectation
+}
+
+TEST(Benchmark500, ReproducesThePapersCorrelations) {
+  const auto& b = Bench500::get();
+  // Paper: Kendall 0.53, Spearman 0.76 (compat shapes, alpha 0.75).
+  EXPECT_NEAR(kendall_tau_b(b.weights, b.glue), 0.53, 0.02);
+  EXPECT_NEAR(spearman(b.weights, b.glue), 0.76, 0.02);
+  EXPECT_NEAR(kendall_tau_b(b.analytic, b.glue), 0.533, 0.005);
+  EXPECT_NEAR(spearman(b.analytic, b.glue), 0.762, 0.005);
+  // Ranking agreement of the two modes.
+  EXPECT_GT(kendall_tau_b(b.weights, b.analytic), 0.95);
+}
+
+TEST(Benchmark500, ParamsProxyEqualsPublishedCountOnEveryRow) {
+  const auto& b = Bench500::get();
+  EXPECT_EQ(b.params, b.published_params);
+  EXPECT_NEAR(kendall_tau_b(b.params, b.glue), 0.454, 0.001);
+  EXPECT_NEAR(spearman(b.params, b.glue), 0.653, 0.001);
+}
+
+}  // namespace
+}  // namespace zerolm

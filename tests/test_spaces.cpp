@@ -1,0 +1,184 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "spaces/space.h"
+#include "tests/testing.h"
+
+namespace zerolm {
+namespace {
+
+TEST(Encoding, EveryBenchmarkEncodingRoundTripsByteForByte) {
+  const Csv& csv = testing::flexibert_csv();
+  const int col = csv.column("arch_encoding");
+  ASSERT_GE(col, 0);
+  ASSERT_EQ(csv.rows.size(), 500u);
+  const Space& space = find_space("flexibert-bench");
+  for (const auto& row : csv.rows) {
+    const std::string& enc = row[col];
+    EXPECT_EQ(encode(space.parse(enc)), enc);
+  }
+}
+
+TEST(Encoding, ParsesFieldsOfALayer) {
+  const Arch a = parse_encoding("H256|SA-WMA-h4-ff1024x3|DSC-9-h2-ff512x1");
+  ASSERT_EQ(a.layers.size(), 2u);
+  EXPECT_EQ(a.layers[0].op, OpKind::WMA);
+  EXPECT_EQ(a.layers[0].heads, 4);
+  EXPECT_EQ(a.layers[0].ff_dim, 1024);
+  EXPECT_EQ(a.layers[0].num_ff, 3);
+  EXPECT_EQ(a.layers[1].op, OpKind::DSC);
+  EXPECT_EQ(a.layers[1].kernel, 9);
+  EXPECT_EQ(a.layers[1].hidden, 256);
+}
+
+TEST(Encoding, PerLayerHiddenSizesRoundTrip) {
+  const std::string enc = "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1|H512:DSC-13-h8-ff4096x2|H512:DSC-13-h8-ff4096x2";
+  // Only a change of width is written; the canonical form drops the repeated prefix.
+  const std::string canonical = "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1|H512:DSC-13-h8-ff4096x2|DSC-13-h8-ff4096x2";
+  const Arch a = parse_encoding(enc);
+  EXPECT_EQ(a.layers[2].hidden, 512);
+  EXPECT_EQ(a.layers[3].hidden, 512);
+  EXPECT_EQ(encode(a), canonical);
+  EXPECT_EQ(encode(parse_encoding(canonical)), canonical);
+  EXPECT_NO_THROW(find_space("flexibert").parse(enc));
+}
+
+std::string error_of(const std::string& space, const std::string& enc) {
+  try {
+    find_space(space).parse(enc);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Encoding, OutOfSpaceValueNamesInputFieldAndAllowedValues) {
+  EXPECT_EQ(error_of("flexibert-bench", "H300|SA-SDP-h4-ff512x1"),
+            "\"H300|SA-SDP-h4-ff512x1\": hidden size 300 is not in {128, 256} of space flexibert-bench");
+  EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|DSC-13-h2-ff512x1"),
+            "\"H256|SA-SDP-h4-ff512x1|DSC-13-h2-ff512x1\": layer 2: operation DSC-13 is not in "
+            "{SA-SDP, SA-WMA, LT-DFT, LT-DCT, DSC-5, DSC-9} of space flexibert-bench");
+  EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x2"),
+            "\"H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x2\": layer 2: feed-forward layer count 2 is "
+            "not in {1, 3} of space flexibert-bench");
+  EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1"),
+            "\"H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1\": number of layers 3 is "
+            "not in {2, 4} of space flexibert-bench");
+  EXPECT_NE(error_of("flexibert-small", "H128|SA-SDP-h2-ff512x1|SA-SDP-h4-ff512x1")
+                .find("builds stacks of 2 identical layers"),
+            std::string::npos);
+}
+
+TEST(Encoding, MalformedInputNamesPositionAndExpectation) {
+  EXPECT_EQ(error_of("flexibert-bench", "H256|SA-XYZ-h4-ff512x1"),
+            "\"H256|SA-XYZ-h4-ff512x1\": layer 1 (character 6): expected an operation SA-SDP, "
+            "SA-WMA, LT-DFT, LT-DCT or DSC-<kernel>");
+  EXPECT_EQ(error_of("flexibert-bench", "256|SA-SDP-h4-ff512x1"),
+            "\"256|SA-SDP-h4-ff512x1\": start (character 1): expected 'H'");
+  EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512"),
+            "\"H256|SA-SDP-h4-ff512\": layer 1 (character 21): expected 'x'");
+  EXPECT_EQ(error_of("flexibert-bench", "H256"),
+            "\"H256\": end (character 5): expected at least one layer '|<op>-h<heads>-ff<width>x<n>'");
+  EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h0-ff512x1"),
+            "\"H256|SA-SDP-h0-ff512x1\": layer 1 (character 14): expected a positive number of heads "
+            "after '-h'");
+  EXPECT_NE(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1 ").find("expected '|'"), std::string::npos);
+}
+
+TEST(Spaces, CountsMatchFlexibertDocs) {
+  EXPECT_EQ(find_space("flexibert-bench").count(), 10621440.0);
+  EXPECT_EQ(find_space("flexibert-small").count(), 63756.0);
+  EXPECT_EQ(find_space("flexibert").count(), 432653508.0);
+  EXPECT_EQ(find_space("flexibert-bench").count_with_depth(2), 2.0 * 48 * 48);
+  EXPECT_EQ(find_space("flexibert").count_with_depth(2), 756.0);
+}
+
+TEST(Spaces, UnknownNameListsKnownOnes) {
+  try {
+    find_space("bert-huge");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(),
+                 "unknown space \"bert-huge\": expected one of flexibert-bench, flexibert-small, flexibert");
+  }
+}
+
+TEST(Spaces, EnumeratingSmallSpaceBySamplingFindsValidDistinctArchitectures) {
+  const Space& s = find_space("flexibert-small");
+  Rng rng(1);
+  std::set<std::string> seen;
+  int depth4 = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const Arch a = s.sample(rng);
+    const std::string e = encode(a);
+    ASSERT_NO_THROW(s.parse(e)) << e;
+    depth4 += a.layers.size() == 4;
+    seen.insert(e);
+  }
+  // Uniform over architectures: 252^2 of 63756 have 4 layers (99.6%).
+  EXPECT_NEAR(depth4 / 20000.0, 63504.0 / 63756.0, 0.005);
+  // 20000 draws from 63756 equiprobable items: expected distinct = N(1 - (1 - 1/N)^k) = 17,167.
+  EXPECT_NEAR(double(seen.size()), 17167.0, 250.0);
+}
+
+TEST(Spaces, SamplingIsSeededAndCoversEveryChoice) {
+  const Space& s = find_space("flexibert-bench");
+  Rng a(42), b(42), c(43);
+  std::set<std::string> ops;
+  std::set<int> hidden;
+  bool differs = false;
+  for (int i = 0; i < 2000; ++i) {
+    const Arch x = s.sample(a), y = s.sample(b), z = s.sample(c);
+    ASSERT_EQ(x, y);
+    differs = differs || x != z;
+    for (const Layer& l : x.layers) ops.insert(op_name(l.op, l.kernel));
+    hidden.insert(x.layers[0].hidden);
+  }
+  EXPECT_TRUE(differs);
+  EXPECT_EQ(ops.size(), 6u);
+  EXPECT_EQ(hidden.size(), 2u);
+}
+
+TEST(Spaces, MutationChangesExactlyOneFieldAndStaysInSpace) {
+  for (const std::string name : {"flexibert-bench", "flexibert-small", "flexibert"}) {
+    const Space& s = find_space(name);
+    Rng rng(7);
+    for (int i = 0; i < 3000; ++i) {
+      const Arch a = s.sample(rng);
+      const Arch m = s.mutate(a, rng);
+      ASSERT_NE(a, m) << name;
+      ASSERT_NO_THROW(s.validate(m, encode(m))) << encode(a) << " -> " << encode(m);
+      if (a.layers.size() != m.layers.size()) {
+        // A depth change keeps the common prefix unchanged.
+        const std::size_t n = std::min(a.layers.size(), m.layers.size());
+        for (std::size_t k = 0; k < n; ++k) ASSERT_EQ(a.layers[k], m.layers[k]);
+        continue;
+      }
+      // Same depth: the changed layers form one stack (or all layers for a model-wide hidden
+      // size), and within them exactly one field differs.
+      int fields = 0, changed_layers = 0;
+      const Layer* before = nullptr;
+      const Layer* after = nullptr;
+      for (std::size_t k = 0; k < a.layers.size(); ++k) {
+        if (a.layers[k] == m.layers[k]) continue;
+        ++changed_layers;
+        before = &a.layers[k];
+        after = &m.layers[k];
+      }
+      ASSERT_NE(before, nullptr);
+      fields += (before->op != after->op || before->kernel != after->kernel);
+      fields += before->heads != after->heads;
+      fields += before->ff_dim != after->ff_dim;
+      fields += before->num_ff != after->num_ff;
+      fields += before->hidden != after->hidden;
+      EXPECT_EQ(fields, 1) << encode(a) << " -> " << encode(m);
+      if (before->hidden == after->hidden) {
+        EXPECT_EQ(changed_layers, s.spec().stack);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace zerolm
