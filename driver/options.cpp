@@ -24,7 +24,10 @@ void add_scoring_options(CLI::App* cmd, ScoringCli& o, const std::string& defaul
       ->capture_default_str();
   cmd->add_option("--profile", o.profile, "model shapes: spec, trained or compat")
       ->capture_default_str();
-  cmd->add_option("--proxy", o.proxies, "proxy to compute (repeatable): " + joined(proxies().names()));
+  // One value per occurrence, so `--proxy zerolm ARCH` does not swallow the architecture.
+  cmd->add_option("--proxy", o.proxies, "proxy to compute (repeatable): " + joined(proxies().names()))
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--alpha", o.alpha, "ZeroLM balance of attention against feed-forward")
       ->capture_default_str();
   cmd->add_option("--capacity", o.capacity, "ZeroLM capacity statistic: " + joined(capacity_names()))

@@ -1,5 +1,7 @@
 #include "proxy/evaluator.h"
 
+#include <dlfcn.h>
+
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -20,6 +22,7 @@ struct Evaluator::Impl {
 Evaluator::Evaluator(const std::vector<std::string>& proxy_names, EvalOptions options)
     : names_(proxy_names), impl_(std::make_unique<Impl>()) {
   impl_->opt = std::move(options);
+  impl_->opt.proxy.seed = impl_->opt.seed;
   impl_->device = resolve_device(impl_->opt.device);
   for (const std::string& n : proxy_names) {
     impl_->proxies.push_back(make_proxy(n, impl_->opt.proxy));
@@ -58,6 +61,11 @@ Evaluation Evaluator::evaluate(const Arch& arch) {
 
 void set_torch_threads(int intra_op) {
   torch::set_num_threads(std::max(1, intra_op));
+  // Debian's LibTorch calls OpenBLAS, whose own thread pool ignores set_num_threads and spins on
+  // every core; bound it the same way when the BLAS is OpenBLAS.
+  using SetThreads = void (*)(int);
+  if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    f(std::max(1, intra_op));
   // Inter-op threads can be set only once per process, before any parallel work.
   static const bool once = [] {
     try {

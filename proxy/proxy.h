@@ -1,6 +1,7 @@
 // Zero-cost proxies: the interface, their options and the registry (name -> factory).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@ struct ProxyOptions {
   std::string capacity = "msv";  // ZeroLM: capacity statistic (capacity.h)
   Mode mode = Mode::Weights;
   InitSpec init;
+  std::uint64_t seed = 0;  // gradient proxies: seed of their random input tokens and targets
 };
 
 struct LayerScore {

@@ -40,6 +40,9 @@ const ProxyRegistry& proxies() {
     r.add({"params", "total parameter count (backbone, no head)", make_params});
     r.add({"params-nonemb", "parameter count without embeddings", make_params_nonemb});
     r.add({"flops", "forward FLOPs per token at sequence length 128", make_flops});
+    r.add({"synflow", "SynFlow: sum theta * dR/dtheta with |theta|, R = sum of outputs", make_synflow});
+    r.add({"snip", "SNIP: sum |theta * dL/dtheta| on random tokens and targets", make_snip});
+    r.add({"grad-norm", "sum of the gradient norms of the Linear weights on random tokens", make_grad_norm});
     return r;
   }();
   return registry;
