@@ -11,5 +11,6 @@ using Runner = std::function<int()>;
 
 Runner add_score_command(CLI::App& app);
 Runner add_list_command(CLI::App& app);
+Runner add_bench_command(CLI::App& app);
 
 }  // namespace zerolm

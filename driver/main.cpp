@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<CLI::App*, Runner>> commands;
   auto add = [&](Runner r) { commands.emplace_back(app.get_subcommands({}).back(), std::move(r)); };
   add(add_score_command(app));
+  add(add_bench_command(app));
   add(add_list_command(app));
   try {
     app.parse(argc, argv);

@@ -1,5 +1,8 @@
 #include "driver/options.h"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -18,12 +21,23 @@ std::string joined(const std::vector<std::string>& v) {
 
 }  // namespace
 
-void add_scoring_options(CLI::App* cmd, ScoringCli& o, const std::string& default_profile) {
-  o.profile = default_profile;
+int available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return 1;
+}
+
+void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool many_profiles) {
   cmd->add_option("--space", o.space, "search space: " + joined(space_names()))
       ->capture_default_str();
-  cmd->add_option("--profile", o.profile, "model shapes: spec, trained or compat")
-      ->capture_default_str();
+  auto* profile = cmd->add_option("--profile", o.profiles,
+                                  many_profiles ? "model shapes (repeatable): spec, trained, compat"
+                                                : "model shapes: spec, trained or compat")
+                      ->allow_extra_args(false);
+  if (many_profiles)
+    profile->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  else
+    profile->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   // One value per occurrence, so `--proxy zerolm ARCH` does not swallow the architecture.
   cmd->add_option("--proxy", o.proxies, "proxy to compute (repeatable): " + joined(proxies().names()))
       ->allow_extra_args(false)
@@ -38,7 +52,7 @@ void add_scoring_options(CLI::App* cmd, ScoringCli& o, const std::string& defaul
       ->capture_default_str();
   cmd->add_option("--device", o.device, "cpu, cuda, cuda:<i> or auto")->capture_default_str();
   cmd->add_option("--seed", o.seed, "seed of the weights (and of sampling)")->capture_default_str();
-  cmd->add_option("--threads", o.threads, "architectures scored in parallel")
+  cmd->add_option("--threads", o.threads, "architectures scored in parallel (default: the cores this process may use)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
 }
@@ -51,10 +65,10 @@ double parse_alpha_number(const std::string& text) {
   return a;
 }
 
-EvalOptions to_eval_options(const ScoringCli& o) {
+EvalOptions to_eval_options(const ScoringCli& o, const std::string& profile, bool alpha_numeric) {
   EvalOptions e;
-  e.profile = parse_profile(o.profile);
-  e.proxy.alpha = parse_alpha_number(o.alpha);
+  e.profile = parse_profile(profile);
+  e.proxy.alpha = alpha_numeric ? parse_alpha_number(o.alpha) : 0.75;
   e.proxy.capacity = o.capacity;
   e.proxy.mode = parse_mode(o.mode);
   e.proxy.init.scheme = parse_init(o.init);

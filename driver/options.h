@@ -10,9 +10,12 @@
 
 namespace zerolm {
 
+// Cores this process may run on (its affinity mask), at least 1.
+int available_cores();
+
 struct ScoringCli {
   std::string space = "flexibert-bench";
-  std::string profile = "spec";
+  std::vector<std::string> profiles;
   std::vector<std::string> proxies;
   std::string alpha = "0.75";
   std::string capacity = "msv";
@@ -20,14 +23,16 @@ struct ScoringCli {
   std::string mode = "weights";
   std::string device = "cpu";
   std::uint64_t seed = 0;
-  int threads = 1;
+  int threads = available_cores();
 };
 
-// Adds --space --profile --proxy --alpha --capacity --init --mode --device --seed --threads.
-void add_scoring_options(CLI::App* cmd, ScoringCli& o, const std::string& default_profile);
+// Adds --space --profile --proxy --alpha --capacity --init --mode --device --seed --threads;
+// --profile is repeatable when `many_profiles`.
+void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool many_profiles);
 
-// Resolves the options (alpha must be a number here); throws InputError on a bad value.
-EvalOptions to_eval_options(const ScoringCli& o);
+// Resolves the options for one profile (alpha must be a number unless `alpha_numeric` is false,
+// then it is left at 0.75 for the caller to choose); throws InputError on a bad value.
+EvalOptions to_eval_options(const ScoringCli& o, const std::string& profile, bool alpha_numeric = true);
 double parse_alpha_number(const std::string& text);
 
 }  // namespace zerolm

@@ -42,7 +42,8 @@ std::string render_json(const Evaluator& ev, const std::vector<Evaluation>& eval
 
 int run_score(ScoreCli& cli) {
   if (cli.scoring.proxies.empty()) cli.scoring.proxies = {"zerolm", "params"};
-  const EvalOptions opt = to_eval_options(cli.scoring);
+  const EvalOptions opt =
+      to_eval_options(cli.scoring, cli.scoring.profiles.empty() ? "spec" : cli.scoring.profiles.back());
   const Format format = parse_format(cli.format);
   const Space& space = find_space(cli.scoring.space);
 
@@ -94,7 +95,7 @@ Runner add_score_command(CLI::App& app) {
   cmd->add_option("encodings", cli->encodings, "architecture encodings, e.g. H256|SA-SDP-h4-ff512x1");
   cmd->add_option("--input", cli->input,
                   "file: a CSV with an arch_encoding column, or one encoding per line");
-  add_scoring_options(cmd, cli->scoring, "spec");
+  add_scoring_options(cmd, cli->scoring, false);
   cmd->add_option("--format", cli->format, "table, csv, json or markdown")->capture_default_str();
   cmd->add_option("--output,-o", cli->output, "output file (written atomically); - for stdout")
       ->capture_default_str();

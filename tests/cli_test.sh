@@ -79,5 +79,39 @@ check "no temporary files" test "$(ls "$tmp" | grep -c '\.tmp\.')" -eq 0
 "$zerolm" score -o "$tmp/out.csv" 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1' --format csv 2>/dev/null
 check "successful run replaces output" test "$(wc -l <"$tmp/out.csv")" -eq 2
 
+# zerolm bench: the paper's table (a fast subset of proxies here; the default runs all of them).
+"$zerolm" bench --benchmark "$bench" --profile compat --alpha 0.75 --proxy zerolm --proxy params \
+  --bootstrap 200 --format csv >"$tmp/b.csv" 2>/dev/null
+check "bench csv exit 0" test $? -eq 0
+check "bench csv columns" grep -q '^proxy,kendall,spearman,pearson,pw10_kendall,kendall_lo,kendall_hi' "$tmp/b.csv"
+check "bench figures" python3 -c "
+import csv; rows = {r['proxy']: r for r in csv.DictReader(open('$tmp/b.csv'))}
+z, p = rows['zerolm'], rows['tfm_number_of_parameters']
+assert abs(float(z['kendall']) - 0.53) <= 0.02 and abs(float(z['spearman']) - 0.76) <= 0.02, z
+assert float(z['kendall_lo']) < float(z['kendall']) < float(z['kendall_hi']), z
+assert round(float(p['kendall']), 3) == 0.454 and round(float(p['spearman']), 2) == 0.65, p
+assert p['source'] == 'published' and z['source'] == 'zerolm' and rows['params']['kendall'] == p['kendall']
+assert len(rows) == 2 + 15, sorted(rows)"
+"$zerolm" bench --benchmark "$bench" --proxy zerolm --alpha sample:50 --splits 5 --reference-prefix none \
+  --profile trained >"$tmp/s50.txt" 2>/dev/null
+check "bench sample:50 mean +- sd and chosen alphas" grep -q 'zerolm .* +- .*sample:50' "$tmp/s50.txt"
+check "bench sample:50 lists 5 alphas" grep -qE 'chosen alphas: (-?[0-9.]+ ){4}-?[0-9.]+$' "$tmp/s50.txt"
+"$zerolm" bench --benchmark "$bench" --proxy zerolm --alpha heuristic --heuristic-samples 300 --mode analytic \
+  --reference-prefix none --bootstrap 0 >"$tmp/h.txt" 2>/dev/null
+check "bench heuristic names its alpha" grep -qE 'alpha heuristic: -?[0-9.]+, the grid alpha .* 300 architectures sampled from flexibert-bench' "$tmp/h.txt"
+"$zerolm" bench --benchmark "$bench" --proxy zerolm --alpha-sweep --mode analytic --profile compat \
+  --profile spec --plot "$tmp/sweep.png" --format csv >"$tmp/sweep.csv" 2>/dev/null
+check "sweep has 61 alphas per profile" test "$(grep -c ',compat$' "$tmp/sweep.csv")" -eq 61
+check "sweep at 0.75 is the paper's figure" grep -qE '^0.75,0.53[0-9]*,0.76' "$tmp/sweep.csv"
+check "sweep plot is a PNG" test "$(head -c 4 "$tmp/sweep.png" | tail -c 3)" = PNG
+"$zerolm" bench --benchmark "$bench" --proxy zerolm --group-by hidden,layers --mode analytic --format csv \
+  --reference-prefix none >"$tmp/g.csv" 2>/dev/null
+check "group-by gives within-group correlations" python3 -c "
+import csv; r = list(csv.DictReader(open('$tmp/g.csv')))[0]
+assert -0.3 < float(r['kendall']) < 0.3 and r['n'] == '500', r"
+expect_error "bench: missing truth column" 'no ground-truth column "ppl"' bench --benchmark "$bench" --truth ppl
+expect_error "bench: bad sample" '--alpha sample:x: expected sample:<rows>' bench --benchmark "$bench" --proxy zerolm --alpha sample:x
+expect_error "bench: plot needs sweep" '--plot draws the alpha sweep' bench --benchmark "$bench" --plot x.png
+
 echo "$pass passed, $fails failed"
 test "$fails" -eq 0

@@ -167,3 +167,35 @@ TEST(Benchmark500, ParamsProxyEqualsPublishedCountOnEveryRow) {
 
 }  // namespace
 }  // namespace zerolm
+
+namespace zerolm {
+namespace {
+
+TEST(GradientBaselines, DifferWhereParameterCountingCannot) {
+  // DFT and DCT mixing have identical parameters but different forward passes, so gradients differ.
+  const Arch dft = parse_encoding("H256|LT-DFT-h2-ff512x1|LT-DFT-h2-ff512x1");
+  const Arch dct = parse_encoding("H256|LT-DCT-h2-ff512x1|LT-DCT-h2-ff512x1");
+  Evaluator ev({"params", "synflow", "snip", "grad-norm"}, options(Profile::Compat, Mode::Weights));
+  const auto a = ev.evaluate(dft), b = ev.evaluate(dct);
+  EXPECT_EQ(a.results[0].score, b.results[0].score);
+  for (int p = 1; p < 4; ++p) {
+    EXPECT_TRUE(std::isfinite(a.results[p].score));
+    EXPECT_GT(std::abs(a.results[p].score / b.results[p].score - 1), 0.01) << ev.proxy_names()[p];
+  }
+  // Scoring leaves the model's weights as they were: a second pass gives the same values.
+  const auto again = ev.evaluate(dft);
+  for (int p = 1; p < 4; ++p) EXPECT_EQ(again.results[p].score, a.results[p].score);
+}
+
+TEST(GradientBaselines, SnipGrowsWithTheWeights) {
+  // SNIP is sum |w * g|: larger initial weights give a larger score at equal parameter count.
+  const Arch a = parse_encoding("H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1");
+  auto o = options(Profile::Spec, Mode::Weights);
+  Evaluator small({"snip"}, o);
+  o.proxy.init.std = 0.04;  // doubling the weights changes SNIP, unlike parameter counting
+  Evaluator big({"snip"}, o);
+  EXPECT_GT(big.evaluate(a).results[0].score, 1.2 * small.evaluate(a).results[0].score);
+}
+
+}  // namespace
+}  // namespace zerolm

@@ -1,0 +1,68 @@
+// How well a proxy ranks architectures against ground truth: the metrics with bootstrap
+// intervals, ZeroLM's alpha strategies (grid fit on held-out splits, the data-free heuristic) and
+// correlations within groups. LibTorch-free.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace zerolm {
+
+// Kendall tau-b over the pairs whose parameter counts differ by less than `rel` (relative to
+// the larger): what a proxy knows beyond model size.
+double pw_kendall(const std::vector<double>& proxy, const std::vector<double>& truth,
+                  const std::vector<double>& params, double rel = 0.10);
+
+struct Metrics {
+  double kendall = 0, spearman = 0, pearson = 0, pw10 = 0;
+};
+Metrics compute_metrics(const std::vector<double>& proxy, const std::vector<double>& truth,
+                        const std::vector<double>& params);
+
+struct Interval {
+  double lo = 0, hi = 0;
+};
+struct MetricIntervals {
+  Interval kendall, spearman, pearson, pw10;
+};
+// Percentile bootstrap (rows resampled with replacement), 95% intervals.
+MetricIntervals bootstrap(const std::vector<double>& proxy, const std::vector<double>& truth,
+                          const std::vector<double>& params, int resamples, std::uint64_t seed);
+
+// The alpha grid [lo, hi] in `step` (inclusive of both ends).
+std::vector<double> alpha_grid(double lo = -1.5, double hi = 1.5, double step = 0.05);
+
+// alpha * attn + (1 - alpha) * ffn for the given rows (all rows when `rows` is empty).
+std::vector<double> combine(const std::vector<double>& attn, const std::vector<double>& ffn,
+                            double alpha, const std::vector<std::size_t>& rows = {});
+std::vector<double> select(const std::vector<double>& v, const std::vector<std::size_t>& rows);
+
+// The grid alpha with the highest Kendall tau against `target` on `rows` (the first on ties).
+double best_alpha(const std::vector<double>& attn, const std::vector<double>& ffn,
+                  const std::vector<double>& target, const std::vector<std::size_t>& rows,
+                  const std::vector<double>& grid);
+
+// Split `split` of n rows: `fit` is a seeded random sample of k rows, `report` all the others.
+struct Split {
+  std::vector<std::size_t> fit, report;
+};
+Split make_split(std::size_t n, std::size_t k, std::uint64_t seed, int split);
+
+struct SampledAlpha {
+  std::vector<double> alphas;        // chosen per split
+  std::vector<Metrics> held_out;     // metrics on each split's report rows
+  Metrics mean, sd;
+};
+SampledAlpha sample_alpha(const std::vector<double>& attn, const std::vector<double>& ffn,
+                          const std::vector<double>& truth, const std::vector<double>& params,
+                          std::size_t k, int splits, std::uint64_t seed,
+                          const std::vector<double>& grid);
+
+// Mean of the metrics within groups of equal key, weighted by group size (groups of fewer than
+// three rows are skipped). Returns the number of rows used in `used`.
+Metrics grouped_metrics(const std::vector<double>& proxy, const std::vector<double>& truth,
+                        const std::vector<double>& params, const std::vector<std::string>& keys,
+                        std::size_t* used = nullptr);
+
+}  // namespace zerolm
