@@ -1,0 +1,73 @@
+#include "driver/mpi_comm.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+namespace zerolm {
+
+MpiSession::MpiSession(int* argc, char*** argv) {
+  int provided = 0;
+  MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  MPI_Comm local;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &local);
+  MPI_Comm_rank(local, &local_rank);
+  MPI_Comm_size(local, &local_size);
+  MPI_Comm_free(&local);
+  char h[256] = "?";
+  gethostname(h, sizeof h - 1);
+  host = h;
+}
+
+MpiSession::~MpiSession() { MPI_Finalize(); }
+
+void send_bytes(const std::string& bytes, int dest, int tag) {
+  MPI_Send(bytes.data(), int(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD);
+}
+
+std::string recv_bytes(const MPI_Status& probed) {
+  int count = 0;
+  MPI_Get_count(&probed, MPI_BYTE, &count);
+  std::string buf(std::size_t(count), '\0');
+  MPI_Recv(buf.data(), count, MPI_BYTE, probed.MPI_SOURCE, probed.MPI_TAG, MPI_COMM_WORLD,
+           MPI_STATUS_IGNORE);
+  return buf;
+}
+
+bool probe_message(int source, MPI_Status& status) {
+  int flag = 0;
+  MPI_Iprobe(source, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &status);
+  return flag != 0;
+}
+
+void backoff_sleep(int& round) {
+  // A few immediate re-polls keep latency low under load; then sleep 5 us doubling to 2 ms.
+  if (round < 64) {
+    ++round;
+    return;
+  }
+  const int us = std::min(2000, 5 << std::min(9, (round++ - 64) / 4));
+  std::this_thread::sleep_for(std::chrono::microseconds(us));
+}
+
+std::string first_error(const std::string& my_error) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  // The lowest failing rank broadcasts its message.
+  int mine = my_error.empty() ? size : rank, first = size;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  if (first == size) return "";
+  int len = rank == first ? int(my_error.size()) : 0;
+  MPI_Bcast(&len, 1, MPI_INT, first, MPI_COMM_WORLD);
+  std::string msg = rank == first ? my_error : std::string(std::size_t(len), '\0');
+  MPI_Bcast(msg.data(), len, MPI_CHAR, first, MPI_COMM_WORLD);
+  return first == 0 ? msg : "rank " + std::to_string(first) + ": " + msg;
+}
+
+}  // namespace zerolm

@@ -1,0 +1,108 @@
+#include "driver/search_config.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "spaces/arch.h"
+#include "spaces/rng.h"
+
+namespace zerolm {
+
+namespace {
+
+std::string exact(double v) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> SearchConfig::search_fields() const {
+  return {{"space", space},
+          {"strategy", strategy},
+          {"profile", profile},
+          {"proxy", proxy},
+          {"alpha", alpha},
+          {"alpha_value", exact(alpha_value)},
+          {"capacity", capacity},
+          {"init", init},
+          {"mode", mode},
+          {"seed", std::to_string(seed)},
+          {"population", std::to_string(population)},
+          {"sample", std::to_string(sample)},
+          {"generation", std::to_string(generation)},
+          {"min_params", std::to_string(min_params)},
+          {"max_params", std::to_string(max_params)},
+          {"top_k", std::to_string(top_k)}};
+}
+
+std::string SearchConfig::hash() const {
+  std::string s;
+  for (const auto& [k, v] : search_fields()) s += k + "=" + v + "\n";
+  char b[20];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(fnv1a(s)));
+  return b;
+}
+
+std::string SearchConfig::to_json() const {
+  nlohmann::ordered_json j;
+  j["space"] = space;
+  j["strategy"] = strategy;
+  j["profile"] = profile;
+  j["proxy"] = proxy;
+  j["alpha"] = alpha;
+  j["alpha_value"] = alpha_value;
+  j["capacity"] = capacity;
+  j["init"] = init;
+  j["mode"] = mode;
+  j["seed"] = seed;
+  j["population"] = population;
+  j["sample"] = sample;
+  j["generation"] = generation;
+  j["min_params"] = min_params;
+  j["max_params"] = max_params;
+  j["top_k"] = top_k;
+  j["evaluations"] = evaluations;
+  j["device"] = device;
+  j["threads"] = threads;
+  j["memory_limit_mb"] = memory_limit_mb;
+  j["checkpoint_every"] = checkpoint_every;
+  j["progress_every"] = progress_every;
+  j["config_hash"] = hash();
+  return j.dump(2) + "\n";
+}
+
+SearchConfig SearchConfig::from_json(const std::string& text, const std::string& origin) {
+  SearchConfig c;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    c.space = j.at("space");
+    c.strategy = j.at("strategy");
+    c.profile = j.at("profile");
+    c.proxy = j.at("proxy");
+    c.alpha = j.at("alpha");
+    c.alpha_value = j.at("alpha_value");
+    c.capacity = j.at("capacity");
+    c.init = j.at("init");
+    c.mode = j.at("mode");
+    c.seed = j.at("seed");
+    c.population = j.at("population");
+    c.sample = j.at("sample");
+    c.generation = j.at("generation");
+    c.min_params = j.at("min_params");
+    c.max_params = j.at("max_params");
+    c.top_k = j.at("top_k");
+    c.evaluations = j.at("evaluations");
+    c.device = j.at("device");
+    c.threads = j.at("threads");
+    c.memory_limit_mb = j.at("memory_limit_mb");
+    c.checkpoint_every = j.at("checkpoint_every");
+    c.progress_every = j.at("progress_every");
+  } catch (const std::exception& e) {
+    throw InputError(origin + ": not a zerolm run configuration (" + e.what() + ")");
+  }
+  return c;
+}
+
+}  // namespace zerolm

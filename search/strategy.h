@@ -1,0 +1,88 @@
+// Search strategies over architectures of a space: they propose generations of candidates and
+// learn from their scores. No MPI, no LibTorch: the driver evaluates and transports.
+//
+// Determinism contract: candidate i draws its randomness from (run seed, i) only, and results are
+// observed a whole generation at a time in candidate order, so the same seed gives the same
+// candidates whatever the number of workers, the order they finish in, or a resume in between.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "spaces/plan.h"
+#include "spaces/space.h"
+
+namespace zerolm {
+
+struct Candidate {
+  std::uint64_t index = 0;  // global proposal order, from 0
+  std::string encoding;     // canonical
+};
+
+struct Outcome {
+  std::uint64_t index = 0;
+  std::string encoding;
+  bool ok = false;  // false: the evaluation failed (its score is meaningless)
+  double score = 0;
+  std::int64_t params = 0;
+};
+
+struct SearchSettings {
+  const Space* space = nullptr;
+  Profile profile = Profile::Spec;  // shapes for the parameter-count constraint
+  std::uint64_t seed = 0;
+  std::int64_t min_params = 0;  // 0: none
+  std::int64_t max_params = 0;  // 0: none
+  int population = 100;         // evolution: P
+  int sample = 25;              // evolution: tournament size S
+};
+
+class Strategy {
+ public:
+  explicit Strategy(SearchSettings s) : settings_(std::move(s)) {}
+  virtual ~Strategy() = default;
+  virtual std::string name() const = 0;
+
+  // The next generation: at most `max` new candidates (never proposed before, within the
+  // parameter constraint), numbered from next_index(). Fewer, or none, when the space runs out.
+  virtual std::vector<Candidate> propose(std::size_t max) = 0;
+  // The outcomes of the last generation, in candidate order.
+  virtual void observe(const std::vector<Outcome>& outcomes) = 0;
+
+  // Checkpoint state (counters, population); the set of proposed encodings is not part of it
+  // (rebuild it with mark_proposed from the evaluation log).
+  virtual void save(std::ostream& out) const = 0;
+  virtual void load(std::istream& in) = 0;
+
+  std::uint64_t next_index() const { return next_index_; }
+  void mark_proposed(const std::string& encoding) { proposed_.insert(encoding); }
+  std::size_t proposed_count() const { return proposed_.size(); }
+  const SearchSettings& settings() const { return settings_; }
+
+ protected:
+  // Whether `a` may be proposed: new, and within the parameter constraint.
+  bool admissible(const Arch& a, const std::string& encoding) const;
+  // A uniformly sampled admissible architecture, or false after many tries.
+  bool sample_admissible(Rng& rng, Arch& out, std::string& encoding) const;
+  Candidate take(const std::string& encoding);  // numbers and records a proposal
+
+  SearchSettings settings_;
+  std::uint64_t next_index_ = 0;
+  std::unordered_set<std::string> proposed_;
+};
+
+using StrategyFactory = std::unique_ptr<Strategy> (*)(const SearchSettings&);
+
+// The explicit list of strategies: random, evolution.
+const std::vector<std::string>& strategy_names();
+std::unique_ptr<Strategy> make_strategy(std::string_view name, const SearchSettings& settings);
+
+// The best `k` outcomes that succeeded, best first (ties: the earlier candidate first).
+std::vector<Outcome> top_k(const std::vector<Outcome>& outcomes, std::size_t k);
+
+}  // namespace zerolm
