@@ -272,18 +272,8 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
       double alpha = 0;
       if (cli.scoring.alpha == "heuristic") {
         // Data-free: architectures sampled from the space, never the benchmark's rows.
-        Rng rng(derive_seed(opt.seed, fnv1a("alpha-heuristic")));
-        std::vector<Arch> sample;
-        for (int i = 0; i < cli.heuristic_samples; ++i) sample.push_back(space.sample(rng));
-        const auto se = evaluate_all(sample, {"zerolm", "params"}, opt, cli.scoring.threads);
-        std::vector<double> sa, sf, sp;
-        for (const Evaluation& e : se) {
-          sa.push_back(e.results[0].parts[0]);
-          sf.push_back(e.results[0].parts[1]);
-          sp.push_back(e.results[1].score);
-        }
-        alpha = best_alpha(sa, sf, sp, {}, grid);
-        const double tau = kendall_tau_b(combine(sa, sf, alpha), sp);
+        double tau = 0;
+        alpha = heuristic_alpha(space, opt, cli.heuristic_samples, cli.scoring.threads, &tau);
         zerolm_alpha = "heuristic " + fixed(alpha, 2);
         out.notes.push_back("zerolm alpha heuristic: " + fixed(alpha, 2) + ", the grid alpha whose score ranks " +
                             std::to_string(cli.heuristic_samples) + " architectures sampled from " + space.name() +

@@ -1,12 +1,24 @@
 // The zerolm executable: subcommand dispatch and the one place errors become exit codes.
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <vector>
 
 #include "driver/commands.h"
 #include "driver/log.h"
 #include "spaces/arch.h"
+
+namespace {
+
+// The rank a launcher gave this process, before MPI is initialised (0 when not launched by one).
+int launcher_rank() {
+  for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* v = std::getenv(var)) return std::atoi(v);
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace zerolm;
@@ -16,6 +28,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", level, "trace, debug, info, warn, error or off")->capture_default_str();
   std::vector<std::pair<CLI::App*, Runner>> commands;
   auto add = [&](Runner r) { commands.emplace_back(app.get_subcommands({}).back(), std::move(r)); };
+  add(add_search_command(app, level));
   add(add_score_command(app));
   add(add_bench_command(app));
   add(add_list_command(app));
@@ -26,7 +39,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "zerolm: error: " << e.what() << " (see zerolm --help)\n";
+    // Under mpirun/srun every rank parses the same line: one of them says what is wrong.
+    if (launcher_rank() == 0) std::cerr << "zerolm: error: " << e.what() << " (see zerolm --help)\n";
     return 2;
   }
   try {

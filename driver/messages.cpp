@@ -2,16 +2,10 @@
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
-#include <boost/serialization/string.hpp>
-#include <boost/serialization/vector.hpp>
+#include "driver/serialization.h"
 #include <sstream>
 
 namespace boost::serialization {
-
-template <class Ar>
-void serialize(Ar& ar, zerolm::Candidate& c, unsigned) {
-  ar& c.index& c.encoding;
-}
 
 template <class Ar>
 void serialize(Ar& ar, zerolm::Record& r, unsigned) {

@@ -5,8 +5,7 @@
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
-#include <boost/serialization/string.hpp>
-#include <boost/serialization/vector.hpp>
+#include "driver/serialization.h"
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -17,12 +16,6 @@
 #include "driver/table.h"
 #include "spaces/rng.h"
 
-namespace boost::serialization {
-template <class Ar>
-void serialize(Ar& ar, zerolm::Candidate& c, unsigned) {
-  ar& c.index& c.encoding;
-}
-}  // namespace boost::serialization
 
 namespace zerolm {
 
@@ -108,11 +101,15 @@ void RunDir::append(const Record& r) {
   line += "," + std::to_string(r.params) + "," + std::to_string(r.rank) + "," + r.device + times +
           status_name(r.status) + "," + csv_escape(r.reason) + "\n";
   std::fputs(line.c_str(), log_);
-  // Flushed per record: a killed run keeps every finished evaluation.
-  std::fflush(log_);
+}
+
+void RunDir::flush_log() {
+  if (log_ && std::fflush(log_) != 0)
+    throw std::runtime_error(file("evaluations.csv") + ": write failed (" + std::strerror(errno) + ")");
 }
 
 void RunDir::close_log() {
+  if (log_) flush_log();
   if (log_) std::fclose(log_);
   log_ = nullptr;
 }

@@ -38,6 +38,7 @@ class RunDir {
   // evaluations.csv: opened for appending (header written when new).
   void open_log(const std::vector<std::string>& part_names);
   void append(const Record& r);
+  void flush_log();  // after each batch: a killed run keeps every finished evaluation
   void close_log();
   // Finished (ok or failed) records of a previous run by candidate index; preempted ones are left
   // out (they are evaluated again).

@@ -1,6 +1,7 @@
 #include "driver/stop_handler.h"
 
 #include <csignal>
+#include <initializer_list>
 
 namespace zerolm {
 

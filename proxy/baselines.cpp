@@ -25,6 +25,7 @@ class PlanProxy : public Proxy {
 double params(const ModelPlan& p) { return double(count_params(p)); }
 double params_nonemb(const ModelPlan& p) { return double(count_params_nonembedding(p)); }
 double flops(const ModelPlan& p) { return flops_per_token(p, 128); }
+double nothing(const ModelPlan&) { return 0; }
 
 }  // namespace
 
@@ -33,6 +34,9 @@ std::unique_ptr<Proxy> make_params(const ProxyOptions&) {
 }
 std::unique_ptr<Proxy> make_params_nonemb(const ProxyOptions&) {
   return std::make_unique<PlanProxy<params_nonemb>>("params-nonemb");
+}
+std::unique_ptr<Proxy> make_noop(const ProxyOptions&) {
+  return std::make_unique<PlanProxy<nothing>>("noop");
 }
 std::unique_ptr<Proxy> make_flops(const ProxyOptions&) {
   return std::make_unique<PlanProxy<flops>>("flops");

@@ -7,8 +7,11 @@
 #include <mutex>
 #include <thread>
 
+#include "proxy/metrics.h"
+#include "proxy/ranking.h"
 #include "spaces/model.h"
 #include "spaces/rng.h"
+#include "spaces/space.h"
 
 namespace zerolm {
 
@@ -51,6 +54,14 @@ Evaluation Evaluator::evaluate(const Arch& arch) {
   e.encoding = encode(arch);
   const ModelPlan plan = make_plan(arch, impl_->opt.profile);
   e.params = count_params(plan);
+  if (impl_->opt.memory_limit_mb > 0 && impl_->needs_model) {
+    double bytes = 0;
+    for (const TensorSpec& t : plan.tensors) bytes += 4.0 * double(t.numel());
+    if (bytes / 1048576.0 > impl_->opt.memory_limit_mb)
+      throw std::runtime_error("out of memory: the model needs " + std::to_string(int(bytes / 1048576.0)) +
+                               " MiB of weights, the limit is " +
+                               std::to_string(int(impl_->opt.memory_limit_mb)) + " MiB");
+  }
   std::unique_ptr<TorchModel> model;
   if (impl_->needs_model)
     model = std::make_unique<TorchModel>(plan, impl_->device, impl_->opt.proxy.init,
@@ -116,6 +127,35 @@ std::vector<Evaluation> evaluate_all(const std::vector<Arch>& archs,
   for (auto& t : pool) t.join();
   if (first_error) std::rethrow_exception(first_error);
   return out;
+}
+
+}  // namespace zerolm
+
+namespace zerolm {
+
+double heuristic_alpha(const Space& space, const EvalOptions& options, int samples, int threads,
+                       double* tau) {
+  Rng rng(derive_seed(options.seed, fnv1a("alpha-heuristic")));
+  std::vector<Arch> sample;
+  for (int i = 0; i < samples; ++i) sample.push_back(space.sample(rng));
+  const auto evals = evaluate_all(sample, {"zerolm", "params"}, options, threads);
+  std::vector<double> attn, ffn, params;
+  for (const Evaluation& e : evals) {
+    attn.push_back(e.results[0].parts[0]);
+    ffn.push_back(e.results[0].parts[1]);
+    params.push_back(e.results[1].score);
+  }
+  const double alpha = best_alpha(attn, ffn, params, {}, alpha_grid());
+  if (tau) *tau = kendall_tau_b(combine(attn, ffn, alpha), params);
+  return alpha;
+}
+
+int cuda_device_count() { return torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0; }
+
+std::string pick_device(const std::string& requested, int local_rank) {
+  if (requested != "auto") return requested;
+  const int n = cuda_device_count();
+  return n > 0 ? "cuda:" + std::to_string(local_rank % n) : "cpu";
 }
 
 }  // namespace zerolm

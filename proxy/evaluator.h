@@ -17,6 +17,9 @@ struct EvalOptions {
   ProxyOptions proxy;
   std::uint64_t seed = 0;
   std::string device = "cpu";
+  // > 0: a model whose tensors need more memory fails as out of memory before it is built
+  // (a per-worker budget, e.g. for ranks sharing a GPU).
+  double memory_limit_mb = 0;
 };
 
 struct Evaluation {
@@ -61,5 +64,22 @@ namespace zerolm {
 std::vector<Evaluation> evaluate_all(const std::vector<Arch>& archs,
                                      const std::vector<std::string>& proxy_names,
                                      const EvalOptions& options, int threads);
+
+}  // namespace zerolm
+
+namespace zerolm {
+
+class Space;
+
+// The self-parameter heuristic (zerolm-method.md): the grid alpha whose ZeroLM score ranks
+// `samples` architectures drawn from `space` most like their parameter count. Data-free.
+// Returns alpha; `tau` receives that Kendall tau.
+double heuristic_alpha(const Space& space, const EvalOptions& options, int samples, int threads,
+                       double* tau = nullptr);
+
+// "auto": CUDA device (local_rank mod visible devices) when CUDA is available, else "cpu";
+// anything else is returned as given.
+std::string pick_device(const std::string& requested, int local_rank);
+int cuda_device_count();
 
 }  // namespace zerolm

@@ -43,6 +43,7 @@ const ProxyRegistry& proxies() {
     r.add({"synflow", "SynFlow: sum theta * dR/dtheta with |theta|, R = sum of outputs", make_synflow});
     r.add({"snip", "SNIP: sum |theta * dL/dtheta| on random tokens and targets", make_snip});
     r.add({"grad-norm", "sum of the gradient norms of the Linear weights on random tokens", make_grad_norm});
+    r.add({"noop", "always 0: measures the search machinery without scoring", make_noop});
     return r;
   }();
   return registry;

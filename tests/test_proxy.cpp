@@ -108,7 +108,8 @@ TEST(Registry, RejectsDuplicatesAndNamesKnownProxies) {
     proxies().find("nope");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(), "unknown proxy \"nope\": expected one of zerolm, params, params-nonemb, flops");
+    EXPECT_STREQ(e.what(), "unknown proxy \"nope\": expected one of zerolm, params, params-nonemb, flops, "
+                 "synflow, snip, grad-norm, noop");
   }
 }
 

@@ -1,0 +1,364 @@
+// What rank 0 does: runs the strategy a generation at a time, hands candidates to whichever
+// worker is free, logs every result, checkpoints, stops cleanly on a signal, and writes top.csv.
+//
+// Resume model: evaluations.csv is the record of every finished evaluation. checkpoint.bin holds
+// the strategy state saved right after the current generation was proposed, and that generation.
+// On --resume the state is restored, the generation's logged results are reused and the rest is
+// queued again; later generations are proposed again (deterministically) and matched with any
+// results logged for them. Without a checkpoint the whole search is replayed from the log.
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <deque>
+#include <limits>
+#include <optional>
+#include <sstream>
+
+#include "driver/log.h"
+#include "driver/search_run.h"
+#include "driver/stop_handler.h"
+#include "driver/table.h"
+
+namespace zerolm {
+
+namespace {
+
+struct Worker {
+  int rank = 0;
+  bool busy = false;
+  double seconds_per_candidate = 0;  // moving average, sizes the next batch
+};
+
+std::string duration_text(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  char b[32];
+  const long t = long(s + 0.5);
+  if (t >= 3600)
+    std::snprintf(b, sizeof b, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+  else
+    std::snprintf(b, sizeof b, "%ldm%02lds", t / 60, t % 60);
+  return b;
+}
+
+class Coordinator {
+ public:
+  Coordinator(SearchRun& run, Scorer* self)
+      : run_(run), cfg_(run.config), dir_(*run.dir), self_(self) {
+    SearchSettings s;
+    s.space = &find_space(cfg_.space);
+    s.profile = parse_profile(cfg_.profile);
+    s.seed = cfg_.seed;
+    s.min_params = cfg_.min_params;
+    s.max_params = cfg_.max_params;
+    s.population = cfg_.population;
+    s.sample = cfg_.sample;
+    strategy_ = make_strategy(cfg_.strategy, s);
+    for (int r = 1; r < run.mpi->size; ++r) workers_.push_back({r, false, 0});
+  }
+
+  int run(const std::vector<std::string>& part_names) {
+    t0_ = last_progress_ = last_checkpoint_ = unix_time();
+    if (run_.resume) restore();
+    dir_.open_log(part_names);
+    log::info("search " + cfg_.strategy + " over " + cfg_.space + ": " + std::to_string(cfg_.evaluations) +
+              " evaluations, proxy " + cfg_.proxy + ", " +
+              (self_ ? std::string("rank 0 evaluating") : std::to_string(workers_.size()) + " workers") +
+              (finished_ ? ", " + std::to_string(finished_) + " already done" : ""));
+    loop();
+    const StopLevel level = StopHandler::level();
+    stop_workers(0);
+    checkpoint();
+    dir_.close_log();
+    dir_.write_top(top_k(ok_, std::size_t(cfg_.top_k)));
+    report(level != StopLevel::None);
+    return 0;
+  }
+
+ private:
+  void restore() {
+    logged_ = dir_.read_log();
+    for (const auto& [index, r] : logged_) count(r);
+    if (!dir_.has_checkpoint()) {
+      log::info("no checkpoint: replaying the search from evaluations.csv (" + std::to_string(logged_.size()) +
+                " finished evaluations)");
+      return;
+    }
+    const Checkpoint c = dir_.read_checkpoint();
+    if (c.config_hash != cfg_.hash())
+      throw InputError(dir_.file("checkpoint.bin") + ": written by another configuration (hash " + c.config_hash +
+                       ", this run " + cfg_.hash() + ")");
+    std::istringstream in(c.strategy_state);
+    strategy_->load(in);
+    // Candidates proposed before the checkpoint are known; later ones will be proposed again.
+    for (const auto& [index, r] : logged_)
+      if (index < strategy_->next_index()) strategy_->mark_proposed(r.encoding);
+    for (const Candidate& cand : c.generation) strategy_->mark_proposed(cand.encoding);
+    start_generation(c.generation, c.strategy_state);
+    log::info("resumed from checkpoint: " + std::to_string(finished_) + " evaluations done, generation of " +
+              std::to_string(gen_.size()) + " with " + std::to_string(queue_.size()) + " to evaluate");
+  }
+
+  void count(const Record& r) {
+    ++finished_;
+    if (r.status != Status::Ok) return;
+    ok_.push_back({r.index, r.encoding, true, r.score, r.params});
+    if (r.score > best_ || (r.score == best_ && r.index < best_index_)) {
+      best_ = r.score;
+      best_index_ = r.index;
+      best_encoding_ = r.encoding;
+    }
+  }
+
+  void start_generation(std::vector<Candidate> gen, std::string state) {
+    gen_ = std::move(gen);
+    gen_state_ = std::move(state);
+    gen_records_.assign(gen_.size(), std::nullopt);
+    gen_done_ = 0;
+    queue_.clear();
+    for (std::size_t i = 0; i < gen_.size(); ++i) {
+      auto it = logged_.find(gen_[i].index);
+      if (it == logged_.end()) {
+        queue_.push_back(i);
+        continue;
+      }
+      if (it->second.encoding != gen_[i].encoding)
+        throw InputError(dir_.file("evaluations.csv") + ": candidate " + std::to_string(gen_[i].index) + " is " +
+                         it->second.encoding + " there, but the search proposes " + gen_[i].encoding +
+                         ": the log belongs to another run");
+      gen_records_[i] = it->second;
+      ++gen_done_;
+    }
+  }
+
+  // Observes the finished generation and proposes the next; false when the search is over.
+  bool advance() {
+    if (!gen_.empty()) {
+      std::vector<Outcome> outcomes;
+      for (const auto& r : gen_records_)
+        outcomes.push_back({r->index, r->encoding, r->status == Status::Ok, r->score, r->params});
+      strategy_->observe(outcomes);
+      gen_.clear();
+    }
+    if (StopHandler::level() != StopLevel::None) return false;
+    const std::int64_t left = cfg_.evaluations - std::int64_t(strategy_->next_index());
+    if (left <= 0) return false;
+    auto gen = strategy_->propose(std::size_t(std::min<std::int64_t>(cfg_.generation, left)));
+    std::ostringstream state;
+    strategy_->save(state);
+    if (gen.empty()) {
+      log::warn("the space has no more admissible architectures to propose; stopping early");
+      return false;
+    }
+    start_generation(std::move(gen), state.str());
+    return true;
+  }
+
+  void handle(const std::vector<Record>& records) {
+    for (const Record& r : records) {
+      dir_.append(r);
+      if (r.status == Status::Preempted) continue;  // evaluated again on --resume
+      const bool inside = !gen_.empty() && r.index >= gen_.front().index &&
+                          r.index - gen_.front().index < gen_.size();
+      const std::size_t pos = inside ? std::size_t(r.index - gen_.front().index) : 0;
+      if (!inside || gen_records_[pos])
+        throw std::logic_error("result for candidate " + std::to_string(r.index) + " outside the generation");
+      gen_records_[pos] = r;
+      ++gen_done_;
+      count(r);
+      ++finished_session_;
+    }
+    dir_.flush_log();
+    if (run_.stop_after > 0 && !raised_ && std::int64_t(finished_session_) >= run_.stop_after) {
+      raised_ = true;
+      std::raise(SIGTERM);
+    }
+  }
+
+  std::size_t batch_size(const Worker& w) const {
+    std::size_t n = 1;
+    if (w.seconds_per_candidate > 0) n = std::size_t(std::clamp(0.05 / w.seconds_per_candidate, 1.0, 4096.0));
+    const std::size_t fair = (queue_.size() + workers_.size() - 1) / std::max<std::size_t>(1, workers_.size());
+    return std::max<std::size_t>(1, std::min(n, fair));
+  }
+
+  void dispatch() {
+    for (Worker& w : workers_) {
+      if (w.busy || queue_.empty()) continue;
+      WorkMessage m;
+      for (std::size_t n = batch_size(w); n > 0 && !queue_.empty(); --n) {
+        m.candidates.push_back(gen_[queue_.front()]);
+        queue_.pop_front();
+      }
+      send_bytes(pack(m), w.rank, kTagWork);
+      w.busy = true;
+    }
+  }
+
+  bool any_busy() const {
+    return std::any_of(workers_.begin(), workers_.end(), [](const Worker& w) { return w.busy; });
+  }
+
+  void periodic() {
+    const double now = unix_time();
+    if (now - last_progress_ >= cfg_.progress_every) {
+      progress();
+      last_progress_ = now;
+    }
+    if (now - last_checkpoint_ >= cfg_.checkpoint_every) {
+      checkpoint();
+      dir_.write_top(top_k(ok_, std::size_t(cfg_.top_k)));
+      last_checkpoint_ = now;
+    }
+  }
+
+  void receive() {
+    MPI_Status st;
+    const bool got = wait_message(MPI_ANY_SOURCE, st, [&] {
+      periodic();
+      return StopHandler::level() != StopLevel::Now;
+    });
+    if (!got) return;
+    const std::string bytes = recv_bytes(st);
+    if (st.MPI_TAG != kTagResults) throw std::runtime_error("unexpected message from rank " + std::to_string(st.MPI_SOURCE));
+    const ResultMessage m = unpack_results(bytes);
+    if (m.stop_requested) {
+      log::info("rank " + std::to_string(st.MPI_SOURCE) + " received a stop signal");
+      StopHandler::request(StopLevel::AtSafePoint);
+    }
+    if (m.records.empty()) return;
+    Worker& w = workers_[std::size_t(st.MPI_SOURCE - 1)];
+    w.busy = false;
+    double spent = 0;
+    for (const Record& r : m.records) spent += r.end - r.start;
+    const double per = spent / double(m.records.size());
+    w.seconds_per_candidate = w.seconds_per_candidate > 0 ? 0.7 * w.seconds_per_candidate + 0.3 * per : per;
+    handle(m.records);
+  }
+
+  void evaluate_locally() {
+    std::vector<Candidate> batch;
+    const double per = self_seconds_ > 0 ? self_seconds_ : 1.0;
+    for (std::size_t n = std::size_t(std::clamp(0.05 / per, 1.0, 4096.0)); n > 0 && !queue_.empty(); --n) {
+      batch.push_back(gen_[queue_.front()]);
+      queue_.pop_front();
+    }
+    const double t = unix_time();
+    const auto records = self_->score(batch);
+    self_seconds_ = (unix_time() - t) / double(batch.size());
+    handle(records);
+    periodic();
+  }
+
+  void loop() {
+    for (;;) {
+      if (gen_done_ == gen_.size() && queue_.empty() && !any_busy()) {
+        if (!advance()) return;
+        continue;
+      }
+      const StopLevel level = StopHandler::level();
+      if (level == StopLevel::Now) return;
+      if (level == StopLevel::AtSafePoint && !any_busy()) return;  // in-flight work has come back
+      if (self_) {
+        if (queue_.empty()) return;  // only preempted candidates remain
+        evaluate_locally();
+        continue;
+      }
+      if (level == StopLevel::None) dispatch();
+      if (!any_busy()) return;  // nothing in flight and nothing to send: preempted candidates only
+      receive();
+    }
+  }
+
+  // Tells every worker to leave; logs results still arriving from batches in flight.
+  void stop_workers(int code) {
+    for (const Worker& w : workers_) send_bytes(std::to_string(code), w.rank, kTagStop);
+    std::size_t acks = 0;
+    const double deadline = unix_time() + 120;
+    while (acks < workers_.size()) {
+      MPI_Status st;
+      if (!wait_message(MPI_ANY_SOURCE, st, [&] { return unix_time() < deadline; })) {
+        log::error("workers did not acknowledge the stop within 120 s; aborting");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+      }
+      const std::string bytes = recv_bytes(st);
+      if (st.MPI_TAG == kTagStop) {
+        ++acks;
+      } else if (st.MPI_TAG == kTagResults) {
+        const ResultMessage m = unpack_results(bytes);
+        if (!m.records.empty()) handle(m.records);
+      }
+    }
+  }
+
+  void checkpoint() {
+    Checkpoint c;
+    c.config_hash = cfg_.hash();
+    if (!gen_.empty()) {
+      c.strategy_state = gen_state_;
+      c.generation = gen_;
+    } else {
+      std::ostringstream state;
+      strategy_->save(state);
+      c.strategy_state = state.str();
+    }
+    c.finished = finished_;
+    dir_.write_checkpoint(c);
+  }
+
+  void progress() {
+    const double now = unix_time(), rate = double(finished_session_) / std::max(1e-9, now - t0_);
+    const double left = double(cfg_.evaluations) - double(finished_);
+    char b[160];
+    std::snprintf(b, sizeof b, "%llu/%lld evaluations (%.1f%%), %.1f eval/s, ETA %s, best %s",
+                  static_cast<unsigned long long>(finished_), static_cast<long long>(cfg_.evaluations),
+                  100.0 * double(finished_) / double(cfg_.evaluations), rate,
+                  duration_text(rate > 0 ? left / rate : NAN).c_str(),
+                  ok_.empty() ? "-" : format_number(best_).c_str());
+    log::info(std::string(b) + (ok_.empty() ? "" : " " + best_encoding_));
+  }
+
+  void report(bool stopped) {
+    progress();
+    const auto top = top_k(ok_, std::size_t(cfg_.top_k));
+    TextTable t{{"rank", "score", "params", "encoding"}, {}};
+    for (std::size_t i = 0; i < top.size(); ++i)
+      t.rows.push_back({std::to_string(i + 1), format_number(top[i].score), std::to_string(top[i].params), top[i].encoding});
+    std::printf("\ntop %zu of %llu evaluated architectures (%s):\n%s", top.size(),
+                static_cast<unsigned long long>(ok_.size()), dir_.file("top.csv").c_str(), t.render(Format::Table).c_str());
+    std::fflush(stdout);
+    if (stopped) {
+      log::info("stopped by " + (StopHandler::last_signal() ? "signal " + std::to_string(StopHandler::last_signal()) : std::string("request")) +
+                " after " + std::to_string(finished_) + " of " + std::to_string(cfg_.evaluations) +
+                " evaluations; continue with: zerolm search --resume " + dir_.path());
+    }
+  }
+
+  SearchRun& run_;
+  SearchConfig& cfg_;
+  RunDir& dir_;
+  Scorer* self_;
+  std::unique_ptr<Strategy> strategy_;
+  std::vector<Worker> workers_;
+  std::vector<Candidate> gen_;
+  std::string gen_state_;
+  std::vector<std::optional<Record>> gen_records_;
+  std::size_t gen_done_ = 0;
+  std::deque<std::size_t> queue_;
+  std::map<std::uint64_t, Record> logged_;
+  std::vector<Outcome> ok_;
+  std::uint64_t finished_ = 0, finished_session_ = 0;
+  double best_ = -std::numeric_limits<double>::infinity();
+  std::uint64_t best_index_ = 0;
+  std::string best_encoding_;
+  double t0_ = 0, last_progress_ = 0, last_checkpoint_ = 0, self_seconds_ = 0;
+  bool raised_ = false;
+};
+
+}  // namespace
+
+int run_coordinator(SearchRun& run, Scorer* self) {
+  Coordinator c(run, self);
+  return c.run(self ? self->part_names() : Scorer::parts_of(run.config));
+}
+
+}  // namespace zerolm

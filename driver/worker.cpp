@@ -1,0 +1,114 @@
+// What a worker rank does: take batches of candidates from rank 0, score them on the local
+// device, send the records back; report a stop signal; leave when told to.
+#include <csignal>
+
+#include "driver/log.h"
+#include "driver/search_run.h"
+#include "driver/stop_handler.h"
+
+namespace zerolm {
+
+EvalOptions eval_options(const SearchConfig& c, const std::string& device) {
+  EvalOptions e;
+  e.profile = parse_profile(c.profile);
+  e.proxy.alpha = c.alpha_value;
+  e.proxy.capacity = c.capacity;
+  e.proxy.mode = parse_mode(c.mode);
+  e.proxy.init.scheme = parse_init(c.init);
+  e.seed = c.seed;
+  e.device = device;
+  e.memory_limit_mb = c.memory_limit_mb;
+  return e;
+}
+
+Scorer::Scorer(const SearchConfig& config, int rank, int local_rank)
+    : space_(find_space(config.space)), rank_(rank), device_(pick_device(config.device, local_rank)) {
+  evaluator_ = std::make_unique<Evaluator>(std::vector<std::string>{config.proxy}, eval_options(config, device_));
+}
+
+std::vector<std::string> Scorer::part_names() const {
+  auto cols = evaluator_->columns();
+  cols.erase(cols.begin());  // the score itself
+  return cols;
+}
+
+std::vector<std::string> Scorer::parts_of(const SearchConfig& config) {
+  Evaluator e({config.proxy}, eval_options(config, "cpu"));
+  auto cols = e.columns();
+  cols.erase(cols.begin());
+  return cols;
+}
+
+std::vector<Record> Scorer::score(const std::vector<Candidate>& batch) {
+  std::vector<Record> out;
+  out.reserve(batch.size());
+  for (const Candidate& c : batch) {
+    if (StopHandler::level() == StopLevel::Now) {
+      // Asked to stop now: what is left of the batch goes back unevaluated, to be redone.
+      Record r;
+      r.index = c.index;
+      r.encoding = c.encoding;
+      r.rank = rank_;
+      r.device = device_;
+      r.start = r.end = unix_time();
+      r.status = Status::Preempted;
+      r.reason = "stopped before evaluation";
+      out.push_back(std::move(r));
+      continue;
+    }
+    Record r;
+    r.index = c.index;
+    r.encoding = c.encoding;
+    r.rank = rank_;
+    r.device = device_;
+    r.start = unix_time();
+    try {
+      const Evaluation e = evaluator_->evaluate(space_.parse(c.encoding));
+      r.score = e.results[0].score;
+      r.parts = e.results[0].parts;
+      r.params = e.params;
+      r.status = Status::Ok;
+    } catch (const std::exception& ex) {
+      // An invalid model or out of memory fails this candidate only; the search goes on.
+      r.status = Status::Failed;
+      r.reason = ex.what();
+      log::warn("candidate " + std::to_string(c.index) + " " + c.encoding + " failed: " + r.reason);
+    }
+    r.end = unix_time();
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+int run_worker(SearchRun& run, Scorer& scorer) {
+  (void)run;
+  bool told_stop = false;
+  for (;;) {
+    MPI_Status st;
+    // While idle, a stop signal is passed on at once rather than with the next results.
+    wait_message(0, st, [&] {
+      if (!told_stop && StopHandler::level() != StopLevel::None) {
+        ResultMessage m;
+        m.stop_requested = true;
+        send_bytes(pack(m), 0, kTagResults);
+        told_stop = true;
+      }
+      return true;
+    });
+    const std::string bytes = recv_bytes(st);
+    if (st.MPI_TAG == kTagStop) {
+      send_bytes("", 0, kTagStop);  // acknowledged: rank 0 may finish
+      const int code = bytes.empty() ? 0 : std::stoi(bytes);
+      log::info("stopping (exit status " + std::to_string(code) + ")");
+      return code;
+    }
+    const WorkMessage work = unpack_work(bytes);
+    ResultMessage res;
+    res.records = scorer.score(work.candidates);
+    res.stop_requested = !told_stop && StopHandler::level() != StopLevel::None;
+    told_stop = told_stop || res.stop_requested;
+    send_bytes(pack(res), 0, kTagResults);
+  }
+}
+
+}  // namespace zerolm
