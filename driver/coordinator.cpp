@@ -52,6 +52,7 @@ class Coordinator {
     s.max_params = cfg_.max_params;
     s.population = cfg_.population;
     s.sample = cfg_.sample;
+    s.seeds = cfg_.seed_archs;
     strategy_ = make_strategy(cfg_.strategy, s);
     for (int r = 1; r < run.mpi->size; ++r) workers_.push_back({r, false, 0});
   }
@@ -327,7 +328,7 @@ class Coordinator {
                 static_cast<unsigned long long>(ok_.size()), dir_.file("top.csv").c_str(), t.render(Format::Table).c_str());
     std::fflush(stdout);
     if (stopped) {
-      log::info("stopped by " + (StopHandler::last_signal() ? "signal " + std::to_string(StopHandler::last_signal()) : std::string("request")) +
+      log::warn("stopped by " + (StopHandler::last_signal() ? "signal " + std::to_string(StopHandler::last_signal()) : std::string("request")) +
                 " after " + std::to_string(finished_) + " of " + std::to_string(cfg_.evaluations) +
                 " evaluations; continue with: zerolm search --resume " + dir_.path());
     }

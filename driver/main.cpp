@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   using namespace zerolm;
   CLI::App app{"zerolm: data-free Transformer architecture search with the ZeroLM proxy"};
   app.require_subcommand(1);
+  app.fallthrough();  // --log-level may also follow the subcommand
   std::string level = "info";
   app.add_option("--log-level", level, "trace, debug, info, warn, error or off")->capture_default_str();
   std::vector<std::pair<CLI::App*, Runner>> commands;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "driver/commands.h"
+#include "driver/inputs.h"
 #include "driver/log.h"
 #include "driver/options.h"
 #include "driver/search_run.h"
@@ -43,7 +44,9 @@ std::string timestamp_dir() {
 
 void validate(const SearchConfig& c) {
   find_space(c.space);
-  make_strategy(c.strategy, SearchSettings{&find_space(c.space)});
+  SearchSettings settings;
+  settings.space = &find_space(c.space);
+  make_strategy(c.strategy, settings);
   parse_profile(c.profile);
   proxies().find(c.proxy);
   parse_capacity(c.capacity);
@@ -73,6 +76,12 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir) {
     if (!dir.has_run())
       throw InputError("--resume " + cli.resume + ": no run there (config.json missing); start one with --out " + cli.resume);
     SearchConfig saved = dir.read_config();
+    if (given(cli, "seed_archs")) {
+      for (const Arch& a : parse_archs(find_space(saved.space), read_arch_file(cli.c.seed_file)))
+        cli.c.seed_archs.push_back(encode(a));
+    } else {
+      cli.c.seed_archs = saved.seed_archs;
+    }
     const auto before = saved.search_fields(), asked = cli.c.search_fields();
     for (std::size_t i = 0; i < before.size(); ++i) {
       const std::string& name = before[i].first;
@@ -102,6 +111,8 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir) {
   }
   SearchConfig c = cli.c;
   validate(c);
+  if (!c.seed_file.empty())
+    for (const Arch& a : parse_archs(find_space(c.space), read_arch_file(c.seed_file))) c.seed_archs.push_back(encode(a));
   if (c.alpha == "heuristic") {
     // Data-free; in closed form where the capacity statistic has one (microseconds each).
     EvalOptions o = eval_options(c, "cpu");
@@ -221,6 +232,8 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
   g["min_params"] = cmd->add_option("--min-params", c.min_params, "only architectures with at least this many parameters");
   g["max_params"] = cmd->add_option("--max-params", c.max_params, "only architectures with at most this many parameters");
   g["top_k"] = cmd->add_option("--top-k", c.top_k, "rows of top.csv")->capture_default_str();
+  g["seed_archs"] = cmd->add_option("--seed-file", c.seed_file,
+                                    "architectures to evaluate first (one encoding per line, or a CSV with arch_encoding)");
   g["evaluations"] = cmd->add_option("--evaluations", c.evaluations, "evaluation budget (may grow on --resume)")
                          ->capture_default_str();
   g["device"] = cmd->add_option("--device", c.device, "auto (GPU local rank mod visible GPUs, else CPU), cpu, cuda:<i>")

@@ -34,7 +34,12 @@ std::vector<std::pair<std::string, std::string>> SearchConfig::search_fields() c
           {"generation", std::to_string(generation)},
           {"min_params", std::to_string(min_params)},
           {"max_params", std::to_string(max_params)},
-          {"top_k", std::to_string(top_k)}};
+          {"top_k", std::to_string(top_k)},
+          {"seed_archs", std::to_string(seed_archs.size()) + ":" + std::to_string(fnv1a([&] {
+                           std::string all;
+                           for (const auto& e : seed_archs) all += e + "\n";
+                           return all;
+                         }()))}};
 }
 
 std::string SearchConfig::hash() const {
@@ -63,6 +68,8 @@ std::string SearchConfig::to_json() const {
   j["min_params"] = min_params;
   j["max_params"] = max_params;
   j["top_k"] = top_k;
+  j["seed_file"] = seed_file;
+  j["seed_archs"] = seed_archs;
   j["evaluations"] = evaluations;
   j["device"] = device;
   j["threads"] = threads;
@@ -93,6 +100,8 @@ SearchConfig SearchConfig::from_json(const std::string& text, const std::string&
     c.min_params = j.at("min_params");
     c.max_params = j.at("max_params");
     c.top_k = j.at("top_k");
+    c.seed_file = j.at("seed_file");
+    c.seed_archs = j.at("seed_archs").get<std::vector<std::string>>();
     c.evaluations = j.at("evaluations");
     c.device = j.at("device");
     c.threads = j.at("threads");

@@ -26,6 +26,8 @@ struct SearchConfig {
   std::int64_t min_params = 0;
   std::int64_t max_params = 0;
   int top_k = 10;
+  std::string seed_file;               // where seed_archs came from (informational)
+  std::vector<std::string> seed_archs;  // canonical encodings evaluated first
   // May change between runs of the same search.
   std::int64_t evaluations = 1000;
   std::string device = "auto";

@@ -34,6 +34,7 @@ class Scorer {
 
  private:
   const Space& space_;
+  Profile profile_;
   int rank_;
   std::string device_;
   std::unique_ptr<Evaluator> evaluator_;

@@ -22,7 +22,10 @@ EvalOptions eval_options(const SearchConfig& c, const std::string& device) {
 }
 
 Scorer::Scorer(const SearchConfig& config, int rank, int local_rank)
-    : space_(find_space(config.space)), rank_(rank), device_(pick_device(config.device, local_rank)) {
+    : space_(find_space(config.space)),
+      profile_(parse_profile(config.profile)),
+      rank_(rank),
+      device_(pick_device(config.device, local_rank)) {
   evaluator_ = std::make_unique<Evaluator>(std::vector<std::string>{config.proxy}, eval_options(config, device_));
 }
 
@@ -63,7 +66,9 @@ std::vector<Record> Scorer::score(const std::vector<Candidate>& batch) {
     r.device = device_;
     r.start = unix_time();
     try {
-      const Evaluation e = evaluator_->evaluate(space_.parse(c.encoding));
+      const Arch arch = space_.parse(c.encoding);
+      r.params = count_params(make_plan(arch, profile_));
+      const Evaluation e = evaluator_->evaluate(arch);
       r.score = e.results[0].score;
       r.parts = e.results[0].parts;
       r.params = e.params;

@@ -62,11 +62,11 @@ class Evolution : public Strategy {
 
   void save(std::ostream& out) const override {
     boost::archive::binary_oarchive ar(out);
-    ar << next_index_ << evolving_ << population_;
+    ar << next_index_ << seeds_used_ << evolving_ << population_;
   }
   void load(std::istream& in) override {
     boost::archive::binary_iarchive ar(in);
-    ar >> next_index_ >> evolving_ >> population_;
+    ar >> next_index_ >> seeds_used_ >> evolving_ >> population_;
   }
 
  private:

@@ -28,11 +28,11 @@ class RandomSearch : public Strategy {
 
   void save(std::ostream& out) const override {
     boost::archive::binary_oarchive ar(out);
-    ar << next_index_;
+    ar << next_index_ << seeds_used_;
   }
   void load(std::istream& in) override {
     boost::archive::binary_iarchive ar(in);
-    ar >> next_index_;
+    ar >> next_index_ >> seeds_used_;
   }
 };
 

@@ -16,7 +16,12 @@ bool Strategy::admissible(const Arch& a, const std::string& encoding) const {
          (settings_.max_params <= 0 || n <= settings_.max_params);
 }
 
-bool Strategy::sample_admissible(Rng& rng, Arch& out, std::string& encoding) const {
+bool Strategy::sample_admissible(Rng& rng, Arch& out, std::string& encoding) {
+  while (seeds_used_ < settings_.seeds.size()) {
+    encoding = settings_.seeds[seeds_used_++];
+    out = settings_.space->parse(encoding);
+    if (admissible(out, encoding)) return true;
+  }
   for (int t = 0; t < kTries; ++t) {
     out = settings_.space->sample(rng);
     encoding = encode(out);

@@ -40,6 +40,7 @@ struct SearchSettings {
   std::int64_t max_params = 0;  // 0: none
   int population = 100;         // evolution: P
   int sample = 25;              // evolution: tournament size S
+  std::vector<std::string> seeds;  // canonical encodings proposed first, in order (a seed file)
 };
 
 class Strategy {
@@ -67,12 +68,14 @@ class Strategy {
  protected:
   // Whether `a` may be proposed: new, and within the parameter constraint.
   bool admissible(const Arch& a, const std::string& encoding) const;
-  // A uniformly sampled admissible architecture, or false after many tries.
-  bool sample_admissible(Rng& rng, Arch& out, std::string& encoding) const;
+  // The next unused seed architecture if any is left (admissible ones only), else a uniformly
+  // sampled admissible architecture; false after many tries.
+  bool sample_admissible(Rng& rng, Arch& out, std::string& encoding);
   Candidate take(const std::string& encoding);  // numbers and records a proposal
 
   SearchSettings settings_;
   std::uint64_t next_index_ = 0;
+  std::uint64_t seeds_used_ = 0;  // part of the checkpoint state
   std::unordered_set<std::string> proposed_;
 };
 

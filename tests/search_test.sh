@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# zerolm search under mpiexec, as users run it. Usage: search_test.sh SCENARIO ZEROLM MPIEXEC
+#   ranks     1, 2 and 4 ranks give identical top.csv files
+#   resume    SIGTERM at half the budget (raised by rank 0), --resume on another rank count
+#   signal    external SIGUSR1 through mpiexec and SIGTERM to the ranks, then --resume
+#   bad-input one clear line from rank 0 and a non-zero exit on every rank, never a hang
+#   failures  candidates that fail (out of memory) are recorded and the search goes on
+set -u
+scenario=$1
+zerolm=$2
+mpiexec=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+flags=(--oversubscribe)
+[ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
+mpi() { local n=$1; shift; timeout 300 "$mpiexec" "${flags[@]}" -n "$n" "$zerolm" --log-level warn "$@"; }
+fails=0 pass=0
+check() {
+  local name=$1; shift
+  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
+}
+ok_rows() { grep -c ',ok,' "$1/evaluations.csv"; }
+dup_ok() { grep ',ok,' "$1/evaluations.csv" | cut -d, -f1 | sort | uniq -d | wc -l; }
+base=(search --space flexibert-bench --strategy evolution --evaluations 300 --seed 7)
+
+case $scenario in
+ranks)
+  for n in 1 2 4; do
+    mpi "$n" "${base[@]}" --out "r$n" >"r$n.out" 2>&1
+    check "-n $n exit 0" test $? -eq 0
+    check "-n $n: 300 ok evaluations" test "$(ok_rows "r$n")" -eq 300
+  done
+  check "top.csv of 1 and 2 ranks identical" cmp r1/top.csv r2/top.csv
+  check "top.csv of 1 and 4 ranks identical" cmp r1/top.csv r4/top.csv
+  check "top.csv has 10 rows and the header" test "$(wc -l <r1/top.csv)" -eq 11
+  check "top.csv header" test "$(head -1 r1/top.csv)" = "rank,encoding,score,params"
+  check "same architectures evaluated" test "$(cut -d, -f2 r1/evaluations.csv | sort | md5sum)" = "$(cut -d, -f2 r4/evaluations.csv | sort | md5sum)"
+  check "4 ranks: work spread over 3 workers" test "$(grep ',ok,' r4/evaluations.csv | cut -d, -f7 | sort -u | wc -l)" -eq 3
+  check "one log per rank" test "$(ls r4/logs | wc -l)" -eq 4
+  check "console shows the top table" grep -q "^1 " r2.out
+  ;;
+resume)
+  mpi 2 "${base[@]}" --out ref >/dev/null 2>&1
+  mpi 2 "${base[@]}" --out cut --stop-after 150 >cut.out 2>&1
+  check "interrupted run exits 0" test $? -eq 0
+  check "says how to resume" grep -q "continue with: zerolm search --resume cut" cut.out
+  n=$(ok_rows cut)
+  check "stopped near half ($n)" test "$n" -ge 150 -a "$n" -lt 250
+  check "checkpoint written" test -s cut/checkpoint.bin
+  mpi 3 search --resume cut >resume.out 2>&1
+  check "resume exits 0" test $? -eq 0
+  check "resumed top.csv equals the uninterrupted run's" cmp ref/top.csv cut/top.csv
+  check "300 ok evaluations after resume" test "$(ok_rows cut)" -eq 300
+  check "no evaluation done twice" test "$(dup_ok cut)" -eq 0
+  # Resume without the checkpoint: the search is replayed from evaluations.csv.
+  mpi 2 "${base[@]}" --out replay --stop-after 100 >/dev/null 2>&1
+  rm replay/checkpoint.bin
+  mpi 2 search --resume replay >/dev/null 2>&1
+  check "replayed run equals the uninterrupted one" cmp ref/top.csv replay/top.csv
+  check "replay: no evaluation done twice" test "$(dup_ok replay)" -eq 0 -a "$(ok_rows replay)" -eq 300
+  # A larger budget continues a finished run.
+  mpi 2 search --resume ref --evaluations 350 >/dev/null 2>&1
+  check "budget extended to 350" test "$(ok_rows ref)" -eq 350 -a "$(dup_ok ref)" -eq 0
+  ;;
+signal)
+  run_until() {  # run_until DIR SIGNAL TARGET: start, signal once 120 rows are logged
+    local dir=$1 sig=$2 target=$3
+    "$mpiexec" "${flags[@]}" -n 3 "$zerolm" --log-level warn search --evaluations 600 --seed 5 --out "$dir" >"$dir.out" 2>&1 &
+    local pid=$! t=0
+    while [ "$(cat "$dir/evaluations.csv" 2>/dev/null | wc -l)" -lt 120 ] && [ $t -lt 600 ]; do sleep 0.1; t=$((t + 1)); done
+    if [ "$target" = mpiexec ]; then kill -"$sig" "$pid"; else pkill -"$sig" -P "$pid"; fi
+    wait "$pid"
+    return $?
+  }
+  mpi 2 search --evaluations 600 --seed 5 --out ref >/dev/null 2>&1
+  run_until usr1 USR1 mpiexec
+  check "SIGUSR1 through mpiexec: exit 0" test $? -eq 0
+  check "SIGUSR1: stopped before the end" test "$(ok_rows usr1)" -lt 600
+  run_until term TERM ranks
+  check "SIGTERM to the ranks: ranks stop cleanly" grep -q "continue with: zerolm search --resume term" term.out
+  for d in usr1 term; do
+    mpi 2 search --resume "$d" >/dev/null 2>&1
+    check "$d: resume exit 0" test $? -eq 0
+    check "$d: top.csv equals the uninterrupted run's" cmp ref/top.csv "$d/top.csv"
+    check "$d: 600 ok evaluations, none twice" test "$(ok_rows "$d")" -eq 600 -a "$(dup_ok "$d")" -eq 0
+  done
+  ;;
+bad-input)
+  expect_error() {  # expect_error NAME SUBSTRING N ARGS...: non-zero, one line from rank 0
+    local name=$1 want=$2 n=$3; shift 3
+    mpi "$n" "$@" >out.txt 2>err.txt
+    local rc=$?
+    check "$name: non-zero exit (got $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+    check "$name: exactly one zerolm line (got $(grep -c 'zerolm: error' err.txt))" test "$(grep -c 'zerolm: error' err.txt)" -eq 1
+    check "$name: says '$want' (got: $(grep 'zerolm: error' err.txt))" grep -qF -- "$want" err.txt
+  }
+  expect_error "unknown space" 'unknown space "tiny"' 3 search --space tiny --out a
+  expect_error "unknown proxy" 'unknown proxy "magic"' 3 search --proxy magic --out a
+  expect_error "unknown strategy" 'unknown strategy "annealing"' 3 search --strategy annealing --out a
+  printf 'H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1\nH256|SA-SDP-h4-ff512\n' >seeds.txt
+  expect_error "malformed seed file" "seeds.txt:2: \"H256|SA-SDP-h4-ff512\": layer 1 (character 21): expected 'x'" 3 \
+    search --seed-file seeds.txt --out a
+  mkdir ro && chmod 555 ro
+  if [ "$(id -u)" -eq 0 ]; then
+    # root ignores permissions: use a path under a regular file instead.
+    touch file && expect_error "unwritable output" "file/run: cannot create the run directory" 3 search --out file/run
+  else
+    expect_error "unwritable output" "ro/run: cannot" 3 search --out ro/run
+  fi
+  mpi 2 search --evaluations 40 --out done >/dev/null 2>&1
+  expect_error "existing run without --resume" "done: already holds a run; continue it with --resume done" 3 search --out done
+  expect_error "resume with another configuration" "population is 100 in this run but 50 on the command line" 3 \
+    search --resume done --population 50
+  expect_error "resume of nothing" "--resume nothing: no run there" 2 search --resume nothing
+  printf 'garbage' >>done/checkpoint.bin
+  expect_error "corrupted checkpoint" "done/checkpoint.bin: corrupted checkpoint" 3 search --resume done
+  expect_error "bad option value" "--population 1: expected at least 2" 2 search --population 1 --out b
+  SLURM_NTASKS=4 timeout 60 "$zerolm" search --out c >out.txt 2>err.txt
+  check "srun launcher mismatch refused" grep -q "SLURM started 4 tasks but MPI sees a world of 1 rank" err.txt
+  check "no run directory left by failed starts" test ! -e a -a ! -e b -a ! -e c
+  ;;
+failures)
+  # Models needing more than 30 MiB of weights fail as out of memory; the search goes on.
+  mpi 3 search --evaluations 120 --seed 3 --memory-limit 30 --out f >f.out 2>&1
+  check "exit 0 despite failures" test $? -eq 0
+  failed=$(grep -c ',failed,' f/evaluations.csv)
+  check "some candidates failed ($failed)" test "$failed" -gt 0
+  check "others succeeded" test "$(ok_rows f)" -gt 0
+  check "every candidate recorded once" test "$(($(ok_rows f) + failed))" -eq 120
+  check "reason recorded" grep -q ',failed,"out of memory: the model needs' f/evaluations.csv
+  check "failed rows keep their parameter count" test "$(grep ',failed,' f/evaluations.csv | cut -d, -f6 | grep -c '^0$')" -eq 0
+  check "failed ones are not in top.csv" test "$(grep -c . f/top.csv)" -eq 11
+  ;;
+*) echo "unknown scenario $scenario"; exit 2 ;;
+esac
+echo "$pass passed, $fails failed"
+test "$fails" -eq 0
