@@ -23,9 +23,14 @@ namespace zerolm {
 
 namespace {
 
+// Batches in flight per worker: the second is waiting on the worker when the first is done, so
+// no worker idles while rank 0 wakes up from its back-off sleep.
+constexpr int kBatchesInFlight = 2;
+constexpr double kBatchSeconds = 0.025;  // work per batch: long enough to amortise messages
+
 struct Worker {
   int rank = 0;
-  bool busy = false;
+  int in_flight = 0;
   double seconds_per_candidate = 0;  // moving average, sizes the next batch
 };
 
@@ -54,7 +59,7 @@ class Coordinator {
     s.sample = cfg_.sample;
     s.seeds = cfg_.seed_archs;
     strategy_ = make_strategy(cfg_.strategy, s);
-    for (int r = 1; r < run.mpi->size; ++r) workers_.push_back({r, false, 0});
+    for (int r = 1; r < run.mpi->size; ++r) workers_.push_back({r, 0, 0});
   }
 
   int run(const std::vector<std::string>& part_names) {
@@ -71,7 +76,13 @@ class Coordinator {
     checkpoint();
     dir_.close_log();
     dir_.write_top(top_k(ok_, std::size_t(cfg_.top_k)));
-    report(level != StopLevel::None);
+    const bool stopped = level != StopLevel::None && std::int64_t(finished_) < cfg_.evaluations;
+    // For batch scripts and users: did this run end, or stop early (and should be resumed)?
+    write_file_atomic(dir_.file("status.json"),
+                      std::string("{\n  \"state\": \"") + (stopped ? "stopped" : "complete") +
+                          "\",\n  \"finished\": " + std::to_string(finished_) + ",\n  \"evaluations\": " +
+                          std::to_string(cfg_.evaluations) + "\n}\n");
+    report(stopped);
     return 0;
   }
 
@@ -143,7 +154,9 @@ class Coordinator {
     if (StopHandler::level() != StopLevel::None) return false;
     const std::int64_t left = cfg_.evaluations - std::int64_t(strategy_->next_index());
     if (left <= 0) return false;
-    auto gen = strategy_->propose(std::size_t(std::min<std::int64_t>(cfg_.generation, left)));
+    // Large generations for a strategy that does not learn: fewer pauses between them, same run.
+    const std::int64_t size = strategy_->learns() ? cfg_.generation : std::max(cfg_.generation, 4096);
+    auto gen = strategy_->propose(std::size_t(std::min<std::int64_t>(size, left)));
     std::ostringstream state;
     strategy_->save(state);
     if (gen.empty()) {
@@ -177,26 +190,31 @@ class Coordinator {
 
   std::size_t batch_size(const Worker& w) const {
     std::size_t n = 1;
-    if (w.seconds_per_candidate > 0) n = std::size_t(std::clamp(0.05 / w.seconds_per_candidate, 1.0, 4096.0));
-    const std::size_t fair = (queue_.size() + workers_.size() - 1) / std::max<std::size_t>(1, workers_.size());
+    if (w.seconds_per_candidate > 0)
+      n = std::size_t(std::clamp(kBatchSeconds / w.seconds_per_candidate, 1.0, 4096.0));
+    // Near the end of a generation, share what is left so that no worker finishes long before another.
+    const std::size_t slots = kBatchesInFlight * std::max<std::size_t>(1, workers_.size());
+    const std::size_t fair = (queue_.size() + slots - 1) / slots;
     return std::max<std::size_t>(1, std::min(n, fair));
   }
 
   void dispatch() {
-    for (Worker& w : workers_) {
-      if (w.busy || queue_.empty()) continue;
-      WorkMessage m;
-      for (std::size_t n = batch_size(w); n > 0 && !queue_.empty(); --n) {
-        m.candidates.push_back(gen_[queue_.front()]);
-        queue_.pop_front();
+    for (int round = 0; round < kBatchesInFlight; ++round) {
+      for (Worker& w : workers_) {
+        if (w.in_flight >= kBatchesInFlight || queue_.empty()) continue;
+        WorkMessage m;
+        for (std::size_t n = batch_size(w); n > 0 && !queue_.empty(); --n) {
+          m.candidates.push_back(gen_[queue_.front()]);
+          queue_.pop_front();
+        }
+        send_bytes(pack(m), w.rank, kTagWork);
+        ++w.in_flight;
       }
-      send_bytes(pack(m), w.rank, kTagWork);
-      w.busy = true;
     }
   }
 
   bool any_busy() const {
-    return std::any_of(workers_.begin(), workers_.end(), [](const Worker& w) { return w.busy; });
+    return std::any_of(workers_.begin(), workers_.end(), [](const Worker& w) { return w.in_flight > 0; });
   }
 
   void periodic() {
@@ -228,7 +246,7 @@ class Coordinator {
     }
     if (m.records.empty()) return;
     Worker& w = workers_[std::size_t(st.MPI_SOURCE - 1)];
-    w.busy = false;
+    --w.in_flight;
     double spent = 0;
     for (const Record& r : m.records) spent += r.end - r.start;
     const double per = spent / double(m.records.size());
@@ -239,7 +257,7 @@ class Coordinator {
   void evaluate_locally() {
     std::vector<Candidate> batch;
     const double per = self_seconds_ > 0 ? self_seconds_ : 1.0;
-    for (std::size_t n = std::size_t(std::clamp(0.05 / per, 1.0, 4096.0)); n > 0 && !queue_.empty(); --n) {
+    for (std::size_t n = std::size_t(std::clamp(kBatchSeconds / per, 1.0, 4096.0)); n > 0 && !queue_.empty(); --n) {
       batch.push_back(gen_[queue_.front()]);
       queue_.pop_front();
     }

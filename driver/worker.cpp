@@ -66,9 +66,7 @@ std::vector<Record> Scorer::score(const std::vector<Candidate>& batch) {
     r.device = device_;
     r.start = unix_time();
     try {
-      const Arch arch = space_.parse(c.encoding);
-      r.params = count_params(make_plan(arch, profile_));
-      const Evaluation e = evaluator_->evaluate(arch);
+      const Evaluation e = evaluator_->evaluate(space_.parse(c.encoding));
       r.score = e.results[0].score;
       r.parts = e.results[0].parts;
       r.params = e.params;
@@ -77,6 +75,10 @@ std::vector<Record> Scorer::score(const std::vector<Candidate>& batch) {
       // An invalid model or out of memory fails this candidate only; the search goes on.
       r.status = Status::Failed;
       r.reason = ex.what();
+      try {
+        r.params = count_params(make_plan(space_.parse(c.encoding), profile_, false));
+      } catch (const std::exception&) {
+      }
       log::warn("candidate " + std::to_string(c.index) + " " + c.encoding + " failed: " + r.reason);
     }
     r.end = unix_time();

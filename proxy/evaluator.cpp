@@ -52,7 +52,7 @@ std::vector<double> Evaluator::row(const Evaluation& e) const {
 Evaluation Evaluator::evaluate(const Arch& arch) {
   Evaluation e;
   e.encoding = encode(arch);
-  const ModelPlan plan = make_plan(arch, impl_->opt.profile);
+  const ModelPlan plan = make_plan(arch, impl_->opt.profile, impl_->needs_model);
   e.params = count_params(plan);
   if (impl_->opt.memory_limit_mb > 0 && impl_->needs_model) {
     double bytes = 0;

@@ -12,6 +12,7 @@ class RandomSearch : public Strategy {
  public:
   using Strategy::Strategy;
   std::string name() const override { return "random"; }
+  bool learns() const override { return false; }
 
   std::vector<Candidate> propose(std::size_t max) override {
     std::vector<Candidate> out;

@@ -48,6 +48,9 @@ class Strategy {
   explicit Strategy(SearchSettings s) : settings_(std::move(s)) {}
   virtual ~Strategy() = default;
   virtual std::string name() const = 0;
+  // Whether observe() changes later proposals. A strategy that does not learn proposes the same
+  // candidates however they are cut into generations, so they can be large.
+  virtual bool learns() const { return true; }
 
   // The next generation: at most `max` new candidates (never proposed before, within the
   // parameter constraint), numbered from next_index(). Fewer, or none, when the space runs out.

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "spaces/rng.h"
+
 namespace zerolm {
 
 namespace {
@@ -38,36 +40,23 @@ const Tables& tables() {
   return t;
 }
 
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) : s_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t x = (s_ += 0x9e3779b97f4a7c15ULL);
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  }
-  // Uniform in (0, 1): never 0, so its logarithm is finite.
-  float uniform() { return float(next() >> 40) * (1.0f / 16777216.0f) + (0.5f / 16777216.0f); }
-
- private:
-  std::uint64_t s_;
-};
+// Uniform in (0, 1): never 0, so its logarithm is finite.
+float open_uniform(Rng& g) { return float(g.next() >> 40) * (1.0f / 16777216.0f) + (0.5f / 16777216.0f); }
 
 // The rare slow path: the wedges of a layer and the tail beyond r (about 1.2% of draws).
-float slow_path(const Tables& t, SplitMix64& g, std::int32_t hz, std::uint32_t iz) {
+float slow_path(const Tables& t, Rng& g, std::int32_t hz, std::uint32_t iz) {
   const float r = 3.442620f;
   for (;;) {
     float x = float(hz) * t.wn[iz];
     if (iz == 0) {
       float y;
       do {
-        x = -std::log(g.uniform()) * 0.2904764f;  // 1 / r
-        y = -std::log(g.uniform());
+        x = -std::log(open_uniform(g)) * 0.2904764f;  // 1 / r
+        y = -std::log(open_uniform(g));
       } while (y + y < x * x);
       return hz > 0 ? r + x : -r - x;
     }
-    if (t.fn[iz] + g.uniform() * (t.fn[iz - 1] - t.fn[iz]) < std::exp(-0.5f * x * x)) return x;
+    if (t.fn[iz] + open_uniform(g) * (t.fn[iz - 1] - t.fn[iz]) < std::exp(-0.5f * x * x)) return x;
     const auto u = std::uint32_t(g.next());
     hz = std::int32_t(u);
     iz = u & 127;
@@ -75,7 +64,7 @@ float slow_path(const Tables& t, SplitMix64& g, std::int32_t hz, std::uint32_t i
   }
 }
 
-inline float standard_normal(const Tables& t, SplitMix64& g, std::uint32_t u) {
+inline float standard_normal(const Tables& t, Rng& g, std::uint32_t u) {
   const auto hz = std::int32_t(u);
   const std::uint32_t iz = u & 127;
   if (std::uint32_t(std::abs(std::int64_t(hz))) < t.kn[iz]) return float(hz) * t.wn[iz];
@@ -86,7 +75,7 @@ inline float standard_normal(const Tables& t, SplitMix64& g, std::uint32_t u) {
 
 void fill_normal(float* p, std::int64_t n, float mean, float std, std::uint64_t seed) {
   const Tables& t = tables();
-  SplitMix64 g(seed);
+  Rng g(seed);
   std::int64_t i = 0;
   for (; i + 1 < n; i += 2) {  // one 64-bit draw feeds two normals
     const std::uint64_t r = g.next();

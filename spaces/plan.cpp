@@ -48,18 +48,26 @@ namespace {
 // Appends tensors in the order the builder creates them.
 struct Emitter {
   std::vector<TensorSpec>& out;
+  bool names;
+  std::string n(const std::string& prefix, const char* suffix) const {
+    return names ? prefix + suffix : std::string();
+  }
   void linear(const std::string& name, std::int64_t in, std::int64_t outf, ParamGroup g, int layer,
               bool bias = true) {
-    out.push_back({name + ".weight", {outf, in}, ParamKind::Linear, g, layer, in, outf});
-    if (bias) out.push_back({name + ".bias", {outf}, ParamKind::Bias, g, layer, in, outf});
+    out.push_back({n(name, ".weight"), {outf, in}, ParamKind::Linear, g, layer, in, outf});
+    if (bias) out.push_back({n(name, ".bias"), {outf}, ParamKind::Bias, g, layer, in, outf});
   }
-  void norm(const std::string& name, std::int64_t n, ParamGroup g, int layer) {
-    out.push_back({name + ".weight", {n}, ParamKind::Norm, g, layer, n, n});
-    out.push_back({name + ".bias", {n}, ParamKind::Norm, g, layer, n, n});
+  void norm(const std::string& name, std::int64_t size, ParamGroup g, int layer) {
+    out.push_back({n(name, ".weight"), {size}, ParamKind::Norm, g, layer, size, size});
+    out.push_back({n(name, ".bias"), {size}, ParamKind::Norm, g, layer, size, size});
   }
   void table(const std::string& name, std::int64_t rows, std::int64_t cols) {
-    out.push_back({name + ".weight", {rows, cols}, ParamKind::Embedding, ParamGroup::Embedding, -1,
+    out.push_back({n(name, ".weight"), {rows, cols}, ParamKind::Embedding, ParamGroup::Embedding, -1,
                    rows, cols});
+  }
+  void tensor(const std::string& name, std::vector<std::int64_t> shape, ParamKind k, ParamGroup g,
+              int layer, std::int64_t in, std::int64_t outf) {
+    out.push_back({names ? name : std::string(), std::move(shape), k, g, layer, in, outf});
   }
 };
 
@@ -88,7 +96,7 @@ LayerPlan layer_plan(const Layer& l, Profile profile) {
 
 }  // namespace
 
-ModelPlan make_plan(const Arch& arch, Profile profile) {
+ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names) {
   if (arch.layers.empty()) throw InputError("an architecture needs at least one layer");
   ModelPlan plan;
   plan.profile = profile;
@@ -97,7 +105,8 @@ ModelPlan make_plan(const Arch& arch, Profile profile) {
     if (plan.layers[i].hidden != plan.layers[i + 1].hidden)
       plan.layers[i].next_hidden = plan.layers[i + 1].hidden;
 
-  Emitter e{plan.tensors};
+  plan.tensors.reserve(16 + 24 * plan.layers.size());
+  Emitter e{plan.tensors, with_names};
   const auto E = plan.embed;
   e.table("embeddings.word", plan.vocab, E);
   e.table("embeddings.position", plan.max_positions, E);
@@ -108,7 +117,7 @@ ModelPlan make_plan(const Arch& arch, Profile profile) {
   for (std::size_t li = 0; li < plan.layers.size(); ++li) {
     const LayerPlan& L = plan.layers[li];
     const int i = int(li);
-    const std::string p = "layers." + std::to_string(i) + ".";
+    const std::string p = with_names ? "layers." + std::to_string(i) + "." : std::string();
     const auto H = L.hidden, A = L.attn_dim;
     const auto att = ParamGroup::Attention;
     switch (L.op) {
@@ -126,10 +135,9 @@ ModelPlan make_plan(const Arch& arch, Profile profile) {
         e.linear(p + "attn.query", H, A, att, i);
         e.linear(p + "attn.key", H, A, att, i);
         e.linear(p + "attn.value", H, A, att, i);
-        plan.tensors.push_back(
-            {p + "attn.conv.depthwise", {H, 1, L.kernel}, ParamKind::Conv, att, i, L.kernel, L.kernel});
-        plan.tensors.push_back({p + "attn.conv.pointwise", {A, H, 1}, ParamKind::Conv, att, i, H, A});
-        plan.tensors.push_back({p + "attn.conv.bias", {A}, ParamKind::Bias, att, i, H, A});
+        e.tensor(p + "attn.conv.depthwise", {H, 1, L.kernel}, ParamKind::Conv, att, i, L.kernel, L.kernel);
+        e.tensor(p + "attn.conv.pointwise", {A, H, 1}, ParamKind::Conv, att, i, H, A);
+        e.tensor(p + "attn.conv.bias", {A}, ParamKind::Bias, att, i, H, A);
         e.linear(p + "attn.conv_kernel", A, L.attn_heads * L.kernel, att, i);
         e.linear(p + "attn.conv_out", H, A, att, i);
         e.linear(p + "attn.output", H, H, att, i);
@@ -138,10 +146,10 @@ ModelPlan make_plan(const Arch& arch, Profile profile) {
     if (L.op_norm) e.norm(p + "attn_norm", H, ParamGroup::Norm, i);
     std::int64_t in = H;
     for (std::size_t j = 0; j < L.ffn_widths.size(); ++j) {
-      e.linear(p + "ffn." + std::to_string(j), in, L.ffn_widths[j], ParamGroup::FFN, i);
+      e.linear(with_names ? p + "ffn." + std::to_string(j) : p, in, L.ffn_widths[j], ParamGroup::FFN, i);
       in = L.ffn_widths[j];
     }
-    e.linear(p + "ffn." + std::to_string(L.ffn_widths.size()), in, H, ParamGroup::FFN, i);
+    e.linear(with_names ? p + "ffn." + std::to_string(L.ffn_widths.size()) : p, in, H, ParamGroup::FFN, i);
     e.norm(p + "ffn_norm", H, ParamGroup::Norm, i);
     if (L.next_hidden > 0) e.linear(p + "project", H, L.next_hidden, ParamGroup::Projection, i);
   }
@@ -149,8 +157,7 @@ ModelPlan make_plan(const Arch& arch, Profile profile) {
   // Masked-LM head (ELECTRA generator style); its decoder weight is tied to embeddings.word.
   e.linear("head.dense", plan.output_hidden(), E, ParamGroup::Head, -1);
   e.norm("head.norm", E, ParamGroup::Head, -1);
-  plan.tensors.push_back(
-      {"head.bias", {plan.vocab}, ParamKind::Bias, ParamGroup::Head, -1, E, plan.vocab});
+  e.tensor("head.bias", {plan.vocab}, ParamKind::Bias, ParamGroup::Head, -1, E, plan.vocab);
   return plan;
 }
 
