@@ -207,7 +207,7 @@ class Coordinator {
           m.candidates.push_back(gen_[queue_.front()]);
           queue_.pop_front();
         }
-        send_bytes(pack(m), w.rank, kTagWork);
+        sender_.send(pack(m), w.rank, kTagWork);
         ++w.in_flight;
       }
     }
@@ -233,6 +233,7 @@ class Coordinator {
   void receive() {
     MPI_Status st;
     const bool got = wait_message(MPI_ANY_SOURCE, st, [&] {
+      sender_.progress();
       periodic();
       return StopHandler::level() != StopLevel::Now;
     });
@@ -290,12 +291,15 @@ class Coordinator {
 
   // Tells every worker to leave; logs results still arriving from batches in flight.
   void stop_workers(int code) {
-    for (const Worker& w : workers_) send_bytes(std::to_string(code), w.rank, kTagStop);
+    for (const Worker& w : workers_) sender_.send(std::to_string(code), w.rank, kTagStop);
     std::size_t acks = 0;
     const double deadline = unix_time() + 120;
     while (acks < workers_.size()) {
       MPI_Status st;
-      if (!wait_message(MPI_ANY_SOURCE, st, [&] { return unix_time() < deadline; })) {
+      if (!wait_message(MPI_ANY_SOURCE, st, [&] {
+            sender_.progress();
+            return unix_time() < deadline;
+          })) {
         log::error("workers did not acknowledge the stop within 120 s; aborting");
         MPI_Abort(MPI_COMM_WORLD, 1);
       }
@@ -307,6 +311,7 @@ class Coordinator {
         if (!m.records.empty()) handle(m.records);
       }
     }
+    sender_.drain();
   }
 
   void checkpoint() {
@@ -357,6 +362,7 @@ class Coordinator {
   RunDir& dir_;
   Scorer* self_;
   std::unique_ptr<Strategy> strategy_;
+  AsyncSender sender_;
   std::vector<Worker> workers_;
   std::vector<Candidate> gen_;
   std::string gen_state_;

@@ -30,6 +30,30 @@ void send_bytes(const std::string& bytes, int dest, int tag) {
   MPI_Send(bytes.data(), int(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD);
 }
 
+AsyncSender::~AsyncSender() { drain(); }
+
+void AsyncSender::send(std::string bytes, int dest, int tag) {
+  auto p = std::make_unique<Pending>();
+  p->bytes = std::move(bytes);
+  MPI_Isend(p->bytes.data(), int(p->bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD, &p->request);
+  pending_.push_back(std::move(p));
+  progress();
+}
+
+void AsyncSender::progress() {
+  auto done = [](const std::unique_ptr<Pending>& p) {
+    int flag = 0;
+    MPI_Test(&p->request, &flag, MPI_STATUS_IGNORE);
+    return flag != 0;
+  };
+  pending_.erase(std::remove_if(pending_.begin(), pending_.end(), done), pending_.end());
+}
+
+void AsyncSender::drain() {
+  for (auto& p : pending_) MPI_Wait(&p->request, MPI_STATUS_IGNORE);
+  pending_.clear();
+}
+
 std::string recv_bytes(const MPI_Status& probed) {
   int count = 0;
   MPI_Get_count(&probed, MPI_BYTE, &count);

@@ -5,7 +5,9 @@
 
 #include <mpi.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace zerolm {
 
@@ -24,6 +26,24 @@ class MpiSession {
 };
 
 void send_bytes(const std::string& bytes, int dest, int tag);
+
+// Sends that never block the caller: with more than one batch in flight, a blocking send of a
+// large batch (rendezvous protocol) could wait on a worker that is itself blocked sending its
+// results back. Buffers live until their send completes.
+class AsyncSender {
+ public:
+  ~AsyncSender();
+  void send(std::string bytes, int dest, int tag);
+  void progress();  // frees completed sends
+  void drain();     // waits for all sends
+
+ private:
+  struct Pending {
+    MPI_Request request;
+    std::string bytes;
+  };
+  std::vector<std::unique_ptr<Pending>> pending_;
+};
 std::string recv_bytes(const MPI_Status& probed);
 
 // Waits for a message from `source` (or MPI_ANY_SOURCE) with any tag, checking `keep_waiting`
