@@ -52,11 +52,13 @@ int main(int argc, char** argv) {
   Evaluator analytic({"zerolm"}, opt);
   pass(analytic, archs, checksum);
   std::vector<double> a;
-  for (int r = 0; r < analytic_repeats; ++r) a.push_back(pass(analytic, archs, checksum) / archs.size());
+  for (int r = 0; r < analytic_repeats; ++r)
+    a.push_back(pass(analytic, archs, checksum) / archs.size());
 
-  std::printf("archs=%zu weights_ms_per_arch=%.2f (median of %d, min %.2f max %.2f) "
-              "analytic_us_per_arch=%.2f (median of %d) checksum=%.6g\n",
-              archs.size(), median(w) * 1e3, repeats, *std::min_element(w.begin(), w.end()) * 1e3,
-              *std::max_element(w.begin(), w.end()) * 1e3, median(a) * 1e6, analytic_repeats, checksum);
+  std::printf(
+      "archs=%zu weights_ms_per_arch=%.2f (median of %d, min %.2f max %.2f) "
+      "analytic_us_per_arch=%.2f (median of %d) checksum=%.6g\n",
+      archs.size(), median(w) * 1e3, repeats, *std::min_element(w.begin(), w.end()) * 1e3,
+      *std::max_element(w.begin(), w.end()) * 1e3, median(a) * 1e6, analytic_repeats, checksum);
   return 0;
 }

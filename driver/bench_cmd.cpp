@@ -127,7 +127,8 @@ Benchmark read_benchmark(const BenchCli& cli, const Space& space) {
   const int enc = csv.column("arch_encoding");
   if (enc < 0) throw InputError(cli.benchmark + ": expected a column named arch_encoding");
   const int truth = csv.column(cli.truth);
-  if (truth < 0) throw InputError(cli.benchmark + ": no ground-truth column \"" + cli.truth + "\" (--truth)");
+  if (truth < 0)
+    throw InputError(cli.benchmark + ": no ground-truth column \"" + cli.truth + "\" (--truth)");
   std::vector<int> published;
   for (std::size_t c = 0; c < csv.header.size(); ++c)
     for (const auto& prefix : cli.reference_prefixes)
@@ -140,13 +141,15 @@ Benchmark read_benchmark(const BenchCli& cli, const Space& space) {
     } else {
       const int c = csv.column(g);
       if (c < 0)
-        throw InputError("--group-by " + g + ": expected hidden, layers or a column of " + cli.benchmark);
+        throw InputError("--group-by " + g + ": expected hidden, layers or a column of " +
+                         cli.benchmark);
       group_cols.push_back(c);
     }
   }
   Benchmark b;
   b.published.resize(published.size());
-  for (std::size_t p = 0; p < published.size(); ++p) b.published[p].first = csv.header[published[p]];
+  for (std::size_t p = 0; p < published.size(); ++p)
+    b.published[p].first = csv.header[published[p]];
   std::size_t skipped = 0;
   for (std::size_t i = 0; i < csv.rows.size(); ++i) {
     const auto& row = csv.rows[i];
@@ -173,13 +176,15 @@ Benchmark read_benchmark(const BenchCli& cli, const Space& space) {
       if (group_cols[g] >= 0)
         key += row[group_cols[g]];
       else
-        key += std::to_string(group_names[g] == "hidden" ? a.layers.front().hidden : int(a.layers.size()));
+        key += std::to_string(group_names[g] == "hidden" ? a.layers.front().hidden
+                                                         : int(a.layers.size()));
     }
     b.group_keys.push_back(key);
   }
   if (b.archs.size() < 3)
     throw InputError(cli.benchmark + ": fewer than 3 rows with a numeric \"" + cli.truth + "\"");
-  if (skipped) log::warn(std::to_string(skipped) + " rows without a numeric " + cli.truth + " skipped");
+  if (skipped)
+    log::warn(std::to_string(skipped) + " rows without a numeric " + cli.truth + " skipped");
   return b;
 }
 
@@ -205,15 +210,19 @@ struct ProfileResult {
 
 ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Benchmark& b,
                             const std::string& profile) {
-  const bool numeric_alpha = cli.scoring.alpha != "heuristic" && cli.scoring.alpha.rfind("sample:", 0) != 0;
+  const bool numeric_alpha =
+      cli.scoring.alpha != "heuristic" && cli.scoring.alpha.rfind("sample:", 0) != 0;
   EvalOptions opt = to_eval_options(cli.scoring, profile, numeric_alpha);
   std::vector<std::string> names = cli.scoring.proxies;
-  const auto has = [&](const std::string& n) { return std::find(names.begin(), names.end(), n) != names.end(); };
+  const auto has = [&](const std::string& n) {
+    return std::find(names.begin(), names.end(), n) != names.end();
+  };
   const bool zerolm = has("zerolm");
   if (!has("params")) names.push_back("params");  // the 10%-PW metric pairs by parameter count
 
-  log::info("profile " + profile + ": scoring " + std::to_string(b.archs.size()) + " architectures with " +
-            std::to_string(names.size()) + " proxies on " + std::to_string(cli.scoring.threads) + " threads");
+  log::info("profile " + profile + ": scoring " + std::to_string(b.archs.size()) +
+            " architectures with " + std::to_string(names.size()) + " proxies on " +
+            std::to_string(cli.scoring.threads) + " threads");
   const auto evals = evaluate_all(b.archs, names, opt, cli.scoring.threads);
   std::map<std::string, std::vector<double>> score;
   std::vector<double> attn, ffn;
@@ -228,8 +237,8 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
   const std::vector<double>& params = score["params"];
   const std::vector<std::string>& keys = b.group_keys;
   const bool grouped = !cli.group_by.empty();
-  auto row_of = [&](const std::string& proxy, const std::string& source, const std::vector<double>& x,
-                    std::uint64_t stream) {
+  auto row_of = [&](const std::string& proxy, const std::string& source,
+                    const std::vector<double>& x, std::uint64_t stream) {
     return grouped ? grouped_row(proxy, source, x, b.truth, params, keys)
                    : metric_row(proxy, source, x, b.truth, params, cli.resamples,
                                 derive_seed(opt.seed, stream));
@@ -239,7 +248,8 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
   const auto grid = alpha_grid();
   if (cli.sweep) {
     if (!zerolm) throw InputError("--alpha-sweep needs the zerolm proxy");
-    for (double a : grid) out.sweep.push_back({a, compute_metrics(combine(attn, ffn, a), b.truth, params)});
+    for (double a : grid)
+      out.sweep.push_back({a, compute_metrics(combine(attn, ffn, a), b.truth, params)});
     return out;
   }
 
@@ -249,7 +259,8 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
     if (cli.scoring.alpha.rfind("sample:", 0) == 0) {
       const std::string k_text = cli.scoring.alpha.substr(7);
       const double k = std::stod(k_text);  // checked by check_alpha
-      const SampledAlpha s = sample_alpha(attn, ffn, b.truth, params, std::size_t(k), cli.splits, opt.seed, grid);
+      const SampledAlpha s =
+          sample_alpha(attn, ffn, b.truth, params, std::size_t(k), cli.splits, opt.seed, grid);
       Row r;
       r.proxy = "zerolm";
       r.source = "zerolm";
@@ -265,8 +276,8 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
       r.alpha = cli.scoring.alpha + " median " + fixed(sorted[sorted.size() / 2], 2);
       out.notes.push_back("zerolm alpha " + cli.scoring.alpha + ": fitted on " + k_text +
                           " random rows over [-1.5, 1.5] step 0.05, reported on the other " +
-                          std::to_string(r.n) + " rows, mean +- sd over " + std::to_string(cli.splits) +
-                          " splits; chosen alphas: " + list);
+                          std::to_string(r.n) + " rows, mean +- sd over " +
+                          std::to_string(cli.splits) + " splits; chosen alphas: " + list);
       jobs.push_back([r] { return r; });
     } else {
       double alpha = 0;
@@ -275,10 +286,11 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
         double tau = 0;
         alpha = heuristic_alpha(space, opt, cli.heuristic_samples, cli.scoring.threads, &tau);
         zerolm_alpha = "heuristic " + fixed(alpha, 2);
-        out.notes.push_back("zerolm alpha heuristic: " + fixed(alpha, 2) + ", the grid alpha whose score ranks " +
-                            std::to_string(cli.heuristic_samples) + " architectures sampled from " + space.name() +
-                            " (seed " + std::to_string(opt.seed) + ") most like their parameter count (Kendall " +
-                            fixed(tau) + ")");
+        out.notes.push_back("zerolm alpha heuristic: " + fixed(alpha, 2) +
+                            ", the grid alpha whose score ranks " +
+                            std::to_string(cli.heuristic_samples) + " architectures sampled from " +
+                            space.name() + " (seed " + std::to_string(opt.seed) +
+                            ") most like their parameter count (Kendall " + fixed(tau) + ")");
       } else {
         alpha = parse_alpha_number(cli.scoring.alpha);
         zerolm_alpha = fixed(alpha, 2);
@@ -302,7 +314,8 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
       std::vector<std::size_t> rows;
       for (std::size_t i = 0; i < b.truth.size(); ++i)
         if (!std::isnan(b.published[p].second[i])) rows.push_back(i);
-      const auto x = select(b.published[p].second, rows), t = select(b.truth, rows), pr = select(params, rows);
+      const auto x = select(b.published[p].second, rows), t = select(b.truth, rows),
+                 pr = select(params, rows);
       std::vector<std::string> k;
       for (std::size_t i : rows) k.push_back(keys[i]);
       Row r = grouped ? grouped_row(b.published[p].first, "published", x, t, pr, k)
@@ -313,8 +326,9 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
   }
   out.rows = run_parallel(std::move(jobs), cli.scoring.threads);
   for (Row& r : out.rows) r.profile = profile;
-  if (grouped) out.notes.push_back("correlations within groups of equal " + cli.group_by +
-                                   " (mean over groups of 3 or more rows, weighted by group size)");
+  if (grouped)
+    out.notes.push_back("correlations within groups of equal " + cli.group_by +
+                        " (mean over groups of 3 or more rows, weighted by group size)");
   return out;
 }
 
@@ -325,43 +339,51 @@ std::string render(const BenchCli& cli, const std::vector<ProfileResult>& result
     TextTable t{{"alpha", "kendall", "spearman", "pearson", "pw10_kendall", "profile"}, {}};
     for (std::size_t p = 0; p < results.size(); ++p)
       for (const auto& [a, m] : results[p].sweep)
-        t.rows.push_back({fixed(a, 2), fixed(m.kendall, 4), fixed(m.spearman, 4), fixed(m.pearson, 4),
-                          fixed(m.pw10, 4), cli.scoring.profiles[p]});
+        t.rows.push_back({fixed(a, 2), fixed(m.kendall, 4), fixed(m.spearman, 4),
+                          fixed(m.pearson, 4), fixed(m.pw10, 4), cli.scoring.profiles[p]});
     return t.render(format);
   }
   if (format == Format::Csv || format == Format::Json) {
-    TextTable t{{"proxy", "kendall", "spearman", "pearson", "pw10_kendall", "kendall_lo", "kendall_hi",
-                 "spearman_lo", "spearman_hi", "pearson_lo", "pearson_hi", "pw10_kendall_lo",
-                 "pw10_kendall_hi", "kendall_sd", "spearman_sd", "pearson_sd", "pw10_kendall_sd", "n",
-                 "source", "profile", "alpha"},
+    TextTable t{{"proxy",           "kendall",         "spearman",
+                 "pearson",         "pw10_kendall",    "kendall_lo",
+                 "kendall_hi",      "spearman_lo",     "spearman_hi",
+                 "pearson_lo",      "pearson_hi",      "pw10_kendall_lo",
+                 "pw10_kendall_hi", "kendall_sd",      "spearman_sd",
+                 "pearson_sd",      "pw10_kendall_sd", "n",
+                 "source",          "profile",         "alpha"},
                 {}};
     auto num = [](double v) { return std::isnan(v) ? std::string() : format_number(v); };
     for (const auto& pr : results)
       for (const Row& r : pr.rows) {
         std::vector<std::string> cells = {r.proxy};
-        for (const Cell* c : {&r.kendall, &r.spearman, &r.pearson, &r.pw10}) cells.push_back(num(c->value));
+        for (const Cell* c : {&r.kendall, &r.spearman, &r.pearson, &r.pw10})
+          cells.push_back(num(c->value));
         for (const Cell* c : {&r.kendall, &r.spearman, &r.pearson, &r.pw10}) {
           cells.push_back(num(c->lo));
           cells.push_back(num(c->hi));
         }
-        for (const Cell* c : {&r.kendall, &r.spearman, &r.pearson, &r.pw10}) cells.push_back(num(c->sd));
+        for (const Cell* c : {&r.kendall, &r.spearman, &r.pearson, &r.pw10})
+          cells.push_back(num(c->sd));
         cells.insert(cells.end(), {std::to_string(r.n), r.source, r.profile, r.alpha});
         t.rows.push_back(cells);
       }
     return t.render(format);
   }
   for (std::size_t p = 0; p < results.size(); ++p) {
-    std::string head = "profile " + cli.scoring.profiles[p] + ": " + std::to_string(rows_used) +
-                       " architectures of " + cli.benchmark + ", truth " + cli.truth +
-                       (cli.lower_is_better ? " (lower is better, negated)" : "") +
-                       (cli.resamples > 0 && cli.group_by.empty() ? "; [95% bootstrap interval]" : "") + "\n";
-    text += (format == Format::Markdown ? "\n**" + head.substr(0, head.size() - 1) + "**\n\n" : "\n" + head);
+    std::string head =
+        "profile " + cli.scoring.profiles[p] + ": " + std::to_string(rows_used) +
+        " architectures of " + cli.benchmark + ", truth " + cli.truth +
+        (cli.lower_is_better ? " (lower is better, negated)" : "") +
+        (cli.resamples > 0 && cli.group_by.empty() ? "; [95% bootstrap interval]" : "") + "\n";
+    text += (format == Format::Markdown ? "\n**" + head.substr(0, head.size() - 1) + "**\n\n"
+                                        : "\n" + head);
     TextTable t{{"proxy", "kendall", "spearman", "pearson", "pw10_kendall", "source", "alpha"}, {}};
     for (const Row& r : results[p].rows)
       t.rows.push_back({r.proxy + (r.source == "published" ? " (published)" : ""), show(r.kendall),
                         show(r.spearman), show(r.pearson), show(r.pw10), r.source, r.alpha});
     text += t.render(format);
-    for (const auto& note : results[p].notes) text += (format == Format::Markdown ? "\n- " : "  ") + note + "\n";
+    for (const auto& note : results[p].notes)
+      text += (format == Format::Markdown ? "\n- " : "  ") + note + "\n";
   }
   return text;
 }
@@ -379,10 +401,15 @@ void plot_sweep(const BenchCli& cli, const std::vector<ProfileResult>& results) 
   write_file_atomic(dat, data);
   std::string script =
       "set terminal pngcairo noenhanced size 900,560 font 'sans,11'\n"
-      "set output '" + cli.plot + ".tmp'\n"
-      "set title 'ZeroLM on " + cli.benchmark.substr(cli.benchmark.find_last_of('/') + 1) +
-      ": Kendall tau against " + cli.truth + " as alpha varies'\n"
-      "set xlabel 'alpha (weight of attention; 1 - alpha on feed-forward)'\nset ylabel 'Kendall tau'\n"
+      "set output '" +
+      cli.plot +
+      ".tmp'\n"
+      "set title 'ZeroLM on " +
+      cli.benchmark.substr(cli.benchmark.find_last_of('/') + 1) + ": Kendall tau against " +
+      cli.truth +
+      " as alpha varies'\n"
+      "set xlabel 'alpha (weight of attention; 1 - alpha on feed-forward)'\nset ylabel 'Kendall "
+      "tau'\n"
       "set grid\nset key bottom right\nset xrange [-1.5:1.5]\n"
       "plot ";
   for (std::size_t p = 0; p < results.size(); ++p)
@@ -391,7 +418,8 @@ void plot_sweep(const BenchCli& cli, const std::vector<ProfileResult>& results) 
   script += "\n";
   write_file_atomic(gp, script);
   const std::string cmd = "gnuplot '" + gp + "'";
-  if (std::system(cmd.c_str()) != 0 || std::rename((cli.plot + ".tmp").c_str(), cli.plot.c_str()) != 0)
+  if (std::system(cmd.c_str()) != 0 ||
+      std::rename((cli.plot + ".tmp").c_str(), cli.plot.c_str()) != 0)
     throw std::runtime_error("plotting failed: `" + cmd + "` (is gnuplot-nox installed?)");
 }
 
@@ -403,7 +431,8 @@ void check_alpha(const BenchCli& cli, std::size_t rows) {
     bool ok;
     const double k = parse_number(a.substr(7), ok);
     if (!ok || k < 2 || k != std::floor(k) || k >= double(rows))
-      throw InputError("--alpha " + a + ": expected sample:<rows>, 2 <= rows < " + std::to_string(rows));
+      throw InputError("--alpha " + a + ": expected sample:<rows>, 2 <= rows < " +
+                       std::to_string(rows));
     if (!cli.group_by.empty())
       throw InputError("--group-by works with a fixed or heuristic alpha, not " + a);
     return;
@@ -411,18 +440,22 @@ void check_alpha(const BenchCli& cli, std::size_t rows) {
   try {
     parse_alpha_number(a);
   } catch (const InputError&) {
-    throw InputError("--alpha \"" + a + "\": expected a number such as 0.75, sample:<rows> or heuristic");
+    throw InputError("--alpha \"" + a +
+                     "\": expected a number such as 0.75, sample:<rows> or heuristic");
   }
 }
 
 int run_bench(BenchCli& cli) {
   if (cli.scoring.proxies.empty())
-    cli.scoring.proxies = {"zerolm", "params", "params-nonemb", "flops", "synflow", "snip", "grad-norm"};
+    cli.scoring.proxies = {"zerolm",  "params", "params-nonemb", "flops",
+                           "synflow", "snip",   "grad-norm"};
   if (cli.scoring.profiles.empty()) cli.scoring.profiles = {"compat"};
   const Format format = parse_format(cli.format);
-  if (!cli.plot.empty() && !cli.sweep) throw InputError("--plot draws the alpha sweep: add --alpha-sweep");
+  if (!cli.plot.empty() && !cli.sweep)
+    throw InputError("--plot draws the alpha sweep: add --alpha-sweep");
   const Space& space = find_space(cli.scoring.space);
-  for (const auto& p : cli.scoring.profiles) to_eval_options(cli.scoring, p, false);  // validate early
+  for (const auto& p : cli.scoring.profiles)
+    to_eval_options(cli.scoring, p, false);  // validate early
   const Benchmark b = read_benchmark(cli, space);
   check_alpha(cli, b.archs.size());
   set_torch_threads(1);
@@ -437,23 +470,29 @@ int run_bench(BenchCli& cli) {
 
 Runner add_bench_command(CLI::App& app) {
   auto cli = std::make_shared<BenchCli>();
-  CLI::App* cmd = app.add_subcommand("bench", "Rank correlations of proxies against a benchmark's ground truth");
-  cmd->add_option("--benchmark", cli->benchmark, "CSV with arch_encoding and ground-truth columns")->required();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Rank correlations of proxies against a benchmark's ground truth");
+  cmd->add_option("--benchmark", cli->benchmark, "CSV with arch_encoding and ground-truth columns")
+      ->required();
   cmd->add_option("--truth", cli->truth, "ground-truth column")->capture_default_str();
-  cmd->add_flag("--truth-lower-is-better", cli->lower_is_better, "negate the truth (perplexity, loss)");
+  cmd->add_flag("--truth-lower-is-better", cli->lower_is_better,
+                "negate the truth (perplexity, loss)");
   add_scoring_options(cmd, cli->scoring, true);
   cmd->add_option("--splits", cli->splits, "random splits for --alpha sample:K")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
-  cmd->add_option("--bootstrap", cli->resamples, "bootstrap resamples for the 95% intervals (0: none)")
+  cmd->add_option("--bootstrap", cli->resamples,
+                  "bootstrap resamples for the 95% intervals (0: none)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
   cmd->add_option("--heuristic-samples", cli->heuristic_samples,
                   "architectures sampled from the space for --alpha heuristic")
       ->capture_default_str()
       ->check(CLI::Range(3, 10000000));
-  cmd->add_flag("--alpha-sweep", cli->sweep, "Kendall/Spearman of ZeroLM for every alpha of [-1.5, 1.5] step 0.05");
-  cmd->add_option("--plot", cli->plot, "with --alpha-sweep: draw tau against alpha into this PNG (gnuplot)");
+  cmd->add_flag("--alpha-sweep", cli->sweep,
+                "Kendall/Spearman of ZeroLM for every alpha of [-1.5, 1.5] step 0.05");
+  cmd->add_option("--plot", cli->plot,
+                  "with --alpha-sweep: draw tau against alpha into this PNG (gnuplot)");
   cmd->add_option("--group-by", cli->group_by,
                   "correlations within groups, e.g. hidden,layers (or benchmark column names)");
   cmd->add_option("--reference-prefix", cli->reference_prefixes,

@@ -66,10 +66,11 @@ class Coordinator {
     t0_ = last_progress_ = last_checkpoint_ = unix_time();
     if (run_.resume) restore();
     dir_.open_log(part_names);
-    log::info("search " + cfg_.strategy + " over " + cfg_.space + ": " + std::to_string(cfg_.evaluations) +
-              " evaluations, proxy " + cfg_.proxy + ", " +
-              (self_ ? std::string("rank 0 evaluating") : std::to_string(workers_.size()) + " workers") +
-              (finished_ ? ", " + std::to_string(finished_) + " already done" : ""));
+    log::info(
+        "search " + cfg_.strategy + " over " + cfg_.space + ": " +
+        std::to_string(cfg_.evaluations) + " evaluations, proxy " + cfg_.proxy + ", " +
+        (self_ ? std::string("rank 0 evaluating") : std::to_string(workers_.size()) + " workers") +
+        (finished_ ? ", " + std::to_string(finished_) + " already done" : ""));
     loop();
     const StopLevel level = StopHandler::level();
     stop_workers(0);
@@ -80,8 +81,8 @@ class Coordinator {
     // For batch scripts and users: did this run end, or stop early (and should be resumed)?
     write_file_atomic(dir_.file("status.json"),
                       std::string("{\n  \"state\": \"") + (stopped ? "stopped" : "complete") +
-                          "\",\n  \"finished\": " + std::to_string(finished_) + ",\n  \"evaluations\": " +
-                          std::to_string(cfg_.evaluations) + "\n}\n");
+                          "\",\n  \"finished\": " + std::to_string(finished_) +
+                          ",\n  \"evaluations\": " + std::to_string(cfg_.evaluations) + "\n}\n");
     report(stopped);
     return 0;
   }
@@ -91,14 +92,14 @@ class Coordinator {
     logged_ = dir_.read_log();
     for (const auto& [index, r] : logged_) count(r);
     if (!dir_.has_checkpoint()) {
-      log::info("no checkpoint: replaying the search from evaluations.csv (" + std::to_string(logged_.size()) +
-                " finished evaluations)");
+      log::info("no checkpoint: replaying the search from evaluations.csv (" +
+                std::to_string(logged_.size()) + " finished evaluations)");
       return;
     }
     const Checkpoint c = dir_.read_checkpoint();
     if (c.config_hash != cfg_.hash())
-      throw InputError(dir_.file("checkpoint.bin") + ": written by another configuration (hash " + c.config_hash +
-                       ", this run " + cfg_.hash() + ")");
+      throw InputError(dir_.file("checkpoint.bin") + ": written by another configuration (hash " +
+                       c.config_hash + ", this run " + cfg_.hash() + ")");
     std::istringstream in(c.strategy_state);
     strategy_->load(in);
     // Candidates proposed before the checkpoint are known; later ones will be proposed again.
@@ -106,8 +107,9 @@ class Coordinator {
       if (index < strategy_->next_index()) strategy_->mark_proposed(r.encoding);
     for (const Candidate& cand : c.generation) strategy_->mark_proposed(cand.encoding);
     start_generation(c.generation, c.strategy_state);
-    log::info("resumed from checkpoint: " + std::to_string(finished_) + " evaluations done, generation of " +
-              std::to_string(gen_.size()) + " with " + std::to_string(queue_.size()) + " to evaluate");
+    log::info("resumed from checkpoint: " + std::to_string(finished_) +
+              " evaluations done, generation of " + std::to_string(gen_.size()) + " with " +
+              std::to_string(queue_.size()) + " to evaluate");
   }
 
   void count(const Record& r) {
@@ -134,8 +136,9 @@ class Coordinator {
         continue;
       }
       if (it->second.encoding != gen_[i].encoding)
-        throw InputError(dir_.file("evaluations.csv") + ": candidate " + std::to_string(gen_[i].index) + " is " +
-                         it->second.encoding + " there, but the search proposes " + gen_[i].encoding +
+        throw InputError(dir_.file("evaluations.csv") + ": candidate " +
+                         std::to_string(gen_[i].index) + " is " + it->second.encoding +
+                         " there, but the search proposes " + gen_[i].encoding +
                          ": the log belongs to another run");
       gen_records_[i] = it->second;
       ++gen_done_;
@@ -155,7 +158,8 @@ class Coordinator {
     const std::int64_t left = cfg_.evaluations - std::int64_t(strategy_->next_index());
     if (left <= 0) return false;
     // Large generations for a strategy that does not learn: fewer pauses between them, same run.
-    const std::int64_t size = strategy_->learns() ? cfg_.generation : std::max(cfg_.generation, 4096);
+    const std::int64_t size =
+        strategy_->learns() ? cfg_.generation : std::max(cfg_.generation, 4096);
     auto gen = strategy_->propose(std::size_t(std::min<std::int64_t>(size, left)));
     std::ostringstream state;
     strategy_->save(state);
@@ -175,7 +179,8 @@ class Coordinator {
                           r.index - gen_.front().index < gen_.size();
       const std::size_t pos = inside ? std::size_t(r.index - gen_.front().index) : 0;
       if (!inside || gen_records_[pos])
-        throw std::logic_error("result for candidate " + std::to_string(r.index) + " outside the generation");
+        throw std::logic_error("result for candidate " + std::to_string(r.index) +
+                               " outside the generation");
       gen_records_[pos] = r;
       ++gen_done_;
       count(r);
@@ -192,7 +197,8 @@ class Coordinator {
     std::size_t n = 1;
     if (w.seconds_per_candidate > 0)
       n = std::size_t(std::clamp(kBatchSeconds / w.seconds_per_candidate, 1.0, 4096.0));
-    // Near the end of a generation, share what is left so that no worker finishes long before another.
+    // Near the end of a generation, share what is left so that no worker finishes long before
+    // another.
     const std::size_t slots = kBatchesInFlight * std::max<std::size_t>(1, workers_.size());
     const std::size_t fair = (queue_.size() + slots - 1) / slots;
     return std::max<std::size_t>(1, std::min(n, fair));
@@ -214,7 +220,8 @@ class Coordinator {
   }
 
   bool any_busy() const {
-    return std::any_of(workers_.begin(), workers_.end(), [](const Worker& w) { return w.in_flight > 0; });
+    return std::any_of(workers_.begin(), workers_.end(),
+                       [](const Worker& w) { return w.in_flight > 0; });
   }
 
   void periodic() {
@@ -239,7 +246,8 @@ class Coordinator {
     });
     if (!got) return;
     const std::string bytes = recv_bytes(st);
-    if (st.MPI_TAG != kTagResults) throw std::runtime_error("unexpected message from rank " + std::to_string(st.MPI_SOURCE));
+    if (st.MPI_TAG != kTagResults)
+      throw std::runtime_error("unexpected message from rank " + std::to_string(st.MPI_SOURCE));
     const ResultMessage m = unpack_results(bytes);
     if (m.stop_requested) {
       log::info("rank " + std::to_string(st.MPI_SOURCE) + " received a stop signal");
@@ -251,14 +259,16 @@ class Coordinator {
     double spent = 0;
     for (const Record& r : m.records) spent += r.end - r.start;
     const double per = spent / double(m.records.size());
-    w.seconds_per_candidate = w.seconds_per_candidate > 0 ? 0.7 * w.seconds_per_candidate + 0.3 * per : per;
+    w.seconds_per_candidate =
+        w.seconds_per_candidate > 0 ? 0.7 * w.seconds_per_candidate + 0.3 * per : per;
     handle(m.records);
   }
 
   void evaluate_locally() {
     std::vector<Candidate> batch;
     const double per = self_seconds_ > 0 ? self_seconds_ : 1.0;
-    for (std::size_t n = std::size_t(std::clamp(kBatchSeconds / per, 1.0, 4096.0)); n > 0 && !queue_.empty(); --n) {
+    for (std::size_t n = std::size_t(std::clamp(kBatchSeconds / per, 1.0, 4096.0));
+         n > 0 && !queue_.empty(); --n) {
       batch.push_back(gen_[queue_.front()]);
       queue_.pop_front();
     }
@@ -334,7 +344,8 @@ class Coordinator {
     const double left = double(cfg_.evaluations) - double(finished_);
     char b[160];
     std::snprintf(b, sizeof b, "%llu/%lld evaluations (%.1f%%), %.1f eval/s, ETA %s, best %s",
-                  static_cast<unsigned long long>(finished_), static_cast<long long>(cfg_.evaluations),
+                  static_cast<unsigned long long>(finished_),
+                  static_cast<long long>(cfg_.evaluations),
                   100.0 * double(finished_) / double(cfg_.evaluations), rate,
                   duration_text(rate > 0 ? left / rate : NAN).c_str(),
                   ok_.empty() ? "-" : format_number(best_).c_str());
@@ -346,12 +357,16 @@ class Coordinator {
     const auto top = top_k(ok_, std::size_t(cfg_.top_k));
     TextTable t{{"rank", "score", "params", "encoding"}, {}};
     for (std::size_t i = 0; i < top.size(); ++i)
-      t.rows.push_back({std::to_string(i + 1), format_number(top[i].score), std::to_string(top[i].params), top[i].encoding});
+      t.rows.push_back({std::to_string(i + 1), format_number(top[i].score),
+                        std::to_string(top[i].params), top[i].encoding});
     std::printf("\ntop %zu of %llu evaluated architectures (%s):\n%s", top.size(),
-                static_cast<unsigned long long>(ok_.size()), dir_.file("top.csv").c_str(), t.render(Format::Table).c_str());
+                static_cast<unsigned long long>(ok_.size()), dir_.file("top.csv").c_str(),
+                t.render(Format::Table).c_str());
     std::fflush(stdout);
     if (stopped) {
-      log::warn("stopped by " + (StopHandler::last_signal() ? "signal " + std::to_string(StopHandler::last_signal()) : std::string("request")) +
+      log::warn("stopped by " +
+                (StopHandler::last_signal() ? "signal " + std::to_string(StopHandler::last_signal())
+                                            : std::string("request")) +
                 " after " + std::to_string(finished_) + " of " + std::to_string(cfg_.evaluations) +
                 " evaluations; continue with: zerolm search --resume " + dir_.path());
     }

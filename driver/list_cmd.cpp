@@ -5,6 +5,7 @@
 #include "driver/commands.h"
 #include "proxy/capacity_stat.h"
 #include "proxy/proxy.h"
+#include "search/strategy.h"
 #include "spaces/space.h"
 
 namespace zerolm {
@@ -17,8 +18,11 @@ Runner add_list_command(CLI::App& app) {
       const Space& s = find_space(n);
       char count[64];
       std::snprintf(count, sizeof count, "%.0f", s.count());
-      std::cout << "  " << n << "  (" << count << " architectures)  " << s.spec().description << "\n";
+      std::cout << "  " << n << "  (" << count << " architectures)  " << s.spec().description
+                << "\n";
     }
+    std::cout << "strategies:\n";
+    for (const auto& n : strategy_names()) std::cout << "  " << n << "\n";
     std::cout << "proxies:\n";
     for (const auto& e : proxies().entries()) std::cout << "  " << e.name << "  " << e.help << "\n";
     std::cout << "capacity statistics (ZeroLM):\n";

@@ -28,12 +28,18 @@ std::shared_ptr<spdlog::logger>& logger() {
 
 spdlog::level::level_enum to_spd(Level l) {
   switch (l) {
-    case Level::Trace: return spdlog::level::trace;
-    case Level::Debug: return spdlog::level::debug;
-    case Level::Info: return spdlog::level::info;
-    case Level::Warn: return spdlog::level::warn;
-    case Level::Error: return spdlog::level::err;
-    case Level::Off: return spdlog::level::off;
+    case Level::Trace:
+      return spdlog::level::trace;
+    case Level::Debug:
+      return spdlog::level::debug;
+    case Level::Info:
+      return spdlog::level::info;
+    case Level::Warn:
+      return spdlog::level::warn;
+    case Level::Error:
+      return spdlog::level::err;
+    case Level::Off:
+      return spdlog::level::off;
   }
   return spdlog::level::info;
 }
@@ -73,10 +79,20 @@ void init(Level level, const std::string& file, int rank, bool console) {
   spdlog::flush_every(std::chrono::seconds(2));
 }
 
-void flush() { logger()->flush(); }
-void debug(const std::string& msg) { logger()->debug(msg); }
-void info(const std::string& msg) { logger()->info(msg); }
-void warn(const std::string& msg) { logger()->warn(msg); }
-void error(const std::string& msg) { logger()->error(msg); }
+void flush() {
+  logger()->flush();
+}
+void debug(const std::string& msg) {
+  logger()->debug(msg);
+}
+void info(const std::string& msg) {
+  logger()->info(msg);
+}
+void warn(const std::string& msg) {
+  logger()->warn(msg);
+}
+void error(const std::string& msg) {
+  logger()->error(msg);
+}
 
 }  // namespace zerolm::log

@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // --log-level may also follow the subcommand
   std::string level = "info";
-  app.add_option("--log-level", level, "trace, debug, info, warn, error or off")->capture_default_str();
+  app.add_option("--log-level", level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
   std::vector<std::pair<CLI::App*, Runner>> commands;
   auto add = [&](Runner r) { commands.emplace_back(app.get_subcommands({}).back(), std::move(r)); };
   add(add_search_command(app, level));
@@ -41,7 +42,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // Under mpirun/srun every rank parses the same line: one of them says what is wrong.
-    if (launcher_rank() == 0) std::cerr << "zerolm: error: " << e.what() << " (see zerolm --help)\n";
+    if (launcher_rank() == 0)
+      std::cerr << "zerolm: error: " << e.what() << " (see zerolm --help)\n";
     return 2;
   }
   try {

@@ -2,14 +2,15 @@
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
-#include "driver/serialization.h"
 #include <sstream>
+#include "driver/serialization.h"
 
 namespace boost::serialization {
 
 template <class Ar>
 void serialize(Ar& ar, zerolm::Record& r, unsigned) {
-  ar& r.index& r.encoding& r.status& r.score& r.parts& r.params& r.rank& r.device& r.start& r.end& r.reason;
+  ar& r.index& r.encoding& r.status& r.score& r.parts& r.params& r.rank& r.device& r.start& r.end& r
+      .reason;
 }
 
 template <class Ar>
@@ -28,9 +29,12 @@ namespace zerolm {
 
 const char* status_name(Status s) {
   switch (s) {
-    case Status::Ok: return "ok";
-    case Status::Failed: return "failed";
-    case Status::Preempted: return "preempted";
+    case Status::Ok:
+      return "ok";
+    case Status::Failed:
+      return "failed";
+    case Status::Preempted:
+      return "preempted";
   }
   return "?";
 }
@@ -61,9 +65,17 @@ T unpack_any(const std::string& bytes) {
 
 }  // namespace
 
-std::string pack(const WorkMessage& m) { return pack_any(m); }
-std::string pack(const ResultMessage& m) { return pack_any(m); }
-WorkMessage unpack_work(const std::string& bytes) { return unpack_any<WorkMessage>(bytes); }
-ResultMessage unpack_results(const std::string& bytes) { return unpack_any<ResultMessage>(bytes); }
+std::string pack(const WorkMessage& m) {
+  return pack_any(m);
+}
+std::string pack(const ResultMessage& m) {
+  return pack_any(m);
+}
+WorkMessage unpack_work(const std::string& bytes) {
+  return unpack_any<WorkMessage>(bytes);
+}
+ResultMessage unpack_results(const std::string& bytes) {
+  return unpack_any<ResultMessage>(bytes);
+}
 
 }  // namespace zerolm

@@ -24,18 +24,23 @@ MpiSession::MpiSession(int* argc, char*** argv) {
   host = h;
 }
 
-MpiSession::~MpiSession() { MPI_Finalize(); }
+MpiSession::~MpiSession() {
+  MPI_Finalize();
+}
 
 void send_bytes(const std::string& bytes, int dest, int tag) {
   MPI_Send(bytes.data(), int(bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD);
 }
 
-AsyncSender::~AsyncSender() { drain(); }
+AsyncSender::~AsyncSender() {
+  drain();
+}
 
 void AsyncSender::send(std::string bytes, int dest, int tag) {
   auto p = std::make_unique<Pending>();
   p->bytes = std::move(bytes);
-  MPI_Isend(p->bytes.data(), int(p->bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD, &p->request);
+  MPI_Isend(p->bytes.data(), int(p->bytes.size()), MPI_BYTE, dest, tag, MPI_COMM_WORLD,
+            &p->request);
   pending_.push_back(std::move(p));
   progress();
 }

@@ -39,12 +39,14 @@ void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool many_profiles) {
   else
     profile->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   // One value per occurrence, so `--proxy zerolm ARCH` does not swallow the architecture.
-  cmd->add_option("--proxy", o.proxies, "proxy to compute (repeatable): " + joined(proxies().names()))
+  cmd->add_option("--proxy", o.proxies,
+                  "proxy to compute (repeatable): " + joined(proxies().names()))
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--alpha", o.alpha, "ZeroLM balance of attention against feed-forward")
       ->capture_default_str();
-  cmd->add_option("--capacity", o.capacity, "ZeroLM capacity statistic: " + joined(capacity_names()))
+  cmd->add_option("--capacity", o.capacity,
+                  "ZeroLM capacity statistic: " + joined(capacity_names()))
       ->capture_default_str();
   cmd->add_option("--init", o.init, "weight initialisation: bert (N(0,0.02^2)), xavier or torch")
       ->capture_default_str();
@@ -52,7 +54,8 @@ void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool many_profiles) {
       ->capture_default_str();
   cmd->add_option("--device", o.device, "cpu, cuda, cuda:<i> or auto")->capture_default_str();
   cmd->add_option("--seed", o.seed, "seed of the weights (and of sampling)")->capture_default_str();
-  cmd->add_option("--threads", o.threads, "architectures scored in parallel (default: the cores this process may use)")
+  cmd->add_option("--threads", o.threads,
+                  "architectures scored in parallel (default: the cores this process may use)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
 }

@@ -32,7 +32,8 @@ void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool many_profiles);
 
 // Resolves the options for one profile (alpha must be a number unless `alpha_numeric` is false,
 // then it is left at 0.75 for the caller to choose); throws InputError on a bad value.
-EvalOptions to_eval_options(const ScoringCli& o, const std::string& profile, bool alpha_numeric = true);
+EvalOptions to_eval_options(const ScoringCli& o, const std::string& profile,
+                            bool alpha_numeric = true);
 double parse_alpha_number(const std::string& text);
 
 }  // namespace zerolm

@@ -5,17 +5,16 @@
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
-#include "driver/serialization.h"
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include "driver/serialization.h"
 
 #include "driver/table.h"
 #include "spaces/rng.h"
-
 
 namespace zerolm {
 
@@ -45,9 +44,13 @@ double unix_time() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string RunDir::log_file(int rank) const { return file("logs/rank-" + std::to_string(rank) + ".log"); }
+std::string RunDir::log_file(int rank) const {
+  return file("logs/rank-" + std::to_string(rank) + ".log");
+}
 
-bool RunDir::has_run() const { return fs::exists(file("config.json")); }
+bool RunDir::has_run() const {
+  return fs::exists(file("config.json"));
+}
 
 void RunDir::create(bool force) const {
   std::error_code ec;
@@ -57,7 +60,8 @@ void RunDir::create(bool force) const {
     if (!force)
       throw InputError(path_ + ": already holds a run; continue it with --resume " + path_ +
                        ", or start over with --force (which deletes it)");
-    for (const char* f : {"config.json", "evaluations.csv", "top.csv", "checkpoint.bin"}) fs::remove(file(f), ec);
+    for (const char* f : {"config.json", "evaluations.csv", "top.csv", "checkpoint.bin"})
+      fs::remove(file(f), ec);
     fs::remove_all(file("logs"), ec);
   }
   fs::create_directories(file("logs"), ec);
@@ -65,7 +69,8 @@ void RunDir::create(bool force) const {
   // Probe writability now rather than after the first evaluations.
   const std::string probe = file(".write-test");
   std::FILE* f = std::fopen(probe.c_str(), "w");
-  if (!f) throw InputError(path_ + ": cannot write in the run directory (" + std::strerror(errno) + ")");
+  if (!f)
+    throw InputError(path_ + ": cannot write in the run directory (" + std::strerror(errno) + ")");
   std::fclose(f);
   std::remove(probe.c_str());
 }
@@ -74,7 +79,9 @@ SearchConfig RunDir::read_config() const {
   return SearchConfig::from_json(read_text(file("config.json")), file("config.json"));
 }
 
-void RunDir::write_config(const SearchConfig& c) const { write_file_atomic(file("config.json"), c.to_json()); }
+void RunDir::write_config(const SearchConfig& c) const {
+  write_file_atomic(file("config.json"), c.to_json());
+}
 
 void RunDir::open_log(const std::vector<std::string>& part_names) {
   const std::string p = file("evaluations.csv");
@@ -95,7 +102,8 @@ void RunDir::append(const Record& r) {
   std::string line = std::to_string(r.index) + "," + r.encoding + "," +
                      (r.status == Status::Ok ? exact(r.score) : std::string());
   for (std::size_t i = 0; i < parts_; ++i)
-    line += "," + (r.status == Status::Ok && i < r.parts.size() ? exact(r.parts[i]) : std::string());
+    line +=
+        "," + (r.status == Status::Ok && i < r.parts.size() ? exact(r.parts[i]) : std::string());
   char times[80];
   std::snprintf(times, sizeof times, ",%.6f,%.6f,", r.start, r.end);
   line += "," + std::to_string(r.params) + "," + std::to_string(r.rank) + "," + r.device + times +
@@ -105,7 +113,8 @@ void RunDir::append(const Record& r) {
 
 void RunDir::flush_log() {
   if (log_ && std::fflush(log_) != 0)
-    throw std::runtime_error(file("evaluations.csv") + ": write failed (" + std::strerror(errno) + ")");
+    throw std::runtime_error(file("evaluations.csv") + ": write failed (" + std::strerror(errno) +
+                             ")");
 }
 
 void RunDir::close_log() {
@@ -148,7 +157,8 @@ std::map<std::uint64_t, Record> RunDir::read_log() const {
       r.reason = row[reason];
       out[r.index] = r;
     } catch (const std::exception& e) {
-      throw InputError(p + ":" + std::to_string(csv.lines[i]) + ": unreadable evaluation record (" + e.what() + ")");
+      throw InputError(p + ":" + std::to_string(csv.lines[i]) + ": unreadable evaluation record (" +
+                       e.what() + ")");
     }
   }
   return out;
@@ -170,27 +180,33 @@ void RunDir::write_checkpoint(const Checkpoint& c) const {
   }
   const std::string body = payload.str();
   char head[64];
-  std::snprintf(head, sizeof head, "%zu %016llx\n", body.size(), static_cast<unsigned long long>(fnv1a(body)));
+  std::snprintf(head, sizeof head, "%zu %016llx\n", body.size(),
+                static_cast<unsigned long long>(fnv1a(body)));
   write_file_atomic(file("checkpoint.bin"), std::string(kMagic) + head + body);
 }
 
-bool RunDir::has_checkpoint() const { return fs::exists(file("checkpoint.bin")); }
+bool RunDir::has_checkpoint() const {
+  return fs::exists(file("checkpoint.bin"));
+}
 
 Checkpoint RunDir::read_checkpoint() const {
   const std::string p = file("checkpoint.bin");
   const std::string text = read_text(p);
   const std::string magic = kMagic;
   auto corrupted = [&](const std::string& why) {
-    return InputError(p + ": corrupted checkpoint (" + why + "); restore it, or delete it to resume by replaying evaluations.csv");
+    return InputError(p + ": corrupted checkpoint (" + why +
+                      "); restore it, or delete it to resume by replaying evaluations.csv");
   };
   if (text.compare(0, magic.size(), magic) != 0) throw corrupted("no zerolm checkpoint header");
   const auto nl = text.find('\n', magic.size());
   if (nl == std::string::npos) throw corrupted("truncated header");
   std::size_t size = 0;
   unsigned long long sum = 0;
-  if (std::sscanf(text.c_str() + magic.size(), "%zu %llx", &size, &sum) != 2) throw corrupted("bad header");
+  if (std::sscanf(text.c_str() + magic.size(), "%zu %llx", &size, &sum) != 2)
+    throw corrupted("bad header");
   const std::string body = text.substr(nl + 1);
-  if (body.size() != size) throw corrupted("size " + std::to_string(body.size()) + ", expected " + std::to_string(size));
+  if (body.size() != size)
+    throw corrupted("size " + std::to_string(body.size()) + ", expected " + std::to_string(size));
   if (fnv1a(body) != sum) throw corrupted("checksum mismatch");
   Checkpoint c;
   try {

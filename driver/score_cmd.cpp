@@ -32,7 +32,8 @@ std::string render_json(const Evaluator& ev, const std::vector<Evaluation>& eval
     for (std::size_t p = 0; p < e.results.size(); ++p) {
       if (e.results[p].layers.empty()) continue;
       nlohmann::json layers = nlohmann::json::array();
-      for (const LayerScore& l : e.results[p].layers) layers.push_back({{"attn", l.attn}, {"ffn", l.ffn}});
+      for (const LayerScore& l : e.results[p].layers)
+        layers.push_back({{"attn", l.attn}, {"ffn", l.ffn}});
       o[ev.proxy_names()[p] + "_layers"] = layers;
     }
     arr.push_back(o);
@@ -42,8 +43,8 @@ std::string render_json(const Evaluator& ev, const std::vector<Evaluation>& eval
 
 int run_score(ScoreCli& cli) {
   if (cli.scoring.proxies.empty()) cli.scoring.proxies = {"zerolm", "params"};
-  const EvalOptions opt =
-      to_eval_options(cli.scoring, cli.scoring.profiles.empty() ? "spec" : cli.scoring.profiles.back());
+  const EvalOptions opt = to_eval_options(
+      cli.scoring, cli.scoring.profiles.empty() ? "spec" : cli.scoring.profiles.back());
   const Format format = parse_format(cli.format);
   const Space& space = find_space(cli.scoring.space);
 
@@ -92,7 +93,8 @@ int run_score(ScoreCli& cli) {
 Runner add_score_command(CLI::App& app) {
   auto cli = std::make_shared<ScoreCli>();
   CLI::App* cmd = app.add_subcommand("score", "Score architectures with zero-cost proxies");
-  cmd->add_option("encodings", cli->encodings, "architecture encodings, e.g. H256|SA-SDP-h4-ff512x1");
+  cmd->add_option("encodings", cli->encodings,
+                  "architecture encodings, e.g. H256|SA-SDP-h4-ff512x1");
   cmd->add_option("--input", cli->input,
                   "file: a CSV with an arch_encoding column, or one encoding per line");
   add_scoring_options(cmd, cli->scoring, false);

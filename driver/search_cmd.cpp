@@ -55,26 +55,32 @@ void validate(const SearchConfig& c) {
   auto need = [](bool ok, const std::string& msg) {
     if (!ok) throw InputError(msg);
   };
-  need(c.evaluations >= 1, "--evaluations " + std::to_string(c.evaluations) + ": expected at least 1");
+  need(c.evaluations >= 1,
+       "--evaluations " + std::to_string(c.evaluations) + ": expected at least 1");
   need(c.population >= 2, "--population " + std::to_string(c.population) + ": expected at least 2");
   need(c.sample >= 1 && c.sample <= c.population, "--sample " + std::to_string(c.sample) +
-                                                      ": expected 1 to the population size " + std::to_string(c.population));
+                                                      ": expected 1 to the population size " +
+                                                      std::to_string(c.population));
   need(c.generation >= 1, "--generation " + std::to_string(c.generation) + ": expected at least 1");
   need(c.top_k >= 1, "--top-k " + std::to_string(c.top_k) + ": expected at least 1");
   need(c.min_params >= 0 && c.max_params >= 0, "--min-params/--max-params: expected counts >= 0");
   need(c.max_params == 0 || c.min_params <= c.max_params,
-       "--min-params " + std::to_string(c.min_params) + " exceeds --max-params " + std::to_string(c.max_params));
+       "--min-params " + std::to_string(c.min_params) + " exceeds --max-params " +
+           std::to_string(c.max_params));
   need(c.threads >= 1, "--threads: expected at least 1");
-  need(c.checkpoint_every > 0 && c.progress_every > 0, "--checkpoint-every/--progress-every: expected seconds > 0");
+  need(c.checkpoint_every > 0 && c.progress_every > 0,
+       "--checkpoint-every/--progress-every: expected seconds > 0");
 }
 
 // Rank 0: the configuration of this run, and its directory prepared.
 SearchConfig resolve(SearchCli& cli, RunDir& dir) {
   if (!cli.resume.empty()) {
     if (!cli.out.empty() && cli.out != cli.resume)
-      throw InputError("--out " + cli.out + " and --resume " + cli.resume + ": a resumed run stays in its directory");
+      throw InputError("--out " + cli.out + " and --resume " + cli.resume +
+                       ": a resumed run stays in its directory");
     if (!dir.has_run())
-      throw InputError("--resume " + cli.resume + ": no run there (config.json missing); start one with --out " + cli.resume);
+      throw InputError("--resume " + cli.resume +
+                       ": no run there (config.json missing); start one with --out " + cli.resume);
     SearchConfig saved = dir.read_config();
     if (given(cli, "seed_archs")) {
       for (const Arch& a : parse_archs(find_space(saved.space), read_arch_file(cli.c.seed_file)))
@@ -87,8 +93,9 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir) {
       const std::string& name = before[i].first;
       if (name == "alpha_value" || !given(cli, name)) continue;
       if (asked[i].second != before[i].second)
-        throw InputError("--resume " + cli.resume + ": " + name + " is " + before[i].second + " in this run but " +
-                         asked[i].second + " on the command line; a resumed run keeps its search configuration "
+        throw InputError("--resume " + cli.resume + ": " + name + " is " + before[i].second +
+                         " in this run but " + asked[i].second +
+                         " on the command line; a resumed run keeps its search configuration "
                          "(only --evaluations and run-time options may change)");
     }
     // Run-time options may change; unspecified ones keep the run's values.
@@ -102,8 +109,8 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir) {
     if (dir.has_checkpoint()) {
       const Checkpoint ck = dir.read_checkpoint();  // corrupted: refused now, before any work
       if (ck.config_hash != saved.hash())
-        throw InputError(dir.file("checkpoint.bin") + ": written by another configuration (hash " + ck.config_hash +
-                         ", config.json " + saved.hash() + ")");
+        throw InputError(dir.file("checkpoint.bin") + ": written by another configuration (hash " +
+                         ck.config_hash + ", config.json " + saved.hash() + ")");
     }
     dir.read_log();  // unreadable logs are refused now too
     dir.write_config(saved);
@@ -112,15 +119,17 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir) {
   SearchConfig c = cli.c;
   validate(c);
   if (!c.seed_file.empty())
-    for (const Arch& a : parse_archs(find_space(c.space), read_arch_file(c.seed_file))) c.seed_archs.push_back(encode(a));
+    for (const Arch& a : parse_archs(find_space(c.space), read_arch_file(c.seed_file)))
+      c.seed_archs.push_back(encode(a));
   if (c.alpha == "heuristic") {
     // Data-free; in closed form where the capacity statistic has one (microseconds each).
     EvalOptions o = eval_options(c, "cpu");
     if (c.capacity == "msv" || c.capacity == "msv-svd") o.proxy.mode = Mode::Analytic;
     double tau = 0;
     c.alpha_value = heuristic_alpha(find_space(c.space), o, 1000, 1, &tau);
-    log::info("alpha heuristic: " + format_number(c.alpha_value) + " (Kendall " + format_number(tau) +
-              " with the parameter count of 1000 architectures sampled from " + c.space + ")");
+    log::info("alpha heuristic: " + format_number(c.alpha_value) + " (Kendall " +
+              format_number(tau) + " with the parameter count of 1000 architectures sampled from " +
+              c.space + ")");
   } else {
     c.alpha_value = parse_alpha_number(c.alpha);
   }
@@ -148,9 +157,12 @@ int run_search(SearchCli& cli, log::Level level) {
   StopHandler::install();
   // Open MPI under a mismatched srun starts N one-rank jobs: refuse instead of searching N times.
   if (const char* n = std::getenv("SLURM_NTASKS"); n && std::atoi(n) > 1 && mpi.size == 1)
-    return fail_all(mpi, "SLURM started " + std::string(n) +
-                             " tasks but MPI sees a world of 1 rank: each task would run its own search. Launch "
-                             "with `srun --mpi=pmix` (check `srun --mpi=list`) or with mpirun inside the allocation");
+    return fail_all(
+        mpi,
+        "SLURM started " + std::string(n) +
+            " tasks but MPI sees a world of 1 rank: each task would run its own search. Launch "
+            "with `srun --mpi=pmix` (check `srun --mpi=list`) or with mpirun inside the "
+            "allocation");
 
   std::string err;
   RunDir dir(cli.resume.empty() ? (cli.out.empty() ? timestamp_dir() : cli.out) : cli.resume);
@@ -167,8 +179,8 @@ int run_search(SearchCli& cli, log::Level level) {
   dir = RunDir(broadcast(dir.path()));
 
   log::init(level, dir.log_file(mpi.rank), mpi.rank, mpi.rank == 0);
-  log::info("rank " + std::to_string(mpi.rank) + " of " + std::to_string(mpi.size) + " on " + mpi.host +
-            " (local rank " + std::to_string(mpi.local_rank) + ")");
+  log::info("rank " + std::to_string(mpi.rank) + " of " + std::to_string(mpi.size) + " on " +
+            mpi.host + " (local rank " + std::to_string(mpi.local_rank) + ")");
   set_torch_threads(config.threads);
 
   SearchRun run{&mpi, config, &dir, !cli.resume.empty(), cli.stop_after};
@@ -186,11 +198,12 @@ int run_search(SearchCli& cli, log::Level level) {
   if (mpi.rank == 0) {
     const int gpus = cuda_device_count(), evaluators_here = mpi.size == 1 ? 1 : mpi.local_size - 1;
     if (gpus > evaluators_here && config.device == "auto")
-      log::warn(std::to_string(gpus) + " GPUs visible on " + mpi.host + " but only " + std::to_string(evaluators_here) +
-                " evaluating ranks there: some GPUs stay idle");
+      log::warn(std::to_string(gpus) + " GPUs visible on " + mpi.host + " but only " +
+                std::to_string(evaluators_here) + " evaluating ranks there: some GPUs stay idle");
   }
   try {
-    const int code = mpi.rank == 0 ? run_coordinator(run, mpi.size == 1 ? scorer.get() : nullptr) : run_worker(run, *scorer);
+    const int code = mpi.rank == 0 ? run_coordinator(run, mpi.size == 1 ? scorer.get() : nullptr)
+                                   : run_worker(run, *scorer);
     log::flush();
     return code;
   } catch (const std::exception& e) {
@@ -207,7 +220,8 @@ int run_search(SearchCli& cli, log::Level level) {
 
 Runner add_search_command(CLI::App& app, const std::string& log_level) {
   auto cli = std::make_shared<SearchCli>();
-  CLI::App* cmd = app.add_subcommand("search", "Search a space for the best-scoring architectures (run under mpirun or srun)");
+  CLI::App* cmd = app.add_subcommand(
+      "search", "Search a space for the best-scoring architectures (run under mpirun or srun)");
   SearchConfig& c = cli->c;
   auto& g = cli->given;
   auto names = [](const std::vector<std::string>& v) {
@@ -215,40 +229,62 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
     for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
     return s;
   };
-  g["space"] = cmd->add_option("--space", c.space, "search space: " + names(space_names()))->capture_default_str();
-  g["strategy"] = cmd->add_option("--strategy", c.strategy, "strategy: " + names(strategy_names()))->capture_default_str();
-  g["profile"] = cmd->add_option("--profile", c.profile, "model shapes: spec, trained or compat")->capture_default_str();
-  g["proxy"] = cmd->add_option("--proxy", c.proxy, "the score to maximise: " + names(proxies().names()))->capture_default_str();
-  g["alpha"] = cmd->add_option("--alpha", c.alpha, "ZeroLM alpha: a number, or heuristic (data-free)")->capture_default_str();
-  g["capacity"] = cmd->add_option("--capacity", c.capacity, "ZeroLM capacity statistic")->capture_default_str();
+  g["space"] = cmd->add_option("--space", c.space, "search space: " + names(space_names()))
+                   ->capture_default_str();
+  g["strategy"] = cmd->add_option("--strategy", c.strategy, "strategy: " + names(strategy_names()))
+                      ->capture_default_str();
+  g["profile"] = cmd->add_option("--profile", c.profile, "model shapes: spec, trained or compat")
+                     ->capture_default_str();
+  g["proxy"] =
+      cmd->add_option("--proxy", c.proxy, "the score to maximise: " + names(proxies().names()))
+          ->capture_default_str();
+  g["alpha"] =
+      cmd->add_option("--alpha", c.alpha, "ZeroLM alpha: a number, or heuristic (data-free)")
+          ->capture_default_str();
+  g["capacity"] =
+      cmd->add_option("--capacity", c.capacity, "ZeroLM capacity statistic")->capture_default_str();
   g["init"] = cmd->add_option("--init", c.init, "bert, xavier or torch")->capture_default_str();
   g["mode"] = cmd->add_option("--mode", c.mode, "weights or analytic")->capture_default_str();
-  g["seed"] = cmd->add_option("--seed", c.seed, "run seed: candidates and weights")->capture_default_str();
-  g["population"] = cmd->add_option("--population", c.population, "evolution: population size P")->capture_default_str();
-  g["sample"] = cmd->add_option("--sample", c.sample, "evolution: tournament size S")->capture_default_str();
-  g["generation"] = cmd->add_option("--generation", c.generation,
-                                    "candidates proposed per generation (independent of the rank count)")
+  g["seed"] =
+      cmd->add_option("--seed", c.seed, "run seed: candidates and weights")->capture_default_str();
+  g["population"] = cmd->add_option("--population", c.population, "evolution: population size P")
                         ->capture_default_str();
-  g["min_params"] = cmd->add_option("--min-params", c.min_params, "only architectures with at least this many parameters");
-  g["max_params"] = cmd->add_option("--max-params", c.max_params, "only architectures with at most this many parameters");
+  g["sample"] =
+      cmd->add_option("--sample", c.sample, "evolution: tournament size S")->capture_default_str();
+  g["generation"] =
+      cmd->add_option("--generation", c.generation,
+                      "candidates proposed per generation (independent of the rank count)")
+          ->capture_default_str();
+  g["min_params"] = cmd->add_option("--min-params", c.min_params,
+                                    "only architectures with at least this many parameters");
+  g["max_params"] = cmd->add_option("--max-params", c.max_params,
+                                    "only architectures with at most this many parameters");
   g["top_k"] = cmd->add_option("--top-k", c.top_k, "rows of top.csv")->capture_default_str();
-  g["seed_archs"] = cmd->add_option("--seed-file", c.seed_file,
-                                    "architectures to evaluate first (one encoding per line, or a CSV with arch_encoding)");
-  g["evaluations"] = cmd->add_option("--evaluations", c.evaluations, "evaluation budget (may grow on --resume)")
-                         ->capture_default_str();
-  g["device"] = cmd->add_option("--device", c.device, "auto (GPU local rank mod visible GPUs, else CPU), cpu, cuda:<i>")
+  g["seed_archs"] = cmd->add_option(
+      "--seed-file", c.seed_file,
+      "architectures to evaluate first (one encoding per line, or a CSV with arch_encoding)");
+  g["evaluations"] =
+      cmd->add_option("--evaluations", c.evaluations, "evaluation budget (may grow on --resume)")
+          ->capture_default_str();
+  g["device"] = cmd->add_option("--device", c.device,
+                                "auto (GPU local rank mod visible GPUs, else CPU), cpu, cuda:<i>")
                     ->capture_default_str();
-  g["threads"] = cmd->add_option("--threads", c.threads, "LibTorch threads per rank")->capture_default_str();
-  g["memory_limit_mb"] = cmd->add_option("--memory-limit", c.memory_limit_mb,
-                                         "MiB of weights a model may need; larger ones fail as out of memory");
-  g["checkpoint_every"] = cmd->add_option("--checkpoint-every", c.checkpoint_every, "seconds between checkpoints")
-                              ->capture_default_str();
-  g["progress_every"] = cmd->add_option("--progress-every", c.progress_every, "seconds between progress lines")
-                            ->capture_default_str();
+  g["threads"] =
+      cmd->add_option("--threads", c.threads, "LibTorch threads per rank")->capture_default_str();
+  g["memory_limit_mb"] =
+      cmd->add_option("--memory-limit", c.memory_limit_mb,
+                      "MiB of weights a model may need; larger ones fail as out of memory");
+  g["checkpoint_every"] =
+      cmd->add_option("--checkpoint-every", c.checkpoint_every, "seconds between checkpoints")
+          ->capture_default_str();
+  g["progress_every"] =
+      cmd->add_option("--progress-every", c.progress_every, "seconds between progress lines")
+          ->capture_default_str();
   cmd->add_option("--out", cli->out, "run directory (default: runs/search-<UTC time>)");
   cmd->add_option("--resume", cli->resume, "continue the run in this directory");
   cmd->add_flag("--force", cli->force, "start over in an existing run directory (deletes its run)");
-  cmd->add_option("--stop-after", cli->stop_after, "testing: rank 0 signals itself SIGTERM after N evaluations")
+  cmd->add_option("--stop-after", cli->stop_after,
+                  "testing: rank 0 signals itself SIGTERM after N evaluations")
       ->group("");
   return [cli, &log_level] { return run_search(*cli, log::parse_level(log_level)); };
 }

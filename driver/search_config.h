@@ -26,10 +26,10 @@ struct SearchConfig {
   std::int64_t min_params = 0;
   std::int64_t max_params = 0;
   int top_k = 10;
-  std::string seed_file;               // where seed_archs came from (informational)
+  std::string seed_file;                // where seed_archs came from (informational)
   std::vector<std::string> seed_archs;  // canonical encodings evaluated first
   // May change between runs of the same search.
-  std::int64_t evaluations = 1000;
+  std::int64_t evaluations = 3000;  // about a minute on 2 ranks of a 2-core machine
   std::string device = "auto";
   int threads = 1;
   double memory_limit_mb = 0;
@@ -40,7 +40,8 @@ struct SearchConfig {
   std::vector<std::pair<std::string, std::string>> search_fields() const;
   std::string hash() const;  // of search_fields()
   std::string to_json() const;
-  static SearchConfig from_json(const std::string& text, const std::string& origin);  // throws InputError
+  static SearchConfig from_json(const std::string& text,
+                                const std::string& origin);  // throws InputError
 };
 
 }  // namespace zerolm

@@ -25,8 +25,12 @@ void StopHandler::install() {
   for (int s : {SIGTERM, SIGUSR1, SIGINT}) sigaction(s, &sa, nullptr);
 }
 
-StopLevel StopHandler::level() { return static_cast<StopLevel>(int(g_level)); }
-int StopHandler::last_signal() { return int(g_signal); }
+StopLevel StopHandler::level() {
+  return static_cast<StopLevel>(int(g_level));
+}
+int StopHandler::last_signal() {
+  return int(g_signal);
+}
 
 void StopHandler::request(StopLevel l) {
   if (int(l) > int(g_level)) g_level = int(l);

@@ -9,10 +9,10 @@ enum class StopLevel { None = 0, AtSafePoint = 1, Now = 2 };
 
 class StopHandler {
  public:
-  static void install();              // SIGTERM, SIGUSR1, SIGINT
+  static void install();  // SIGTERM, SIGUSR1, SIGINT
   static StopLevel level();
   static int last_signal();
-  static void request(StopLevel l);   // as if signalled (e.g. a worker asked)
+  static void request(StopLevel l);  // as if signalled (e.g. a worker asked)
 };
 
 }  // namespace zerolm

@@ -112,7 +112,8 @@ std::string TextTable::render(Format f) const {
   std::ostringstream o;
   switch (f) {
     case Format::Csv:
-      for (std::size_t i = 0; i < columns.size(); ++i) o << (i ? "," : "") << csv_escape(columns[i]);
+      for (std::size_t i = 0; i < columns.size(); ++i)
+        o << (i ? "," : "") << csv_escape(columns[i]);
       o << "\n";
       for (const auto& r : rows) {
         for (std::size_t i = 0; i < r.size(); ++i) o << (i ? "," : "") << csv_escape(r[i]);
@@ -151,7 +152,8 @@ std::string TextTable::render(Format f) const {
       std::vector<std::size_t> w(columns.size());
       for (std::size_t i = 0; i < columns.size(); ++i) w[i] = columns[i].size();
       for (const auto& r : rows)
-        for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
+        for (std::size_t i = 0; i < r.size() && i < w.size(); ++i)
+          w[i] = std::max(w[i], r[i].size());
       auto line = [&](const std::vector<std::string>& r) {
         for (std::size_t i = 0; i < r.size() && i < w.size(); ++i) {
           // Text left-aligned (first column), numbers right-aligned.
@@ -189,7 +191,8 @@ void write_file_atomic(const std::string& path, const std::string& content) {
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     std::remove(tmp.c_str());
-    throw InputError(path + ": cannot rename temporary file into place (" + std::strerror(err) + ")");
+    throw InputError(path + ": cannot rename temporary file into place (" + std::strerror(err) +
+                     ")");
   }
 }
 

@@ -10,7 +10,7 @@ namespace zerolm {
 struct Csv {
   std::vector<std::string> header;
   std::vector<std::vector<std::string>> rows;
-  std::vector<int> lines;  // source line of each row, for error messages
+  std::vector<int> lines;                     // source line of each row, for error messages
   int column(const std::string& name) const;  // -1 when absent
 };
 

@@ -26,7 +26,8 @@ Scorer::Scorer(const SearchConfig& config, int rank, int local_rank)
       profile_(parse_profile(config.profile)),
       rank_(rank),
       device_(pick_device(config.device, local_rank)) {
-  evaluator_ = std::make_unique<Evaluator>(std::vector<std::string>{config.proxy}, eval_options(config, device_));
+  evaluator_ = std::make_unique<Evaluator>(std::vector<std::string>{config.proxy},
+                                           eval_options(config, device_));
 }
 
 std::vector<std::string> Scorer::part_names() const {

@@ -22,10 +22,18 @@ class PlanProxy : public Proxy {
   std::string name_;
 };
 
-double params(const ModelPlan& p) { return double(count_params(p)); }
-double params_nonemb(const ModelPlan& p) { return double(count_params_nonembedding(p)); }
-double flops(const ModelPlan& p) { return flops_per_token(p, 128); }
-double nothing(const ModelPlan&) { return 0; }
+double params(const ModelPlan& p) {
+  return double(count_params(p));
+}
+double params_nonemb(const ModelPlan& p) {
+  return double(count_params_nonembedding(p));
+}
+double flops(const ModelPlan& p) {
+  return flops_per_token(p, 128);
+}
+double nothing(const ModelPlan&) {
+  return 0;
+}
 
 }  // namespace
 

@@ -5,8 +5,8 @@
 namespace zerolm {
 
 const std::vector<std::string>& capacity_names() {
-  static const std::vector<std::string> names = {"msv",        "msv-svd",     "nuclear",
-                                                 "effective-rank", "stable-rank", "spectral"};
+  static const std::vector<std::string> names = {
+      "msv", "msv-svd", "nuclear", "effective-rank", "stable-rank", "spectral"};
   return names;
 }
 
@@ -20,7 +20,9 @@ CapacityStat parse_capacity(std::string_view name) {
                    known);
 }
 
-std::string capacity_name(CapacityStat s) { return capacity_names()[static_cast<int>(s)]; }
+std::string capacity_name(CapacityStat s) {
+  return capacity_names()[static_cast<int>(s)];
+}
 
 torch::Tensor capacity(const torch::Tensor& w, CapacityStat stat) {
   const double r = double(std::min(w.size(0), w.size(1)));
@@ -28,16 +30,21 @@ torch::Tensor capacity(const torch::Tensor& w, CapacityStat stat) {
   // Singular values in double precision: these statistics are for analysis, not the hot path.
   auto s = torch::linalg_svdvals(w.to(torch::kDouble));
   switch (stat) {
-    case CapacityStat::MsvSvd: return s.square().sum() / r;
-    case CapacityStat::Nuclear: return s.sum() / r;
+    case CapacityStat::MsvSvd:
+      return s.square().sum() / r;
+    case CapacityStat::Nuclear:
+      return s.sum() / r;
     case CapacityStat::EffectiveRank: {
       auto p = s / s.sum();
       p = p.masked_select(p > 0);
       return torch::exp(-(p * torch::log(p)).sum());
     }
-    case CapacityStat::StableRank: return s.square().sum() / s.max().square();
-    case CapacityStat::Spectral: return s.max();
-    case CapacityStat::Msv: break;
+    case CapacityStat::StableRank:
+      return s.square().sum() / s.max().square();
+    case CapacityStat::Spectral:
+      return s.max();
+    case CapacityStat::Msv:
+      break;
   }
   return s.sum();
 }

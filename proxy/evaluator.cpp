@@ -58,7 +58,8 @@ Evaluation Evaluator::evaluate(const Arch& arch) {
     double bytes = 0;
     for (const TensorSpec& t : plan.tensors) bytes += 4.0 * double(t.numel());
     if (bytes / 1048576.0 > impl_->opt.memory_limit_mb)
-      throw std::runtime_error("out of memory: the model needs " + std::to_string(int(bytes / 1048576.0)) +
+      throw std::runtime_error("out of memory: the model needs " +
+                               std::to_string(int(bytes / 1048576.0)) +
                                " MiB of weights, the limit is " +
                                std::to_string(int(impl_->opt.memory_limit_mb)) + " MiB");
   }
@@ -150,7 +151,9 @@ double heuristic_alpha(const Space& space, const EvalOptions& options, int sampl
   return alpha;
 }
 
-int cuda_device_count() { return torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0; }
+int cuda_device_count() {
+  return torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0;
+}
 
 std::string pick_device(const std::string& requested, int local_rank) {
   if (requested != "auto") return requested;

@@ -58,8 +58,10 @@ class GradientProxy : public Proxy {
       // R = the sum of the masked-LM logits. The encoder ends in a LayerNorm whose outputs sum
       // to zero, so R is taken through the (tied) head; sum_v logits = h . sum_v W_v + sum(b)
       // gives it without the vocabulary-sized product.
-      auto h = torch::gelu(torch::linear(hidden, m.tensor("head.dense.weight"), m.tensor("head.dense.bias")));
-      h = torch::layer_norm(h, {h.size(-1)}, m.tensor("head.norm.weight"), m.tensor("head.norm.bias"), 1e-12);
+      auto h = torch::gelu(
+          torch::linear(hidden, m.tensor("head.dense.weight"), m.tensor("head.dense.bias")));
+      h = torch::layer_norm(h, {h.size(-1)}, m.tensor("head.norm.weight"),
+                            m.tensor("head.norm.bias"), 1e-12);
       loss = torch::matmul(h, m.tensor("embeddings.word.weight").sum(0)).to(torch::kDouble).sum();
     } else {
       auto target = torch::randn(hidden.sizes(), gen).to(hidden.device());
@@ -75,9 +77,15 @@ class GradientProxy : public Proxy {
         const auto& w = params[i];
         const auto& grad = w.grad();
         switch (kind_) {
-          case Kind::Synflow: terms.push_back((w * grad).sum().to(torch::kDouble)); break;
-          case Kind::Snip: terms.push_back((w * grad).abs().sum().to(torch::kDouble)); break;
-          case Kind::GradNorm: terms.push_back(grad.norm().to(torch::kDouble)); break;
+          case Kind::Synflow:
+            terms.push_back((w * grad).sum().to(torch::kDouble));
+            break;
+          case Kind::Snip:
+            terms.push_back((w * grad).abs().sum().to(torch::kDouble));
+            break;
+          case Kind::GradNorm:
+            terms.push_back(grad.norm().to(torch::kDouble));
+            break;
         }
       }
       r.score = torch::stack(terms).sum().item<double>();

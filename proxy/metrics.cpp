@@ -11,7 +11,8 @@ namespace zerolm {
 namespace {
 
 void check(const std::vector<double>& a, const std::vector<double>& b) {
-  if (a.size() != b.size()) throw std::invalid_argument("correlation of vectors of different sizes");
+  if (a.size() != b.size())
+    throw std::invalid_argument("correlation of vectors of different sizes");
 }
 
 }  // namespace
@@ -19,7 +20,8 @@ void check(const std::vector<double>& a, const std::vector<double>& b) {
 std::vector<double> rank_average(const std::vector<double>& x) {
   std::vector<std::size_t> idx(x.size());
   std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t i, std::size_t j) { return x[i] < x[j]; });
+  std::stable_sort(idx.begin(), idx.end(),
+                   [&](std::size_t i, std::size_t j) { return x[i] < x[j]; });
   std::vector<double> r(x.size());
   for (std::size_t i = 0; i < idx.size();) {
     std::size_t j = i;

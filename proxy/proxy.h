@@ -21,7 +21,7 @@ Mode parse_mode(std::string_view name);
 std::string mode_name(Mode m);
 
 struct ProxyOptions {
-  double alpha = 0.75;          // ZeroLM: weight of attention against feed-forward
+  double alpha = 0.75;           // ZeroLM: weight of attention against feed-forward
   std::string capacity = "msv";  // ZeroLM: capacity statistic (capacity.h)
   Mode mode = Mode::Weights;
   InitSpec init;

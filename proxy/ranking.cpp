@@ -85,7 +85,9 @@ MetricIntervals bootstrap(const std::vector<double>& proxy, const std::vector<do
     p.push_back(m.pearson);
     w.push_back(m.pw10);
   }
-  auto iv = [](const std::vector<double>& v) { return Interval{percentile(v, 0.025), percentile(v, 0.975)}; };
+  auto iv = [](const std::vector<double>& v) {
+    return Interval{percentile(v, 0.025), percentile(v, 0.975)};
+  };
   return {iv(k), iv(s), iv(p), iv(w)};
 }
 
@@ -107,7 +109,8 @@ std::vector<double> combine(const std::vector<double>& attn, const std::vector<d
                             double alpha, const std::vector<std::size_t>& rows) {
   std::vector<double> out;
   if (rows.empty()) {
-    for (std::size_t i = 0; i < attn.size(); ++i) out.push_back(alpha * attn[i] + (1 - alpha) * ffn[i]);
+    for (std::size_t i = 0; i < attn.size(); ++i)
+      out.push_back(alpha * attn[i] + (1 - alpha) * ffn[i]);
   } else {
     for (std::size_t i : rows) out.push_back(alpha * attn[i] + (1 - alpha) * ffn[i]);
   }
@@ -180,7 +183,8 @@ Metrics grouped_metrics(const std::vector<double>& proxy, const std::vector<doub
   double wk = 0, ws = 0, wp = 0, ww = 0;
   for (const auto& [key, rows] : groups) {
     if (rows.size() < 3) continue;
-    const Metrics g = compute_metrics(select(proxy, rows), select(truth, rows), select(params, rows));
+    const Metrics g =
+        compute_metrics(select(proxy, rows), select(truth, rows), select(params, rows));
     const double w = double(rows.size());
     weight += w;
     add(m.kendall, g.kendall, w);

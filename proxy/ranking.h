@@ -50,8 +50,8 @@ struct Split {
 Split make_split(std::size_t n, std::size_t k, std::uint64_t seed, int split);
 
 struct SampledAlpha {
-  std::vector<double> alphas;        // chosen per split
-  std::vector<Metrics> held_out;     // metrics on each split's report rows
+  std::vector<double> alphas;     // chosen per split
+  std::vector<Metrics> held_out;  // metrics on each split's report rows
   Metrics mean, sd;
 };
 SampledAlpha sample_alpha(const std::vector<double>& attn, const std::vector<double>& ffn,

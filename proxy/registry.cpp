@@ -11,7 +11,9 @@ Mode parse_mode(std::string_view name) {
   throw InputError("unknown mode \"" + std::string(name) + "\": expected weights or analytic");
 }
 
-std::string mode_name(Mode m) { return m == Mode::Weights ? "weights" : "analytic"; }
+std::string mode_name(Mode m) {
+  return m == Mode::Weights ? "weights" : "analytic";
+}
 
 void ProxyRegistry::add(ProxyEntry entry) {
   for (const ProxyEntry& e : entries_)
@@ -36,13 +38,16 @@ std::vector<std::string> ProxyRegistry::names() const {
 const ProxyRegistry& proxies() {
   static const ProxyRegistry registry = [] {
     ProxyRegistry r;
-    r.add({"zerolm", "ZeroLM: alpha * attention + (1 - alpha) * feed-forward capacity", make_zerolm});
+    r.add(
+        {"zerolm", "ZeroLM: alpha * attention + (1 - alpha) * feed-forward capacity", make_zerolm});
     r.add({"params", "total parameter count (backbone, no head)", make_params});
     r.add({"params-nonemb", "parameter count without embeddings", make_params_nonemb});
     r.add({"flops", "forward FLOPs per token at sequence length 128", make_flops});
-    r.add({"synflow", "SynFlow: sum theta * dR/dtheta with |theta|, R = sum of outputs", make_synflow});
+    r.add({"synflow", "SynFlow: sum theta * dR/dtheta with |theta|, R = sum of outputs",
+           make_synflow});
     r.add({"snip", "SNIP: sum |theta * dL/dtheta| on random tokens and targets", make_snip});
-    r.add({"grad-norm", "sum of the gradient norms of the Linear weights on random tokens", make_grad_norm});
+    r.add({"grad-norm", "sum of the gradient norms of the Linear weights on random tokens",
+           make_grad_norm});
     r.add({"noop", "always 0: measures the search machinery without scoring", make_noop});
     return r;
   }();

@@ -54,7 +54,8 @@ class ZeroLM : public Proxy {
     r.layers.resize(in.plan.layers.size());
     for (std::size_t j = 0; j < idx.size(); ++j) {
       const TensorSpec& t = specs[idx[j]];
-      (t.group == ParamGroup::Attention ? r.layers[t.layer].attn : r.layers[t.layer].ffn) += caps[j];
+      (t.group == ParamGroup::Attention ? r.layers[t.layer].attn : r.layers[t.layer].ffn) +=
+          caps[j];
     }
     double attn = 0, ffn = 0;
     for (const LayerScore& l : r.layers) {
@@ -73,6 +74,8 @@ class ZeroLM : public Proxy {
 
 }  // namespace
 
-std::unique_ptr<Proxy> make_zerolm(const ProxyOptions& o) { return std::make_unique<ZeroLM>(o); }
+std::unique_ptr<Proxy> make_zerolm(const ProxyOptions& o) {
+  return std::make_unique<ZeroLM>(o);
+}
 
 }  // namespace zerolm

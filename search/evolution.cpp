@@ -74,7 +74,8 @@ class Evolution : public Strategy {
     const Member* parent = nullptr;
     for (int s = 0; s < settings_.sample; ++s) {
       const Member& m = population_[rng.below(population_.size())];
-      if (!parent || m.score > parent->score || (m.score == parent->score && m.index < parent->index))
+      if (!parent || m.score > parent->score ||
+          (m.score == parent->score && m.index < parent->index))
         parent = &m;
     }
     const Arch p = settings_.space->parse(parent->encoding);
@@ -92,6 +93,8 @@ class Evolution : public Strategy {
 
 }  // namespace
 
-std::unique_ptr<Strategy> make_evolution(const SearchSettings& s) { return std::make_unique<Evolution>(s); }
+std::unique_ptr<Strategy> make_evolution(const SearchSettings& s) {
+  return std::make_unique<Evolution>(s);
+}
 
 }  // namespace zerolm

@@ -39,6 +39,8 @@ class RandomSearch : public Strategy {
 
 }  // namespace
 
-std::unique_ptr<Strategy> make_random(const SearchSettings& s) { return std::make_unique<RandomSearch>(s); }
+std::unique_ptr<Strategy> make_random(const SearchSettings& s) {
+  return std::make_unique<RandomSearch>(s);
+}
 
 }  // namespace zerolm

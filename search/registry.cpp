@@ -16,7 +16,8 @@ const std::vector<std::pair<std::string, StrategyFactory>>& registry() {
     };
     std::set<std::string> seen;
     for (const auto& e : l)
-      if (!seen.insert(e.first).second) throw std::logic_error("duplicate strategy name: " + e.first);
+      if (!seen.insert(e.first).second)
+        throw std::logic_error("duplicate strategy name: " + e.first);
     return l;
   }();
   return list;

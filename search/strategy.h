@@ -36,10 +36,10 @@ struct SearchSettings {
   const Space* space = nullptr;
   Profile profile = Profile::Spec;  // shapes for the parameter-count constraint
   std::uint64_t seed = 0;
-  std::int64_t min_params = 0;  // 0: none
-  std::int64_t max_params = 0;  // 0: none
-  int population = 100;         // evolution: P
-  int sample = 25;              // evolution: tournament size S
+  std::int64_t min_params = 0;     // 0: none
+  std::int64_t max_params = 0;     // 0: none
+  int population = 100;            // evolution: P
+  int sample = 25;                 // evolution: tournament size S
   std::vector<std::string> seeds;  // canonical encodings proposed first, in order (a seed file)
 };
 

@@ -12,11 +12,16 @@ bool Layer::same_block(const Layer& o) const {
 
 std::string op_name(OpKind op, int kernel) {
   switch (op) {
-    case OpKind::SDP: return "SA-SDP";
-    case OpKind::WMA: return "SA-WMA";
-    case OpKind::DFT: return "LT-DFT";
-    case OpKind::DCT: return "LT-DCT";
-    case OpKind::DSC: return "DSC-" + std::to_string(kernel);
+    case OpKind::SDP:
+      return "SA-SDP";
+    case OpKind::WMA:
+      return "SA-WMA";
+    case OpKind::DFT:
+      return "LT-DFT";
+    case OpKind::DCT:
+      return "LT-DCT";
+    case OpKind::DSC:
+      return "DSC-" + std::to_string(kernel);
   }
   return "?";
 }

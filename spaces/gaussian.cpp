@@ -41,7 +41,9 @@ const Tables& tables() {
 }
 
 // Uniform in (0, 1): never 0, so its logarithm is finite.
-float open_uniform(Rng& g) { return float(g.next() >> 40) * (1.0f / 16777216.0f) + (0.5f / 16777216.0f); }
+float open_uniform(Rng& g) {
+  return float(g.next() >> 40) * (1.0f / 16777216.0f) + (0.5f / 16777216.0f);
+}
 
 // The rare slow path: the wedges of a layer and the tail beyond r (about 1.2% of draws).
 float slow_path(const Tables& t, Rng& g, std::int32_t hz, std::uint32_t iz) {

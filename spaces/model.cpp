@@ -26,7 +26,8 @@ at::Generator make_generator(const torch::Device& device, std::uint64_t seed) {
 }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Orthonormal DCT-II matrix C (n x n): y = C x transforms along one axis.
@@ -41,7 +42,8 @@ torch::Tensor dct_matrix(std::int64_t n, const torch::TensorOptions& opt) {
 }  // namespace
 
 torch::Device resolve_device(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::kCPU;
+  if (name == "auto")
+    return torch::cuda::is_available() ? torch::Device(torch::kCUDA, 0) : torch::kCPU;
   if (name == "cpu") return torch::kCPU;
   if (name.rfind("cuda", 0) == 0) {
     if (!torch::cuda::is_available())
@@ -50,7 +52,8 @@ torch::Device resolve_device(const std::string& name) {
       torch::Device d(name);
       if (d.has_index() && d.index() >= int(torch::cuda::device_count()))
         throw InputError("device \"" + name + "\": only " +
-                         std::to_string(int(torch::cuda::device_count())) + " CUDA devices visible");
+                         std::to_string(int(torch::cuda::device_count())) +
+                         " CUDA devices visible");
       return d;
     } catch (const c10::Error&) {
     }
@@ -92,14 +95,18 @@ void TorchModel::init_tensor(std::size_t i) {
       else
         uniform(torch_bound);
       break;
-    case ParamKind::Embedding: normal(init_.scheme == InitScheme::Torch ? 1.0 : init_.std); break;
+    case ParamKind::Embedding:
+      normal(init_.scheme == InitScheme::Torch ? 1.0 : init_.std);
+      break;
     case ParamKind::Bias:
       if (init_.scheme == InitScheme::Torch && s.group != ParamGroup::Head)
         uniform(torch_bound);
       else
         t.zero_();
       break;
-    case ParamKind::Norm: t.fill_(ends_with(s.name, ".weight") ? 1.0 : 0.0); break;
+    case ParamKind::Norm:
+      t.fill_(ends_with(s.name, ".weight") ? 1.0 : 0.0);
+      break;
   }
   initialised_[i] = true;
 }
@@ -130,11 +137,13 @@ void TorchModel::set_requires_grad(bool on) {
 }
 
 torch::Tensor TorchModel::linear(const torch::Tensor& x, const std::string& name, bool bias) {
-  return torch::linear(x, tensor(name + ".weight"), bias ? tensor(name + ".bias") : torch::Tensor());
+  return torch::linear(x, tensor(name + ".weight"),
+                       bias ? tensor(name + ".bias") : torch::Tensor());
 }
 
 torch::Tensor TorchModel::norm(const torch::Tensor& x, const std::string& name) {
-  return torch::layer_norm(x, {x.size(-1)}, tensor(name + ".weight"), tensor(name + ".bias"), 1e-12);
+  return torch::layer_norm(x, {x.size(-1)}, tensor(name + ".weight"), tensor(name + ".bias"),
+                           1e-12);
 }
 
 torch::Tensor TorchModel::self_attention(const torch::Tensor& q, const torch::Tensor& k,
@@ -156,10 +165,11 @@ torch::Tensor TorchModel::dynamic_conv(const torch::Tensor& x, const torch::Tens
   const std::int64_t k = L.kernel, pad = (k - 1) / 2;
   auto xt = x.transpose(1, 2);  // (B, H, T)
   auto span = torch::conv1d(xt, tensor(p + "conv.depthwise"), {}, 1, pad, 1, x.size(2));
-  span = torch::conv1d(span, tensor(p + "conv.pointwise")).transpose(1, 2) + tensor(p + "conv.bias");
-  auto kernels = linear(span * q, p + "conv_kernel");               // (B, T, n2 * k)
+  span =
+      torch::conv1d(span, tensor(p + "conv.pointwise")).transpose(1, 2) + tensor(p + "conv.bias");
+  auto kernels = linear(span * q, p + "conv_kernel");  // (B, T, n2 * k)
   kernels = torch::softmax(kernels.reshape({B * T * n2, k, 1}), 1);
-  auto values = linear(x, p + "conv_out").transpose(1, 2);          // (B, A, T)
+  auto values = linear(x, p + "conv_out").transpose(1, 2);                      // (B, A, T)
   values = torch::constant_pad_nd(values, {pad, k - 1 - pad}).unfold(2, k, 1);  // (B, A, T, k)
   values = values.permute({0, 2, 1, 3}).reshape({B * T * n2, d, k});
   return torch::bmm(values, kernels).reshape({B, T, A});

@@ -8,26 +8,36 @@ Profile parse_profile(std::string_view name) {
   if (name == "spec") return Profile::Spec;
   if (name == "trained") return Profile::Trained;
   if (name == "compat") return Profile::Compat;
-  throw InputError("unknown profile \"" + std::string(name) + "\": expected spec, trained or compat");
+  throw InputError("unknown profile \"" + std::string(name) +
+                   "\": expected spec, trained or compat");
 }
 
 std::string profile_name(Profile p) {
   switch (p) {
-    case Profile::Spec: return "spec";
-    case Profile::Trained: return "trained";
-    case Profile::Compat: return "compat";
+    case Profile::Spec:
+      return "spec";
+    case Profile::Trained:
+      return "trained";
+    case Profile::Compat:
+      return "compat";
   }
   return "?";
 }
 
 std::string group_name(ParamGroup g) {
   switch (g) {
-    case ParamGroup::Embedding: return "embedding";
-    case ParamGroup::Attention: return "attention";
-    case ParamGroup::FFN: return "ffn";
-    case ParamGroup::Norm: return "norm";
-    case ParamGroup::Projection: return "projection";
-    case ParamGroup::Head: return "head";
+    case ParamGroup::Embedding:
+      return "embedding";
+    case ParamGroup::Attention:
+      return "attention";
+    case ParamGroup::FFN:
+      return "ffn";
+    case ParamGroup::Norm:
+      return "norm";
+    case ParamGroup::Projection:
+      return "projection";
+    case ParamGroup::Head:
+      return "head";
   }
   return "?";
 }
@@ -62,8 +72,13 @@ struct Emitter {
     out.push_back({n(name, ".bias"), {size}, ParamKind::Norm, g, layer, size, size});
   }
   void table(const std::string& name, std::int64_t rows, std::int64_t cols) {
-    out.push_back({n(name, ".weight"), {rows, cols}, ParamKind::Embedding, ParamGroup::Embedding, -1,
-                   rows, cols});
+    out.push_back({n(name, ".weight"),
+                   {rows, cols},
+                   ParamKind::Embedding,
+                   ParamGroup::Embedding,
+                   -1,
+                   rows,
+                   cols});
   }
   void tensor(const std::string& name, std::vector<std::int64_t> shape, ParamKind k, ParamGroup g,
               int layer, std::int64_t in, std::int64_t outf) {
@@ -83,8 +98,12 @@ LayerPlan layer_plan(const Layer& l, Profile profile) {
   // The published compat models' linear-transform layers have no LayerNorm after the mixing.
   p.op_norm = !(profile == Profile::Compat && (l.op == OpKind::DFT || l.op == OpKind::DCT));
   switch (profile) {
-    case Profile::Compat: p.ffn_widths.assign(l.num_ff, 1024); break;
-    case Profile::Spec: p.ffn_widths.assign(l.num_ff, l.ff_dim); break;
+    case Profile::Compat:
+      p.ffn_widths.assign(l.num_ff, 1024);
+      break;
+    case Profile::Spec:
+      p.ffn_widths.assign(l.num_ff, l.ff_dim);
+      break;
     case Profile::Trained:
       p.ffn_widths.assign(1, 4 * p.hidden);
       p.ffn_widths.insert(p.ffn_widths.end(), l.num_ff - 1, l.ff_dim);
@@ -130,12 +149,15 @@ ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names) {
         e.linear(p + "attn.output", H, H, att, i);
         break;
       case OpKind::DFT:
-      case OpKind::DCT: e.linear(p + "attn.input", H, H, att, i); break;
+      case OpKind::DCT:
+        e.linear(p + "attn.input", H, H, att, i);
+        break;
       case OpKind::DSC:
         e.linear(p + "attn.query", H, A, att, i);
         e.linear(p + "attn.key", H, A, att, i);
         e.linear(p + "attn.value", H, A, att, i);
-        e.tensor(p + "attn.conv.depthwise", {H, 1, L.kernel}, ParamKind::Conv, att, i, L.kernel, L.kernel);
+        e.tensor(p + "attn.conv.depthwise", {H, 1, L.kernel}, ParamKind::Conv, att, i, L.kernel,
+                 L.kernel);
         e.tensor(p + "attn.conv.pointwise", {A, H, 1}, ParamKind::Conv, att, i, H, A);
         e.tensor(p + "attn.conv.bias", {A}, ParamKind::Bias, att, i, H, A);
         e.linear(p + "attn.conv_kernel", A, L.attn_heads * L.kernel, att, i);
@@ -146,10 +168,12 @@ ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names) {
     if (L.op_norm) e.norm(p + "attn_norm", H, ParamGroup::Norm, i);
     std::int64_t in = H;
     for (std::size_t j = 0; j < L.ffn_widths.size(); ++j) {
-      e.linear(with_names ? p + "ffn." + std::to_string(j) : p, in, L.ffn_widths[j], ParamGroup::FFN, i);
+      e.linear(with_names ? p + "ffn." + std::to_string(j) : p, in, L.ffn_widths[j],
+               ParamGroup::FFN, i);
       in = L.ffn_widths[j];
     }
-    e.linear(with_names ? p + "ffn." + std::to_string(L.ffn_widths.size()) : p, in, H, ParamGroup::FFN, i);
+    e.linear(with_names ? p + "ffn." + std::to_string(L.ffn_widths.size()) : p, in, H,
+             ParamGroup::FFN, i);
     e.norm(p + "ffn_norm", H, ParamGroup::Norm, i);
     if (L.next_hidden > 0) e.linear(p + "project", H, L.next_hidden, ParamGroup::Projection, i);
   }
@@ -185,13 +209,19 @@ double flops_per_token(const ModelPlan& plan, int seq) {
     const double H = double(L.hidden), A = double(L.attn_dim);
     switch (L.op) {
       case OpKind::SDP:
-      case OpKind::WMA: f += 4.0 * T * A; break;  // scores and context
+      case OpKind::WMA:
+        f += 4.0 * T * A;
+        break;  // scores and context
       case OpKind::DSC:
-        f += 4.0 * T * A;                  // the self-attention half
-        f += 2.0 * double(L.kernel) * A;   // the dynamic convolution itself
+        f += 4.0 * T * A;                 // the self-attention half
+        f += 2.0 * double(L.kernel) * A;  // the dynamic convolution itself
         break;
-      case OpKind::DFT: f += 5.0 * H * std::log2(T * H); break;  // FFT: 5 N log2 N per N points
-      case OpKind::DCT: f += 2.0 * H * (T + H); break;           // two DCT matrix products
+      case OpKind::DFT:
+        f += 5.0 * H * std::log2(T * H);
+        break;  // FFT: 5 N log2 N per N points
+      case OpKind::DCT:
+        f += 2.0 * H * (T + H);
+        break;  // two DCT matrix products
     }
   }
   return f;

@@ -41,10 +41,10 @@ struct LayerPlan {
   int heads;
   int kernel;
   std::int64_t hidden;
-  std::int64_t attn_heads;  // SA: heads; DSC: self-attention heads max(1, heads/2)
-  std::int64_t head_dim;    // hidden / heads
-  std::int64_t attn_dim;    // width of q/k/v: hidden, or attn_heads * head_dim for DSC
-  bool op_norm;             // residual + LayerNorm after the operation
+  std::int64_t attn_heads;               // SA: heads; DSC: self-attention heads max(1, heads/2)
+  std::int64_t head_dim;                 // hidden / heads
+  std::int64_t attn_dim;                 // width of q/k/v: hidden, or attn_heads * head_dim for DSC
+  bool op_norm;                          // residual + LayerNorm after the operation
   std::vector<std::int64_t> ffn_widths;  // hidden -> w0 -> ... -> w_last -> hidden
   std::int64_t next_hidden;              // > 0: projection hidden -> next_hidden after the layer
 };

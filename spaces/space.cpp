@@ -15,7 +15,9 @@ std::string list(const std::vector<int>& v) {
   return s + "}";
 }
 
-bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool contains(const std::vector<int>& v, int x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 template <class T>
 const T& pick(const std::vector<T>& v, Rng& rng) {
@@ -31,7 +33,8 @@ int pick_other(const std::vector<int>& v, int current, Rng& rng) {
 }
 
 std::vector<OpChoice> ops_with_kernels(std::vector<int> kernels) {
-  std::vector<OpChoice> ops = {{OpKind::SDP, 0}, {OpKind::WMA, 0}, {OpKind::DFT, 0}, {OpKind::DCT, 0}};
+  std::vector<OpChoice> ops = {
+      {OpKind::SDP, 0}, {OpKind::WMA, 0}, {OpKind::DFT, 0}, {OpKind::DCT, 0}};
   for (int k : kernels) ops.push_back({OpKind::DSC, k});
   return ops;
 }
@@ -41,7 +44,8 @@ std::vector<OpChoice> ops_with_kernels(std::vector<int> kernels) {
 Space::Space(SpaceSpec spec) : spec_(std::move(spec)) {}
 
 double Space::choices_per_stack() const {
-  double c = double(spec_.ops.size()) * spec_.heads.size() * spec_.ff_dims.size() * spec_.num_ff.size();
+  double c =
+      double(spec_.ops.size()) * spec_.heads.size() * spec_.ff_dims.size() * spec_.num_ff.size();
   return spec_.hidden_per_stack ? c * spec_.hidden.size() : c;
 }
 
@@ -119,7 +123,9 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
   const int last = stack < 0 ? int(out.layers.size()) : first + spec_.stack;
   Layer l = out.layers[first];
   switch (what) {
-    case kHidden: l.hidden = pick_other(spec_.hidden, l.hidden, rng); break;
+    case kHidden:
+      l.hidden = pick_other(spec_.hidden, l.hidden, rng);
+      break;
     case kOp: {
       std::vector<OpChoice> others;
       for (const OpChoice& o : spec_.ops)
@@ -129,10 +135,17 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
       l.kernel = o.kernel;
       break;
     }
-    case kHeads: l.heads = pick_other(spec_.heads, l.heads, rng); break;
-    case kFf: l.ff_dim = pick_other(spec_.ff_dims, l.ff_dim, rng); break;
-    case kNumFf: l.num_ff = pick_other(spec_.num_ff, l.num_ff, rng); break;
-    case kDepth: break;
+    case kHeads:
+      l.heads = pick_other(spec_.heads, l.heads, rng);
+      break;
+    case kFf:
+      l.ff_dim = pick_other(spec_.ff_dims, l.ff_dim, rng);
+      break;
+    case kNumFf:
+      l.num_ff = pick_other(spec_.num_ff, l.num_ff, rng);
+      break;
+    case kDepth:
+      break;
   }
   for (int i = first; i < last; ++i) {
     if (what == kHidden) {
@@ -165,7 +178,8 @@ void Space::validate(const Arch& arch, std::string_view input) const {
     });
     if (!op_ok) {
       std::string ops;
-      for (const OpChoice& o : spec_.ops) ops += (ops.empty() ? "" : ", ") + op_name(o.op, o.kernel);
+      for (const OpChoice& o : spec_.ops)
+        ops += (ops.empty() ? "" : ", ") + op_name(o.op, o.kernel);
       throw InputError(where + "operation " + op_name(l.op, l.kernel) + " is not in {" + ops + "}" +
                        tail);
     }
@@ -179,8 +193,8 @@ void Space::validate(const Arch& arch, std::string_view input) const {
       throw InputError(where + "feed-forward layer count " + std::to_string(l.num_ff) +
                        " is not in " + list(spec_.num_ff) + tail);
     if (l.hidden % l.heads != 0)
-      throw InputError(where + "hidden size " + std::to_string(l.hidden) +
-                       " is not divisible by " + std::to_string(l.heads) + " heads");
+      throw InputError(where + "hidden size " + std::to_string(l.hidden) + " is not divisible by " +
+                       std::to_string(l.heads) + " heads");
     const Layer& first = arch.layers[i - i % spec_.stack];
     if (!l.same_block(first) || l.hidden != first.hidden)
       throw InputError(where + "differs from layer " + std::to_string(i - i % spec_.stack + 1) +
@@ -206,17 +220,35 @@ std::vector<Space> make_spaces() {
   v.emplace_back(SpaceSpec{"flexibert-bench",
                            "FlexiBERT-500 benchmark space: one hidden size per model, every layer "
                            "chosen independently",
-                           {128, 256}, false, {2, 4}, 1, ops_with_kernels({5, 9}),
-                           {2, 4}, {512, 1024}, {1, 3}});
+                           {128, 256},
+                           false,
+                           {2, 4},
+                           1,
+                           ops_with_kernels({5, 9}),
+                           {2, 4},
+                           {512, 1024},
+                           {1, 3}});
   v.emplace_back(SpaceSpec{"flexibert-small",
                            "FlexiBERT-Small: stacks of 2 identical layers, hidden size per stack",
-                           {128, 256}, true, {2, 4}, 2, ops_with_kernels({5, 9, 13}),
-                           {2, 4}, {512, 1024, 2048}, {1, 2, 3}});
+                           {128, 256},
+                           true,
+                           {2, 4},
+                           2,
+                           ops_with_kernels({5, 9, 13}),
+                           {2, 4},
+                           {512, 1024, 2048},
+                           {1, 2, 3}});
   v.emplace_back(SpaceSpec{"flexibert",
                            "Full FlexiBERT: stacks of 2 identical layers, hidden size per stack, "
                            "projections between widths",
-                           {128, 256, 512}, true, {2, 4, 6}, 2, ops_with_kernels({5, 9, 13}),
-                           {2, 4, 8}, {512, 1024, 2048, 4096}, {1, 2, 3}});
+                           {128, 256, 512},
+                           true,
+                           {2, 4, 6},
+                           2,
+                           ops_with_kernels({5, 9, 13}),
+                           {2, 4, 8},
+                           {512, 1024, 2048, 4096},
+                           {1, 2, 3}});
   std::set<std::string> seen;
   for (const Space& s : v)
     if (!seen.insert(s.name()).second)

@@ -9,7 +9,9 @@ namespace zerolm {
 namespace {
 
 // Standard normal CDF.
-double phi(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+double phi(double x) {
+  return 0.5 * std::erfc(-x / std::sqrt(2.0));
+}
 
 TEST(Gaussian, MomentsTailsAndCdfOfFourMillionDraws) {
   const std::int64_t n = 1 << 22;
@@ -38,7 +40,8 @@ TEST(Gaussian, MomentsTailsAndCdfOfFourMillionDraws) {
   for (float x : v)
     for (int k = 0; k < 81; ++k) below[k] += x < -4 + 0.1 * k;
   double ks = 0;
-  for (int k = 0; k < 81; ++k) ks = std::max(ks, std::fabs(double(below[k]) / n - phi(-4 + 0.1 * k)));
+  for (int k = 0; k < 81; ++k)
+    ks = std::max(ks, std::fabs(double(below[k]) / n - phi(-4 + 0.1 * k)));
   EXPECT_LT(ks, 6.6e-4);
 }
 

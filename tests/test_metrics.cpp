@@ -29,7 +29,8 @@ TEST(Metrics, KendallTauBWithTiesByHand) {
 TEST(Metrics, SpearmanAndPearsonByHand) {
   EXPECT_NEAR(pearson({1, 2, 3}, {2, 4, 7}), 0.9933992677987828, 1e-12);
   // Ranks of (1, 2, 2, 3) = (1, 2.5, 2.5, 4); of (1, 3, 2, 2) = (1, 4, 2.5, 2.5).
-  EXPECT_NEAR(spearman({1, 2, 2, 3}, {1, 3, 2, 2}), pearson({1, 2.5, 2.5, 4}, {1, 4, 2.5, 2.5}), 1e-12);
+  EXPECT_NEAR(spearman({1, 2, 2, 3}, {1, 3, 2, 2}), pearson({1, 2.5, 2.5, 4}, {1, 4, 2.5, 2.5}),
+              1e-12);
   EXPECT_NEAR(spearman({1, 2, 2, 3}, {1, 3, 2, 2}), 0.5, 1e-12);  // cov 2.25 / var 4.5
   EXPECT_NEAR(spearman({1, 2, 3, 4}, {1, 8, 27, 64}), 1.0, 1e-12);
 }

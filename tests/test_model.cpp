@@ -27,7 +27,8 @@ TEST(Model, ForwardGivesLogitsOfTheRightShapeForEveryOpProfileAndDevice) {
           torch::NoGradGuard g;
           auto logits = m.forward(ids);
           ASSERT_EQ(logits.sizes(), (std::vector<std::int64_t>{2, 16, 30522})) << enc;
-          EXPECT_TRUE(torch::isfinite(logits).all().item<bool>()) << enc << " " << profile_name(profile);
+          EXPECT_TRUE(torch::isfinite(logits).all().item<bool>())
+              << enc << " " << profile_name(profile);
           const std::int64_t h = profile == Profile::Compat ? 256 : 128;
           EXPECT_EQ(m.forward(ids, false).size(2), h);
         }
@@ -37,8 +38,10 @@ TEST(Model, ForwardGivesLogitsOfTheRightShapeForEveryOpProfileAndDevice) {
 }
 
 TEST(Model, PerLayerWidthsWithProjectionsRunForward) {
-  const Arch a = find_space("flexibert").parse(
-      "H128|DSC-13-h2-ff512x1|DSC-13-h2-ff512x1|H512:LT-DCT-h8-ff1024x2|LT-DCT-h8-ff1024x2|H256:SA-WMA-h4-ff512x3|SA-WMA-h4-ff512x3");
+  const Arch a = find_space("flexibert")
+                     .parse(
+                         "H128|DSC-13-h2-ff512x1|DSC-13-h2-ff512x1|H512:LT-DCT-h8-ff1024x2|LT-DCT-"
+                         "h8-ff1024x2|H256:SA-WMA-h4-ff512x3|SA-WMA-h4-ff512x3");
   TorchModel m(make_plan(a, Profile::Spec), torch::kCPU, InitSpec{}, 3);
   torch::NoGradGuard g;
   auto hs = m.forward(torch::zeros({1, 9}, torch::kLong), false);
@@ -46,7 +49,8 @@ TEST(Model, PerLayerWidthsWithProjectionsRunForward) {
 }
 
 TEST(Model, TensorsMatchThePlanAndParameterCount) {
-  const ModelPlan plan = make_plan(parse_encoding("H256|SA-WMA-h4-ff1024x3|DSC-9-h2-ff512x1"), Profile::Compat);
+  const ModelPlan plan =
+      make_plan(parse_encoding("H256|SA-WMA-h4-ff1024x3|DSC-9-h2-ff512x1"), Profile::Compat);
   TorchModel m(plan, torch::kCPU, InitSpec{}, 0);
   std::int64_t n = 0;
   auto params = m.parameters();
@@ -59,8 +63,9 @@ TEST(Model, TensorsMatchThePlanAndParameterCount) {
 }
 
 TEST(Model, BertInitHasTheDocumentedStatistics) {
-  TorchModel m(make_plan(parse_encoding("H256|SA-SDP-h4-ff1024x1|SA-SDP-h4-ff1024x1"), Profile::Spec),
-               torch::kCPU, InitSpec{}, 5);
+  TorchModel m(
+      make_plan(parse_encoding("H256|SA-SDP-h4-ff1024x1|SA-SDP-h4-ff1024x1"), Profile::Spec),
+      torch::kCPU, InitSpec{}, 5);
   const auto& w = m.tensor("layers.0.ffn.0.weight");
   EXPECT_NEAR(w.mean().item<double>(), 0.0, 2e-4);
   EXPECT_NEAR(w.std().item<double>(), 0.02, 2e-4);
@@ -70,7 +75,8 @@ TEST(Model, BertInitHasTheDocumentedStatistics) {
 }
 
 TEST(Model, XavierAndTorchDefaultInitVariances) {
-  const ModelPlan plan = make_plan(parse_encoding("H256|SA-SDP-h4-ff1024x1|SA-SDP-h4-ff1024x1"), Profile::Spec);
+  const ModelPlan plan =
+      make_plan(parse_encoding("H256|SA-SDP-h4-ff1024x1|SA-SDP-h4-ff1024x1"), Profile::Spec);
   TorchModel x(plan, torch::kCPU, InitSpec{InitScheme::Xavier}, 5);
   TorchModel t(plan, torch::kCPU, InitSpec{InitScheme::Torch}, 5);
   // ffn.0: 256 -> 1024. Xavier var 2/(256+1024); PyTorch default var 1/(3*256).
@@ -80,7 +86,8 @@ TEST(Model, XavierAndTorchDefaultInitVariances) {
 }
 
 TEST(Model, SeedDeterminesWeightsAndLazyInitEqualsFullInit) {
-  const ModelPlan plan = make_plan(parse_encoding("H128|LT-DFT-h2-ff512x1|DSC-5-h4-ff1024x3"), Profile::Spec);
+  const ModelPlan plan =
+      make_plan(parse_encoding("H128|LT-DFT-h2-ff512x1|DSC-5-h4-ff1024x3"), Profile::Spec);
   TorchModel a(plan, torch::kCPU, InitSpec{}, 11), b(plan, torch::kCPU, InitSpec{}, 11),
       c(plan, torch::kCPU, InitSpec{}, 12);
   a.initialize_all();
@@ -89,7 +96,8 @@ TEST(Model, SeedDeterminesWeightsAndLazyInitEqualsFullInit) {
   EXPECT_TRUE(torch::equal(a.tensor("layers.1.attn.conv_out.weight"), wb));
   EXPECT_FALSE(torch::equal(c.tensor("layers.1.attn.conv_out.weight"), wb));
   // Different tensors of one model are not copies of each other.
-  EXPECT_FALSE(torch::equal(a.tensor("layers.1.attn.query.weight"), a.tensor("layers.1.attn.key.weight")));
+  EXPECT_FALSE(
+      torch::equal(a.tensor("layers.1.attn.query.weight"), a.tensor("layers.1.attn.key.weight")));
 }
 
 TEST(Model, GradientsFlowToEveryParameterButUnusedOnes) {

@@ -25,7 +25,8 @@ TEST(Plan, CompatParameterCountEqualsPublishedCountOnAll500) {
 
 TEST(Plan, HandCountedDscModel) {
   // Row 3 of the benchmark, counted by hand in flexibert.md's terms.
-  const ModelPlan p = make_plan(parse_encoding("H128|DSC-9-h4-ff512x1|DSC-5-h2-ff512x1"), Profile::Compat);
+  const ModelPlan p =
+      make_plan(parse_encoding("H128|DSC-9-h4-ff512x1|DSC-5-h2-ff512x1"), Profile::Compat);
   EXPECT_EQ(count_params(p), 5526167);
   const std::int64_t embeddings = 30522 * 128 + 512 * 128 + 2 * 128 + 2 * 128 + 128 * 256 + 256;
   EXPECT_EQ(count_params(p) - count_params_nonembedding(p), embeddings);
@@ -33,8 +34,9 @@ TEST(Plan, HandCountedDscModel) {
 
 TEST(Plan, ProfilesGiveTheirFeedForwardShapes) {
   const Arch a = parse_encoding("H128|SA-SDP-h2-ff512x3|LT-DFT-h2-ff1024x1");
-  std::map<Profile, std::vector<std::int64_t>> want = {
-      {Profile::Spec, {512, 512, 512}}, {Profile::Trained, {512, 512, 512}}, {Profile::Compat, {1024, 1024, 1024}}};
+  std::map<Profile, std::vector<std::int64_t>> want = {{Profile::Spec, {512, 512, 512}},
+                                                       {Profile::Trained, {512, 512, 512}},
+                                                       {Profile::Compat, {1024, 1024, 1024}}};
   want[Profile::Trained] = {4 * 128, 512, 512};
   for (const auto& [profile, widths] : want) {
     const ModelPlan p = make_plan(a, profile);
@@ -45,7 +47,8 @@ TEST(Plan, ProfilesGiveTheirFeedForwardShapes) {
 }
 
 TEST(Plan, DecompositionAssignsEveryEncoderLinearToAttentionOrFfn) {
-  const ModelPlan p = make_plan(parse_encoding("H256|SA-WMA-h4-ff1024x3|DSC-9-h4-ff512x1"), Profile::Spec);
+  const ModelPlan p =
+      make_plan(parse_encoding("H256|SA-WMA-h4-ff1024x3|DSC-9-h4-ff512x1"), Profile::Spec);
   int attn0 = 0, ffn0 = 0, attn1 = 0, ffn1 = 0, conv = 0;
   for (const TensorSpec& t : p.tensors) {
     if (t.kind == ParamKind::Conv) ++conv;
@@ -57,12 +60,14 @@ TEST(Plan, DecompositionAssignsEveryEncoderLinearToAttentionOrFfn) {
   EXPECT_EQ(ffn0, 4);   // 3 dense layers of width 1024 and the output back to 256
   EXPECT_EQ(attn1, 6);  // q, k, v, conv_kernel, conv_out, output
   EXPECT_EQ(ffn1, 2);
-  EXPECT_EQ(conv, 2);   // depthwise and pointwise convolution (not capacity matrices)
+  EXPECT_EQ(conv, 2);  // depthwise and pointwise convolution (not capacity matrices)
 }
 
 TEST(Plan, ProjectionBetweenDifferentWidths) {
-  const Arch a = find_space("flexibert").parse(
-      "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1|H512:SA-SDP-h8-ff512x1|SA-SDP-h8-ff512x1");
+  const Arch a =
+      find_space("flexibert")
+          .parse(
+              "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1|H512:SA-SDP-h8-ff512x1|SA-SDP-h8-ff512x1");
   const ModelPlan p = make_plan(a, Profile::Spec);
   EXPECT_EQ(p.layers[1].next_hidden, 512);
   EXPECT_EQ(p.layers[0].next_hidden, 0);
@@ -77,11 +82,18 @@ TEST(Plan, ProjectionBetweenDifferentWidths) {
 }
 
 TEST(Plan, FlopsGrowWithDepthAndWidth) {
-  const double small = flops_per_token(make_plan(parse_encoding("H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1"), Profile::Spec));
-  const double deep = flops_per_token(make_plan(parse_encoding("H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1"), Profile::Spec));
-  // Per SA layer at H=128, I=512, T=128: linears 2*(4*128*128 + 2*128*512) = 393,216; scores 4*128*128.
+  const double small = flops_per_token(
+      make_plan(parse_encoding("H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1"), Profile::Spec));
+  const double deep = flops_per_token(
+      make_plan(parse_encoding(
+                    "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1"),
+                Profile::Spec));
+  // Per SA layer at H=128, I=512, T=128: linears 2*(4*128*128 + 2*128*512) = 393,216; scores
+  // 4*128*128.
   EXPECT_DOUBLE_EQ(deep - small, 2 * (393216.0 + 65536.0));
-  EXPECT_GT(flops_per_token(make_plan(parse_encoding("H256|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1"), Profile::Spec)), small);
+  EXPECT_GT(flops_per_token(make_plan(parse_encoding("H256|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1"),
+                                      Profile::Spec)),
+            small);
 }
 
 }  // namespace

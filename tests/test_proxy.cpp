@@ -13,7 +13,9 @@
 namespace zerolm {
 namespace {
 
-double cap(const torch::Tensor& w, CapacityStat s) { return capacity(w, s).item<double>(); }
+double cap(const torch::Tensor& w, CapacityStat s) {
+  return capacity(w, s).item<double>();
+}
 
 TEST(Capacity, StatisticsOfAKnownSpectrum) {
   // Singular values 4 and 3.
@@ -22,14 +24,16 @@ TEST(Capacity, StatisticsOfAKnownSpectrum) {
   EXPECT_NEAR(cap(w, CapacityStat::MsvSvd), 12.5, 1e-9);
   EXPECT_NEAR(cap(w, CapacityStat::Nuclear), 3.5, 1e-9);
   const double p = 4.0 / 7, q = 3.0 / 7;
-  EXPECT_NEAR(cap(w, CapacityStat::EffectiveRank), std::exp(-(p * std::log(p) + q * std::log(q))), 1e-9);
+  EXPECT_NEAR(cap(w, CapacityStat::EffectiveRank), std::exp(-(p * std::log(p) + q * std::log(q))),
+              1e-9);
   EXPECT_NEAR(cap(w, CapacityStat::StableRank), 25.0 / 16, 1e-9);
   EXPECT_NEAR(cap(w, CapacityStat::Spectral), 4.0, 1e-9);
 }
 
 TEST(Capacity, FrobeniusShortcutEqualsSvdSum) {
   torch::manual_seed(3);
-  for (auto shape : std::vector<std::vector<std::int64_t>>{{256, 1024}, {1024, 256}, {128, 18}, {512, 512}}) {
+  for (auto shape :
+       std::vector<std::vector<std::int64_t>>{{256, 1024}, {1024, 256}, {128, 18}, {512, 512}}) {
     auto w = torch::randn(shape) * 0.02;
     const double fro = cap(w, CapacityStat::Msv), svd = cap(w, CapacityStat::MsvSvd);
     EXPECT_NEAR(fro / svd, 1.0, 1e-5) << shape[0] << "x" << shape[1];
@@ -54,7 +58,8 @@ TEST(ZeroLM, WholeModelScoreIsTheSameWithFrobeniusOrSvd) {
 
 TEST(ZeroLM, PartsAndLayersAddUpToTheScore) {
   Evaluator ev({"zerolm"}, options(Profile::Spec, Mode::Weights));
-  const auto r = ev.evaluate(parse_encoding("H128|LT-DCT-h2-ff512x3|SA-SDP-h4-ff1024x1")).results[0];
+  const auto r =
+      ev.evaluate(parse_encoding("H128|LT-DCT-h2-ff512x3|SA-SDP-h4-ff1024x1")).results[0];
   ASSERT_EQ(r.layers.size(), 2u);
   ASSERT_EQ(r.parts.size(), 2u);
   EXPECT_NEAR(r.layers[0].attn + r.layers[1].attn, r.parts[0], 1e-12);
@@ -62,7 +67,8 @@ TEST(ZeroLM, PartsAndLayersAddUpToTheScore) {
   EXPECT_NEAR(0.75 * r.parts[0] + 0.25 * r.parts[1], r.score, 1e-12);
   // Analytic: LT layer attention = one 128x128 linear: 0.02^2 * 128.
   Evaluator an({"zerolm"}, options(Profile::Spec, Mode::Analytic));
-  const auto e = an.evaluate(parse_encoding("H128|LT-DCT-h2-ff512x3|SA-SDP-h4-ff1024x1")).results[0];
+  const auto e =
+      an.evaluate(parse_encoding("H128|LT-DCT-h2-ff512x3|SA-SDP-h4-ff1024x1")).results[0];
   EXPECT_NEAR(e.layers[0].attn, 4e-4 * 128, 1e-12);
   // FFN 128->512->512->512->128: max dims 512 each.
   EXPECT_NEAR(e.layers[0].ffn, 4e-4 * 512 * 4, 1e-12);
@@ -81,7 +87,8 @@ TEST(ZeroLM, SameSeedSameScoreOtherSeedOtherScore) {
 }
 
 TEST(ZeroLM, AnalyticModeRejectsStatisticsWithoutClosedForm) {
-  EXPECT_THROW(Evaluator({"zerolm"}, options(Profile::Spec, Mode::Analytic, "spectral")), InputError);
+  EXPECT_THROW(Evaluator({"zerolm"}, options(Profile::Spec, Mode::Analytic, "spectral")),
+               InputError);
   EXPECT_NO_THROW(Evaluator({"zerolm"}, options(Profile::Spec, Mode::Weights, "spectral")));
 }
 
@@ -98,7 +105,9 @@ TEST(ZeroLM, SpectralStatisticsScoreARealModel) {
   EXPECT_GT(ev.evaluate(a).results[0].layers[1].attn, 80.0);
 }
 
-std::unique_ptr<Proxy> make_proxy_for_test_never_called(const ProxyOptions&) { return nullptr; }
+std::unique_ptr<Proxy> make_proxy_for_test_never_called(const ProxyOptions&) {
+  return nullptr;
+}
 
 TEST(Registry, RejectsDuplicatesAndNamesKnownProxies) {
   ProxyRegistry r;
@@ -108,7 +117,8 @@ TEST(Registry, RejectsDuplicatesAndNamesKnownProxies) {
     proxies().find("nope");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(), "unknown proxy \"nope\": expected one of zerolm, params, params-nonemb, flops, "
+    EXPECT_STREQ(e.what(),
+                 "unknown proxy \"nope\": expected one of zerolm, params, params-nonemb, flops, "
                  "synflow, snip, grad-norm, noop");
   }
 }
@@ -123,11 +133,13 @@ struct Bench500 {
     const Space& space = find_space("flexibert-bench");
     std::vector<Arch> archs;
     for (const auto& row : csv.rows) archs.push_back(space.parse(row[csv.column("arch_encoding")]));
-    for (const auto& e : evaluate_all(archs, {"zerolm", "params"}, options(Profile::Compat, Mode::Weights), 2)) {
+    for (const auto& e :
+         evaluate_all(archs, {"zerolm", "params"}, options(Profile::Compat, Mode::Weights), 2)) {
       weights.push_back(e.results[0].score);
       params.push_back(e.results[1].score);
     }
-    for (const auto& e : evaluate_all(archs, {"zerolm"}, options(Profile::Compat, Mode::Analytic), 1))
+    for (const auto& e :
+         evaluate_all(archs, {"zerolm"}, options(Profile::Compat, Mode::Analytic), 1))
       analytic.push_back(e.results[0].score);
   }
   static const Bench500& get() {

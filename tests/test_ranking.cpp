@@ -30,7 +30,8 @@ TEST(Ranking, SplitsAreDisjointCompleteSeededAndVaried) {
     ASSERT_EQ(sp.fit.size(), 50u);
     ASSERT_EQ(sp.report.size(), 450u);
     std::set<std::size_t> all(sp.fit.begin(), sp.fit.end());
-    for (std::size_t r : sp.report) EXPECT_EQ(all.count(r), 0u) << "row " << r << " fits and reports";
+    for (std::size_t r : sp.report)
+      EXPECT_EQ(all.count(r), 0u) << "row " << r << " fits and reports";
     all.insert(sp.report.begin(), sp.report.end());
     EXPECT_EQ(all.size(), 500u);
     EXPECT_EQ(make_split(500, 50, 7, s).fit, sp.fit);
@@ -70,8 +71,8 @@ TEST(Ranking, SampledAlphaReportsOnHeldOutRowsOnly) {
   ASSERT_EQ(s.held_out.size(), 5u);
   for (int k = 0; k < 5; ++k) {
     const Split sp = make_split(100, 20, 3, k);
-    const auto m = compute_metrics(combine(attn, ffn, s.alphas[k], sp.report), select(truth, sp.report),
-                                   select(params, sp.report));
+    const auto m = compute_metrics(combine(attn, ffn, s.alphas[k], sp.report),
+                                   select(truth, sp.report), select(params, sp.report));
     EXPECT_DOUBLE_EQ(m.kendall, s.held_out[k].kendall);
   }
   EXPECT_GT(s.mean.kendall, 0.9);

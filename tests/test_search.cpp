@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -28,7 +28,8 @@ SearchSettings settings(const std::string& space = "flexibert-bench", std::uint6
 double fake_score(const std::string& enc) {
   const Arch a = parse_encoding(enc);
   double s = 0;
-  for (const Layer& l : a.layers) s += l.hidden / 128.0 + l.num_ff + (l.op == OpKind::DSC ? 0.5 : 0);
+  for (const Layer& l : a.layers)
+    s += l.hidden / 128.0 + l.num_ff + (l.op == OpKind::DSC ? 0.5 : 0);
   return s;
 }
 
@@ -39,7 +40,8 @@ std::vector<Outcome> drive(Strategy& st, std::size_t budget, std::size_t gen) {
     const auto cands = st.propose(std::min(gen, budget - all.size()));
     if (cands.empty()) break;
     std::vector<Outcome> outs;
-    for (const Candidate& c : cands) outs.push_back({c.index, c.encoding, true, fake_score(c.encoding), 0});
+    for (const Candidate& c : cands)
+      outs.push_back({c.index, c.encoding, true, fake_score(c.encoding), 0});
     st.observe(outs);
     all.insert(all.end(), outs.begin(), outs.end());
   }
@@ -48,7 +50,8 @@ std::vector<Outcome> drive(Strategy& st, std::size_t budget, std::size_t gen) {
 
 TEST(Strategies, SameSeedSameCandidatesOtherSeedOthers) {
   for (const std::string name : {"random", "evolution"}) {
-    auto a = make_strategy(name, settings()), b = make_strategy(name, settings()), c = make_strategy(name, settings("flexibert-bench", 2));
+    auto a = make_strategy(name, settings()), b = make_strategy(name, settings()),
+         c = make_strategy(name, settings("flexibert-bench", 2));
     const auto ra = drive(*a, 200, 16), rb = drive(*b, 200, 16), rc = drive(*c, 200, 16);
     ASSERT_EQ(ra.size(), 200u);
     for (std::size_t i = 0; i < ra.size(); ++i) {
@@ -63,7 +66,8 @@ TEST(Strategies, NeverProposeAnArchitectureTwice) {
   for (const std::string name : {"random", "evolution"}) {
     auto st = make_strategy(name, settings());
     std::set<std::string> seen;
-    for (const Outcome& o : drive(*st, 500, 32)) EXPECT_TRUE(seen.insert(o.encoding).second) << name;
+    for (const Outcome& o : drive(*st, 500, 32))
+      EXPECT_TRUE(seen.insert(o.encoding).second) << name;
   }
 }
 
@@ -73,7 +77,8 @@ TEST(Strategies, StopWhenNoAdmissibleArchitectureIsFound) {
   auto s = settings("flexibert-small");
   std::vector<std::int64_t> sizes;
   Rng rng(5);
-  for (int i = 0; i < 20000; ++i) sizes.push_back(count_params(make_plan(s.space->sample(rng), Profile::Spec)));
+  for (int i = 0; i < 20000; ++i)
+    sizes.push_back(count_params(make_plan(s.space->sample(rng), Profile::Spec)));
   std::nth_element(sizes.begin(), sizes.begin() + 200, sizes.end());
   s.max_params = sizes[200];  // about 1% of the space (some 640 architectures) fits
   auto st = make_strategy("random", s);
@@ -125,8 +130,10 @@ TEST(Strategies, EvolutionStartsWithPopulationOfRandomThenMutates) {
     for (const std::string& e : earlier) {
       const Arch p = space.parse(e);
       int diff = int(p.layers.size() != child.layers.size());
-      for (std::size_t k = 0; k < std::min(p.layers.size(), child.layers.size()); ++k) diff += p.layers[k] != child.layers[k];
-      one_step = one_step || (p.layers.size() == child.layers.size() ? diff >= 1 && diff <= 4 : diff == 1);
+      for (std::size_t k = 0; k < std::min(p.layers.size(), child.layers.size()); ++k)
+        diff += p.layers[k] != child.layers[k];
+      one_step =
+          one_step || (p.layers.size() == child.layers.size() ? diff >= 1 && diff <= 4 : diff == 1);
     }
     EXPECT_TRUE(one_step) << all[i].encoding;
     earlier.insert(all[i].encoding);
@@ -153,7 +160,8 @@ TEST(Strategies, SaveLoadContinuesExactly) {
 
 TEST(Strategies, SeedArchitecturesComeFirst) {
   auto s = settings();
-  s.seeds = {"H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1", "H256|LT-DFT-h4-ff1024x3|LT-DFT-h4-ff1024x3"};
+  s.seeds = {"H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1",
+             "H256|LT-DFT-h4-ff1024x3|LT-DFT-h4-ff1024x3"};
   auto st = make_strategy("evolution", s);
   const auto all = drive(*st, 30, 8);
   EXPECT_EQ(all[0].encoding, s.seeds[0]);
@@ -161,7 +169,9 @@ TEST(Strategies, SeedArchitecturesComeFirst) {
 }
 
 TEST(Strategies, TopKBestFirstTiesByIndexFailuresLeftOut) {
-  const std::vector<Outcome> o = {{0, "a", true, 1.0, 0}, {1, "b", false, 9.0, 0}, {2, "c", true, 3.0, 0},
+  const std::vector<Outcome> o = {{0, "a", true, 1.0, 0},
+                                  {1, "b", false, 9.0, 0},
+                                  {2, "c", true, 3.0, 0},
                                   {3, "d", true, 3.0, 0}};
   const auto t = top_k(o, 3);
   ASSERT_EQ(t.size(), 3u);
@@ -265,7 +275,9 @@ TEST_F(RunDirTest, CorruptedCheckpointIsRefused) {
     d.read_checkpoint();
     FAIL() << "accepted";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("corrupted checkpoint (checksum mismatch)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("corrupted checkpoint (checksum mismatch)"),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -33,9 +33,11 @@ TEST(Encoding, ParsesFieldsOfALayer) {
 }
 
 TEST(Encoding, PerLayerHiddenSizesRoundTrip) {
-  const std::string enc = "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1|H512:DSC-13-h8-ff4096x2|H512:DSC-13-h8-ff4096x2";
+  const std::string enc =
+      "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1|H512:DSC-13-h8-ff4096x2|H512:DSC-13-h8-ff4096x2";
   // Only a change of width is written; the canonical form drops the repeated prefix.
-  const std::string canonical = "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1|H512:DSC-13-h8-ff4096x2|DSC-13-h8-ff4096x2";
+  const std::string canonical =
+      "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1|H512:DSC-13-h8-ff4096x2|DSC-13-h8-ff4096x2";
   const Arch a = parse_encoding(enc);
   EXPECT_EQ(a.layers[2].hidden, 512);
   EXPECT_EQ(a.layers[3].hidden, 512);
@@ -54,17 +56,19 @@ std::string error_of(const std::string& space, const std::string& enc) {
 }
 
 TEST(Encoding, OutOfSpaceValueNamesInputFieldAndAllowedValues) {
-  EXPECT_EQ(error_of("flexibert-bench", "H300|SA-SDP-h4-ff512x1"),
-            "\"H300|SA-SDP-h4-ff512x1\": hidden size 300 is not in {128, 256} of space flexibert-bench");
+  EXPECT_EQ(
+      error_of("flexibert-bench", "H300|SA-SDP-h4-ff512x1"),
+      "\"H300|SA-SDP-h4-ff512x1\": hidden size 300 is not in {128, 256} of space flexibert-bench");
   EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|DSC-13-h2-ff512x1"),
             "\"H256|SA-SDP-h4-ff512x1|DSC-13-h2-ff512x1\": layer 2: operation DSC-13 is not in "
             "{SA-SDP, SA-WMA, LT-DFT, LT-DCT, DSC-5, DSC-9} of space flexibert-bench");
   EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x2"),
             "\"H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x2\": layer 2: feed-forward layer count 2 is "
             "not in {1, 3} of space flexibert-bench");
-  EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1"),
-            "\"H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1\": number of layers 3 is "
-            "not in {2, 4} of space flexibert-bench");
+  EXPECT_EQ(
+      error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1"),
+      "\"H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1\": number of layers 3 is "
+      "not in {2, 4} of space flexibert-bench");
   EXPECT_NE(error_of("flexibert-small", "H128|SA-SDP-h2-ff512x1|SA-SDP-h4-ff512x1")
                 .find("builds stacks of 2 identical layers"),
             std::string::npos);
@@ -78,12 +82,15 @@ TEST(Encoding, MalformedInputNamesPositionAndExpectation) {
             "\"256|SA-SDP-h4-ff512x1\": start (character 1): expected 'H'");
   EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512"),
             "\"H256|SA-SDP-h4-ff512\": layer 1 (character 21): expected 'x'");
-  EXPECT_EQ(error_of("flexibert-bench", "H256"),
-            "\"H256\": end (character 5): expected at least one layer '|<op>-h<heads>-ff<width>x<n>'");
-  EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h0-ff512x1"),
-            "\"H256|SA-SDP-h0-ff512x1\": layer 1 (character 14): expected a positive number of heads "
-            "after '-h'");
-  EXPECT_NE(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1 ").find("expected '|'"), std::string::npos);
+  EXPECT_EQ(
+      error_of("flexibert-bench", "H256"),
+      "\"H256\": end (character 5): expected at least one layer '|<op>-h<heads>-ff<width>x<n>'");
+  EXPECT_EQ(
+      error_of("flexibert-bench", "H256|SA-SDP-h0-ff512x1"),
+      "\"H256|SA-SDP-h0-ff512x1\": layer 1 (character 14): expected a positive number of heads "
+      "after '-h'");
+  EXPECT_NE(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1 ").find("expected '|'"),
+            std::string::npos);
 }
 
 TEST(Spaces, CountsMatchFlexibertDocs) {
@@ -99,8 +106,9 @@ TEST(Spaces, UnknownNameListsKnownOnes) {
     find_space("bert-huge");
     FAIL() << "no error";
   } catch (const InputError& e) {
-    EXPECT_STREQ(e.what(),
-                 "unknown space \"bert-huge\": expected one of flexibert-bench, flexibert-small, flexibert");
+    EXPECT_STREQ(
+        e.what(),
+        "unknown space \"bert-huge\": expected one of flexibert-bench, flexibert-small, flexibert");
   }
 }
 

@@ -7,7 +7,9 @@
 
 namespace zerolm::testing {
 
-inline std::string shared_path(const std::string& rel) { return std::string(ZEROLM_SHARED_DIR) + "/" + rel; }
+inline std::string shared_path(const std::string& rel) {
+  return std::string(ZEROLM_SHARED_DIR) + "/" + rel;
+}
 
 inline const Csv& flexibert_csv() {
   static const Csv csv = read_csv(shared_path("benchmarks/flexibert_glue.csv"));
