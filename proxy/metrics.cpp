@@ -56,27 +56,7 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
 
 double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b) {
   check(a, b);
-  // Pairs tied in both count in neither; pairs tied in one count in that side's tie total.
-  long long concordant = 0, discordant = 0, ties_a = 0, ties_b = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    for (std::size_t j = i + 1; j < a.size(); ++j) {
-      const double da = a[i] - a[j], db = b[i] - b[j];
-      if (da == 0 && db == 0) continue;
-      if (da == 0) {
-        ++ties_a;
-      } else if (db == 0) {
-        ++ties_b;
-      } else if ((da > 0) == (db > 0)) {
-        ++concordant;
-      } else {
-        ++discordant;
-      }
-    }
-  }
-  const double n1 = double(concordant + discordant + ties_a);
-  const double n2 = double(concordant + discordant + ties_b);
-  if (n1 <= 0 || n2 <= 0) return std::numeric_limits<double>::quiet_NaN();
-  return double(concordant - discordant) / std::sqrt(n1 * n2);
+  return kendall_tau_b_where(a, b, [](std::size_t, std::size_t) { return true; });
 }
 
 }  // namespace zerolm

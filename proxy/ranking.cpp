@@ -12,27 +12,10 @@ namespace zerolm {
 
 double pw_kendall(const std::vector<double>& a, const std::vector<double>& b,
                   const std::vector<double>& params, double rel) {
-  long long c = 0, d = 0, ta = 0, tb = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    for (std::size_t j = i + 1; j < a.size(); ++j) {
-      const double big = std::max(std::abs(params[i]), std::abs(params[j]));
-      if (std::abs(params[i] - params[j]) >= rel * big) continue;
-      const double da = a[i] - a[j], db = b[i] - b[j];
-      if (da == 0 && db == 0) continue;
-      if (da == 0) {
-        ++ta;
-      } else if (db == 0) {
-        ++tb;
-      } else if ((da > 0) == (db > 0)) {
-        ++c;
-      } else {
-        ++d;
-      }
-    }
-  }
-  const double n1 = double(c + d + ta), n2 = double(c + d + tb);
-  if (n1 <= 0 || n2 <= 0) return std::nan("");
-  return double(c - d) / std::sqrt(n1 * n2);
+  return kendall_tau_b_where(a, b, [&](std::size_t i, std::size_t j) {
+    const double big = std::max(std::abs(params[i]), std::abs(params[j]));
+    return std::abs(params[i] - params[j]) < rel * big;
+  });
 }
 
 Metrics compute_metrics(const std::vector<double>& proxy, const std::vector<double>& truth,
