@@ -69,7 +69,13 @@ signal)
     "$mpiexec" "${flags[@]}" -n 3 "$zerolm" --log-level warn search --evaluations 600 --seed 5 --out "$dir" >"$dir.out" 2>&1 &
     local pid=$! t=0
     while [ "$(cat "$dir/evaluations.csv" 2>/dev/null | wc -l)" -lt 120 ] && [ $t -lt 600 ]; do sleep 0.1; t=$((t + 1)); done
-    if [ "$target" = mpiexec ]; then kill -"$sig" "$pid"; else pkill -"$sig" -P "$pid"; fi
+    if [ "$target" = mpiexec ]; then
+      kill -"$sig" "$pid"
+    elif [ "$target" = twice ]; then  # a second signal: stop now, unstarted work is preempted
+      pkill -"$sig" -P "$pid"; sleep 0.02; pkill -"$sig" -P "$pid"
+    else
+      pkill -"$sig" -P "$pid"
+    fi
     wait "$pid"
     return $?
   }
@@ -79,7 +85,9 @@ signal)
   check "SIGUSR1: stopped before the end" test "$(ok_rows usr1)" -lt 600
   run_until term TERM ranks
   check "SIGTERM to the ranks: ranks stop cleanly" grep -q "continue with: zerolm search --resume term" term.out
-  for d in usr1 term; do
+  run_until now TERM twice
+  check "two signals: ranks stop at once" grep -q "continue with: zerolm search --resume now" now.out
+  for d in usr1 term now; do
     mpi 2 search --resume "$d" >/dev/null 2>&1
     check "$d: resume exit 0" test $? -eq 0
     check "$d: top.csv equals the uninterrupted run's" cmp ref/top.csv "$d/top.csv"
