@@ -100,8 +100,8 @@ SearchConfig SearchConfig::from_json(const std::string& text, const std::string&
     c.min_params = j.at("min_params");
     c.max_params = j.at("max_params");
     c.top_k = j.at("top_k");
-    c.seed_file = j.at("seed_file");
-    c.seed_archs = j.at("seed_archs").get<std::vector<std::string>>();
+    c.seed_file = j.value("seed_file", std::string());
+    c.seed_archs = j.value("seed_archs", std::vector<std::string>());
     c.evaluations = j.at("evaluations");
     c.device = j.at("device");
     c.threads = j.at("threads");

@@ -115,10 +115,11 @@ LayerPlan layer_plan(const Layer& l, Profile profile) {
 
 }  // namespace
 
-ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names) {
+ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names, std::int64_t vocab) {
   if (arch.layers.empty()) throw InputError("an architecture needs at least one layer");
   ModelPlan plan;
   plan.profile = profile;
+  plan.vocab = vocab;
   for (const Layer& l : arch.layers) plan.layers.push_back(layer_plan(l, profile));
   for (std::size_t i = 0; i + 1 < plan.layers.size(); ++i)
     if (plan.layers[i].hidden != plan.layers[i + 1].hidden)

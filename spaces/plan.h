@@ -64,7 +64,9 @@ struct ModelPlan {
 
 // with_names = false leaves TensorSpec::name empty: enough for counts, FLOPs and analytic proxies,
 // and several times cheaper (no strings), which matters at 100,000 candidates per second.
-ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names = true);
+// vocab: the token vocabulary (30522, BERT's WordPiece, unless a tokenizer says otherwise).
+ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names = true,
+                    std::int64_t vocab = 30522);
 
 // Backbone parameters (embeddings and encoder; no masked-LM head), as NAS benchmarks count.
 std::int64_t count_params(const ModelPlan& plan);

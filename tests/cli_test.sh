@@ -113,5 +113,22 @@ expect_error "bench: missing truth column" 'no ground-truth column "ppl"' bench 
 expect_error "bench: bad sample" '--alpha sample:x: expected sample:<rows>' bench --benchmark "$bench" --proxy zerolm --alpha sample:x
 expect_error "bench: plot needs sweep" '--plot draws the alpha sweep' bench --benchmark "$bench" --plot x.png
 
+# zerolm finetune: the top architectures of a (tiny) search, trained briefly on a corpus.
+(cd "$tmp" && "$zerolm" --log-level warn search --space flexibert-small --evaluations 12 --population 4 \
+  --sample 2 --generation 4 --out ft >/dev/null 2>&1)
+for i in $(seq 400); do echo "a short corpus line number $i, with words to learn."; done >"$tmp/corpus.txt"
+"$zerolm" --log-level warn finetune --run "$tmp/ft" --corpus "$tmp/corpus.txt" --top-k 3 --steps 4 \
+  --batch 2 --seq 16 --threads 2 >"$tmp/ft.out" 2>&1
+check "finetune exit 0" test $? -eq 0
+check "finetune.csv has 3 finished rows" test "$(grep -c ',ok$' "$tmp/ft/finetune.csv")" -eq 3
+check "finetune.csv header" test "$(head -1 "$tmp/ft/finetune.csv")" = \
+  "encoding,proxy_score,steps,tokens,train_loss,valid_loss,perplexity,wall_s,device,status"
+check "finetune ranks by validation loss" grep -q '^1 ' "$tmp/ft.out"
+expect_error "finetune again without --resume" 'finetune.csv: exists; continue it with --resume' \
+  finetune --run "$tmp/ft" --corpus "$tmp/corpus.txt"
+"$zerolm" --log-level warn finetune --run "$tmp/ft" --corpus "$tmp/corpus.txt" --top-k 3 --steps 4 \
+  --batch 2 --seq 16 --resume >/dev/null 2>&1
+check "finetune --resume keeps finished rows" test "$(grep -c ',ok$' "$tmp/ft/finetune.csv")" -eq 3
+
 echo "$pass passed, $fails failed"
 test "$fails" -eq 0

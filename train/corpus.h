@@ -1,0 +1,34 @@
+// Text corpora for short training runs: byte-level tokens (no downloads, any plain-text file), a
+// contiguous train/validation split, and BERT-style masking. LibTorch-free.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "spaces/rng.h"
+
+namespace zerolm {
+
+// Byte-level tokenizer: ids 0-255 are the bytes; then the special tokens.
+struct ByteTokenizer {
+  static constexpr std::int64_t kPad = 256;
+  static constexpr std::int64_t kMask = 257;
+  static constexpr std::int64_t kVocab = 258;
+  static std::vector<std::int64_t> encode(const std::string& text);
+};
+
+struct Corpus {
+  std::vector<std::int64_t> train, valid;
+  // Reads a text file; the last `valid_fraction` of it is held out. Throws InputError naming the
+  // file when it cannot be read or is too small for windows of `seq` tokens.
+  static Corpus read(const std::string& path, std::int64_t seq, double valid_fraction = 0.1);
+};
+
+// Masked-LM corruption of `ids` in place (BERT): each position is chosen with probability `p`;
+// a chosen one becomes [MASK] 80% of the time, a random byte 10%, and stays 10%. labels gets the
+// original id at chosen positions and -100 (ignored) elsewhere.
+void mask_tokens(std::vector<std::int64_t>& ids, std::vector<std::int64_t>& labels, Rng& rng,
+                 double p = 0.15);
+
+}  // namespace zerolm

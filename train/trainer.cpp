@@ -1,0 +1,105 @@
+#include "train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "spaces/model.h"
+
+namespace zerolm {
+
+namespace {
+
+// A batch of masked windows starting at `starts`.
+std::pair<torch::Tensor, torch::Tensor> make_batch(const std::vector<std::int64_t>& tokens,
+                                                   const std::vector<std::size_t>& starts,
+                                                   std::int64_t seq, Rng& rng) {
+  std::vector<std::int64_t> ids, labels, all_ids, all_labels;
+  for (std::size_t s : starts) {
+    ids.assign(tokens.begin() + std::ptrdiff_t(s),
+               tokens.begin() + std::ptrdiff_t(s + std::size_t(seq)));
+    mask_tokens(ids, labels, rng);
+    all_ids.insert(all_ids.end(), ids.begin(), ids.end());
+    all_labels.insert(all_labels.end(), labels.begin(), labels.end());
+  }
+  const auto B = std::int64_t(starts.size());
+  return {torch::tensor(all_ids, torch::kLong).view({B, seq}),
+          torch::tensor(all_labels, torch::kLong).view({B, seq})};
+}
+
+torch::Tensor mlm_loss(TorchModel& m, const torch::Tensor& ids, const torch::Tensor& labels) {
+  auto logits = m.forward(ids);
+  return torch::nn::functional::cross_entropy(
+      logits.view({-1, logits.size(-1)}), labels.to(logits.device()).view({-1}),
+      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
+}
+
+}  // namespace
+
+TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& init,
+                            const Corpus& corpus, const TrainOptions& o,
+                            const std::function<bool()>& keep_going) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const torch::Device device = resolve_device(o.device);
+  const std::string enc = encode(arch);
+  TorchModel m(make_plan(arch, profile, true, ByteTokenizer::kVocab), device, init,
+               derive_seed(o.seed, fnv1a(enc)));
+  m.set_requires_grad(true);
+  auto params = m.parameters();
+  torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+  const auto warm = std::max<std::int64_t>(1, std::int64_t(double(o.steps) * o.warmup));
+
+  Rng batches(derive_seed(o.seed, fnv1a("train-batches")));
+  const std::size_t span = corpus.train.size() - std::size_t(o.seq);
+  std::vector<double> losses;
+  TrainResult r;
+  r.device = device.str();
+  for (std::int64_t step = 0; step < o.steps && keep_going(); ++step) {
+    // Warm-up to lr, then linear decay to 0.
+    const double lr = step < warm ? o.lr * double(step + 1) / double(warm)
+                                  : o.lr * double(o.steps - step) /
+                                        double(std::max<std::int64_t>(1, o.steps - warm));
+    for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+    std::vector<std::size_t> starts;
+    for (std::int64_t b = 0; b < o.batch; ++b) starts.push_back(std::size_t(batches.below(span)));
+    auto [ids, labels] = make_batch(corpus.train, starts, o.seq, batches);
+    opt.zero_grad();
+    auto loss = mlm_loss(m, ids, labels);
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(params, o.clip);
+    opt.step();
+    losses.push_back(loss.item<double>());
+    r.tokens += o.batch * o.seq;
+  }
+  r.steps = std::int64_t(losses.size());
+  if (!losses.empty()) {
+    const std::size_t tenth = std::max<std::size_t>(1, losses.size() / 10);
+    for (std::size_t i = 0; i < tenth; ++i) {
+      r.first_loss += losses[i] / double(tenth);
+      r.train_loss += losses[losses.size() - 1 - i] / double(tenth);
+    }
+  }
+  // Validation: evenly spaced windows of the held-out split, masked identically for every model.
+  torch::NoGradGuard no_grad;
+  Rng valid_rng(derive_seed(o.seed, fnv1a("valid-masks")));
+  const std::size_t vspan = corpus.valid.size() - std::size_t(o.seq);
+  double total = 0, count = 0;
+  for (int b = 0; b < o.eval_batches; ++b) {
+    std::vector<std::size_t> starts;
+    for (std::int64_t k = 0; k < o.batch; ++k)
+      starts.push_back(vspan * std::size_t(b * o.batch + k) /
+                       std::size_t(o.eval_batches * o.batch));
+    auto [ids, labels] = make_batch(corpus.valid, starts, o.seq, valid_rng);
+    const double n = double((labels != -100).sum().item<std::int64_t>());
+    if (n == 0) continue;
+    total += mlm_loss(m, ids, labels).item<double>() * n;
+    count += n;
+  }
+  r.valid_loss = count > 0 ? total / count : std::nan("");
+  r.perplexity = std::exp(r.valid_loss);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace zerolm

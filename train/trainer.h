@@ -1,0 +1,46 @@
+// Short training of an architecture from its initialisation: masked-LM on a byte-level corpus,
+// AdamW with warm-up and linear decay, gradient clipping; validation loss and perplexity on the
+// held-out split. LibTorch stays behind this header.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "spaces/arch.h"
+#include "spaces/init.h"
+#include "spaces/plan.h"
+#include "train/corpus.h"
+
+namespace zerolm {
+
+struct TrainOptions {
+  std::int64_t steps = 200;
+  std::int64_t batch = 8;
+  std::int64_t seq = 64;
+  double lr = 1e-3;
+  double warmup = 0.1;  // fraction of the steps
+  double weight_decay = 0.01;
+  double clip = 1.0;
+  std::uint64_t seed =
+      0;  // weights as scored (seed, encoding); batches the same for every architecture
+  std::string device = "cpu";
+  int eval_batches = 8;
+};
+
+struct TrainResult {
+  double first_loss = 0;  // mean training loss of the first 10% of the steps
+  double train_loss = 0;  // mean training loss of the last 10% of the steps
+  double valid_loss = 0;
+  double perplexity = 0;
+  std::int64_t steps = 0, tokens = 0;
+  double seconds = 0;
+  std::string device;
+};
+
+// keep_going() is asked between steps; returning false stops early (the result has steps < asked).
+TrainResult train_masked_lm(
+    const Arch& arch, Profile profile, const InitSpec& init, const Corpus& corpus,
+    const TrainOptions& options, const std::function<bool()>& keep_going = [] { return true; });
+
+}  // namespace zerolm
