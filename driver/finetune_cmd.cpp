@@ -1,15 +1,27 @@
-// `zerolm finetune`: trains the top architectures of a search run briefly (masked-LM on a text
-// corpus) and ranks them by validation loss, to confirm the proxy's choice before a long run.
+// `zerolm finetune`: trains architectures briefly (masked LM on a text corpus) and ranks them by
+// validation loss: the top-k of a search run (--run), or M architectures sampled from a space
+// (--sample M --out DIR) to measure how well the proxy predicts short training. Under mpirun,
+// rank 0 hands one architecture at a time to whichever worker is free; with one rank, threads.
+#include <boost/archive/binary_iarchive.hpp>
+#include <boost/archive/binary_oarchive.hpp>
+#include <boost/serialization/string.hpp>
+#include <boost/serialization/vector.hpp>
+
 #include <atomic>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "driver/commands.h"
+#include "driver/finetune.h"
 #include "driver/log.h"
+#include "driver/mpi_comm.h"
 #include "driver/options.h"
 #include "driver/run_dir.h"
 #include "driver/stop_handler.h"
@@ -23,145 +35,349 @@ namespace zerolm {
 
 namespace {
 
-struct FinetuneCli {
-  std::string run, corpus;
-  int top_k = 8;
-  TrainOptions train;
-  int threads = 1;
-  bool resume = false, force = false;
-};
-
-struct Entry {
+struct Task {
   std::string encoding;
   double score = 0;
+  std::int64_t params = 0;
 };
 
-std::vector<Entry> read_top(const RunDir& dir, int k) {
+const char* kHeader =
+    "encoding,proxy_score,params,steps,tokens,train_loss,valid_loss,perplexity,wall_s,device,"
+    "status\n";
+
+std::vector<Task> read_top(const RunDir& dir, int k) {
   const Csv top = read_csv(dir.file("top.csv"));
-  const int enc = top.column("encoding"), score = top.column("score");
-  if (enc < 0 || score < 0)
-    throw InputError(dir.file("top.csv") + ": expected columns encoding and score");
-  std::vector<Entry> out;
+  const int enc = top.column("encoding"), score = top.column("score"),
+            params = top.column("params");
+  if (enc < 0 || score < 0 || params < 0)
+    throw InputError(dir.file("top.csv") + ": expected columns encoding, score and params");
+  std::vector<Task> out;
   for (std::size_t i = 0; i < top.rows.size() && int(out.size()) < k; ++i)
-    out.push_back({top.rows[i][std::size_t(enc)], std::stod(top.rows[i][std::size_t(score)])});
+    out.push_back({top.rows[i][std::size_t(enc)], std::stod(top.rows[i][std::size_t(score)]),
+                   std::stoll(top.rows[i][std::size_t(params)])});
   if (out.empty()) throw InputError(dir.file("top.csv") + ": no architectures to fine-tune");
   return out;
 }
 
-int run_finetune(FinetuneCli& cli) {
-  RunDir dir(cli.run);
-  if (!dir.has_run())
-    throw InputError("--run " + cli.run + ": no search run there (config.json missing)");
-  const SearchConfig cfg = dir.read_config();
-  const Space& space = find_space(cfg.space);
-  const Profile profile = parse_profile(cfg.profile);
-  InitSpec init;
-  init.scheme = parse_init(cfg.init);
-  const auto entries = read_top(dir, cli.top_k);
-  const Corpus corpus = Corpus::read(cli.corpus, cli.train.seq);
-  const std::string out = dir.file("finetune.csv");
+// --sample: M architectures drawn uniformly from the space, scored with the proxy as a search
+// would.
+std::vector<Task> sample_tasks(const SearchConfig& c, int m) {
+  EvalOptions o;
+  o.profile = parse_profile(c.profile);
+  o.proxy.alpha = c.alpha_value;
+  o.proxy.capacity = c.capacity;
+  o.proxy.mode = parse_mode(c.mode);
+  o.proxy.init.scheme = parse_init(c.init);
+  o.seed = c.seed;
+  Rng rng(derive_seed(c.seed, fnv1a("finetune-sample")));
+  std::vector<Arch> archs;
+  for (int i = 0; i < m; ++i) archs.push_back(find_space(c.space).sample(rng));
+  std::vector<Task> out;
+  for (const Evaluation& e : evaluate_all(archs, {c.proxy}, o, 1))
+    out.push_back({e.encoding, e.results[0].score, e.params});
+  return out;
+}
 
-  std::map<std::string, std::vector<std::string>> done;  // encoding -> finished row
+std::vector<std::string> train_one(const Task& t, const SearchConfig& c, const Corpus& corpus,
+                                   const TrainOptions& options) {
+  InitSpec init;
+  init.scheme = parse_init(c.init);
+  log::info("fine-tuning " + t.encoding + " for " + std::to_string(options.steps) + " steps");
+  const TrainResult r =
+      train_masked_lm(find_space(c.space).parse(t.encoding), parse_profile(c.profile), init, corpus,
+                      options, [] { return StopHandler::level() == StopLevel::None; });
+  return {t.encoding,
+          format_number(t.score),
+          std::to_string(t.params),
+          std::to_string(r.steps),
+          std::to_string(r.tokens),
+          format_number(r.train_loss),
+          format_number(r.valid_loss),
+          format_number(r.perplexity),
+          format_number(r.seconds),
+          r.device,
+          r.steps == options.steps ? "ok" : "preempted"};
+}
+
+std::string pack_rows(const std::vector<std::string>& row) {
+  std::ostringstream out;
+  {
+    boost::archive::binary_oarchive ar(out, boost::archive::no_header);
+    ar << row;
+  }
+  return out.str();
+}
+
+std::vector<std::string> unpack_row(const std::string& bytes) {
+  std::istringstream in(bytes);
+  boost::archive::binary_iarchive ar(in, boost::archive::no_header);
+  std::vector<std::string> row;
+  ar >> row;
+  return row;
+}
+
+// Rank 0's side of the run: everything decided, the output opened.
+struct Plan {
+  SearchConfig config;
+  std::string dir;
+  std::vector<Task> tasks;
+  std::map<std::string, std::vector<std::string>> done;  // finished rows of an earlier run
+};
+
+Plan prepare(FinetuneCli& cli) {
+  Plan p;
+  if (cli.sample > 0) {
+    if (cli.out.empty()) throw InputError("--sample needs --out DIR for finetune.csv");
+    if (!cli.run.empty()) throw InputError("--run and --sample are exclusive");
+    p.config = cli.sampled;
+    p.config.alpha_value = parse_alpha_number(p.config.alpha);
+    p.dir = cli.out;
+    std::filesystem::create_directories(p.dir);
+    p.tasks = sample_tasks(p.config, cli.sample);
+  } else {
+    if (cli.run.empty())
+      throw InputError("expected --run DIR (a search run) or --sample M --out DIR");
+    RunDir dir(cli.run);
+    if (!dir.has_run())
+      throw InputError("--run " + cli.run + ": no search run there (config.json missing)");
+    p.config = dir.read_config();
+    p.dir = cli.run;
+    p.tasks = read_top(dir, cli.top_k);
+  }
+  Corpus::read(cli.corpus, cli.train.seq);  // refused now if unusable
+  const std::string out = p.dir + "/finetune.csv";
   if (std::filesystem::exists(out)) {
     if (!cli.resume && !cli.force)
       throw InputError(out + ": exists; continue it with --resume, or start over with --force");
     if (cli.force) std::filesystem::remove(out);
   }
   if (std::filesystem::exists(out)) {
-    const Csv prev = read_csv(out);
-    for (const auto& row : prev.rows)
-      if (row.back() == "ok") done[row[0]] = row;
+    for (const auto& row : read_csv(out).rows)
+      if (row.back() == "ok") p.done[row[0]] = row;
+  } else {
+    write_file_atomic(out, kHeader);
   }
-  const bool fresh = !std::filesystem::exists(out);
-  std::FILE* f = std::fopen(out.c_str(), "a");
-  if (!f) throw InputError(out + ": cannot open for appending");
-  if (fresh)
-    std::fputs(
-        "encoding,proxy_score,steps,tokens,train_loss,valid_loss,perplexity,wall_s,device,status\n",
-        f);
-  std::fflush(f);
+  return p;
+}
 
-  StopHandler::install();
-  set_torch_threads(1);
-  std::vector<std::vector<std::string>> rows(entries.size());
-  std::mutex mutex;
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < entries.size(); i = next++) {
-      const Entry& e = entries[i];
-      if (done.count(e.encoding)) {
-        rows[i] = done[e.encoding];
-        continue;
-      }
-      log::info("fine-tuning " + e.encoding + " for " + std::to_string(cli.train.steps) + " steps");
-      const TrainResult r =
-          train_masked_lm(space.parse(e.encoding), profile, init, corpus, cli.train,
-                          [] { return StopHandler::level() == StopLevel::None; });
-      const bool finished = r.steps == cli.train.steps;
-      std::vector<std::string> row = {e.encoding,
-                                      format_number(e.score),
-                                      std::to_string(r.steps),
-                                      std::to_string(r.tokens),
-                                      format_number(r.train_loss),
-                                      format_number(r.valid_loss),
-                                      format_number(r.perplexity),
-                                      format_number(r.seconds),
-                                      r.device,
-                                      finished ? "ok" : "preempted"};
-      std::lock_guard<std::mutex> lock(mutex);
+// Appends finished rows as they come (a stop keeps them), then prints the ranking.
+class Output {
+ public:
+  Output(const Plan& p) : path_(p.dir + "/finetune.csv"), rows_(p.tasks.size()) {
+    f_ = std::fopen(path_.c_str(), "a");
+    if (!f_) throw std::runtime_error(path_ + ": cannot open for appending");
+  }
+  ~Output() { std::fclose(f_); }
+  void add(std::size_t i, std::vector<std::string> row, bool write = true) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (write) {
       std::string line;
       for (std::size_t c = 0; c < row.size(); ++c) line += (c ? "," : "") + csv_escape(row[c]);
-      std::fputs((line + "\n").c_str(), f);
-      std::fflush(f);  // a finished architecture is kept whatever happens next
-      rows[i] = std::move(row);
+      std::fputs((line + "\n").c_str(), f_);
+      std::fflush(f_);
+    }
+    rows_[i] = std::move(row);
+  }
+  void report() const {
+    std::vector<std::size_t> order;
+    std::vector<double> proxy, params, neg_loss;
+    for (std::size_t i = 0; i < rows_.size(); ++i)
+      if (!rows_[i].empty() && rows_[i].back() == "ok") {
+        order.push_back(i);
+        proxy.push_back(std::stod(rows_[i][1]));
+        params.push_back(std::stod(rows_[i][2]));
+        neg_loss.push_back(-std::stod(rows_[i][6]));
+      }
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::stod(rows_[a][6]) < std::stod(rows_[b][6]);
+    });
+    TextTable t{{"rank", "valid_loss", "perplexity", "proxy_score", "params", "wall_s", "encoding"},
+                {}};
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      const auto& r = rows_[order[k]];
+      t.rows.push_back({std::to_string(k + 1), r[6], r[7], r[1], r[2], r[8], r[0]});
+    }
+    std::printf("%s", t.render(Format::Table).c_str());
+    if (proxy.size() >= 3) {
+      std::printf(
+          "over %zu architectures, against -valid_loss: proxy Kendall %.3f Spearman %.3f; "
+          "params Kendall %.3f Spearman %.3f\n",
+          proxy.size(), kendall_tau_b(proxy, neg_loss), spearman(proxy, neg_loss),
+          kendall_tau_b(params, neg_loss), spearman(params, neg_loss));
+    }
+    std::fflush(stdout);
+    if (order.size() < rows_.size())
+      log::warn("stopped: " + std::to_string(rows_.size() - order.size()) +
+                " architectures left; continue with the same command and --resume");
+  }
+
+ private:
+  std::string path_;
+  std::FILE* f_;
+  std::vector<std::vector<std::string>> rows_;
+  mutable std::mutex mutex_;
+};
+
+void run_threads(const Plan& p, Output& out, const Corpus& corpus, const TrainOptions& o,
+                 int threads) {
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < p.tasks.size(); i = next++) {
+      auto it = p.done.find(p.tasks[i].encoding);
+      if (it != p.done.end()) {
+        out.add(i, it->second, false);
+        continue;
+      }
+      if (StopHandler::level() != StopLevel::None) continue;
+      out.add(i, train_one(p.tasks[i], p.config, corpus, o));
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 1; t < std::min<int>(cli.threads, int(entries.size())); ++t) pool.emplace_back(work);
+  for (int t = 1; t < std::min<int>(threads, int(p.tasks.size())); ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
-  std::fclose(f);
+}
 
-  // Ranked by validation loss; the proxy's agreement with it over the finished architectures.
-  std::vector<std::size_t> order;
-  std::vector<double> proxy, neg_loss;
-  for (std::size_t i = 0; i < rows.size(); ++i)
-    if (!rows[i].empty() && rows[i].back() == "ok") {
-      order.push_back(i);
-      proxy.push_back(std::stod(rows[i][1]));
-      neg_loss.push_back(-std::stod(rows[i][5]));
-    }
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return std::stod(rows[a][5]) < std::stod(rows[b][5]);
-  });
-  TextTable t{
-      {"rank", "valid_loss", "perplexity", "proxy_score", "train_loss", "wall_s", "encoding"}, {}};
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    const auto& r = rows[order[k]];
-    t.rows.push_back({std::to_string(k + 1), r[5], r[6], r[1], r[4], r[7], r[0]});
+void run_coordinator(const Plan& p, Output& out, int size) {
+  std::deque<std::size_t> queue;
+  for (std::size_t i = 0; i < p.tasks.size(); ++i) {
+    auto it = p.done.find(p.tasks[i].encoding);
+    if (it != p.done.end())
+      out.add(i, it->second, false);
+    else
+      queue.push_back(i);
   }
-  std::printf("%s", t.render(Format::Table).c_str());
-  if (proxy.size() >= 3)
-    std::printf("Kendall tau (proxy score vs -valid_loss) over %zu architectures: %.3f\n",
-                proxy.size(), kendall_tau_b(proxy, neg_loss));
-  if (order.size() < entries.size())
-    log::warn("stopped: " + std::to_string(entries.size() - order.size()) +
-              " architectures left; continue with: zerolm finetune --resume --run " + cli.run +
-              " ...");
-  return 0;
+  AsyncSender sender;
+  std::vector<int> busy(std::size_t(size), 0);
+  int in_flight = 0;
+  for (;;) {
+    for (int w = 1; w < size && StopHandler::level() == StopLevel::None; ++w) {
+      if (busy[std::size_t(w)] || queue.empty()) continue;
+      WorkMessage m{{Candidate{queue.front(), p.tasks[queue.front()].encoding}}};
+      queue.pop_front();
+      sender.send(pack(m), w, kTagWork);
+      busy[std::size_t(w)] = 1;
+      ++in_flight;
+    }
+    if (in_flight == 0) break;
+    MPI_Status st;
+    wait_message(MPI_ANY_SOURCE, st, [&] {
+      sender.progress();
+      return true;
+    });
+    const std::string bytes = recv_bytes(st);
+    if (st.MPI_TAG != kTagResults) continue;
+    const std::size_t i = std::size_t(std::stoull(bytes.substr(0, bytes.find(' '))));
+    auto row = unpack_row(bytes.substr(bytes.find(' ') + 1));
+    row[1] = format_number(p.tasks[i].score);  // workers know the encoding only
+    row[2] = std::to_string(p.tasks[i].params);
+    out.add(i, std::move(row));
+    busy[std::size_t(st.MPI_SOURCE)] = 0;
+    --in_flight;
+  }
+  for (int w = 1; w < size; ++w) sender.send("0", w, kTagStop);
+  for (int acks = 0; acks < size - 1;) {
+    MPI_Status st;
+    wait_message(MPI_ANY_SOURCE, st, [&] {
+      sender.progress();
+      return true;
+    });
+    recv_bytes(st);
+    acks += st.MPI_TAG == kTagStop;
+  }
+  sender.drain();
+}
+
+void run_worker(const Plan& p, const Corpus& corpus, const TrainOptions& o) {
+  for (;;) {
+    MPI_Status st;
+    wait_message(0, st, [] { return true; });
+    const std::string bytes = recv_bytes(st);
+    if (st.MPI_TAG == kTagStop) {
+      send_bytes("", 0, kTagStop);
+      return;
+    }
+    const Candidate c = unpack_work(bytes).candidates.at(0);
+    Task t;
+    t.encoding = c.encoding;
+    const auto row = train_one(t, p.config, corpus, o);
+    send_bytes(std::to_string(c.index) + " " + pack_rows(row), 0, kTagResults);
+  }
+}
+
+int run_finetune(FinetuneCli& cli, log::Level level) {
+  MpiSession mpi(nullptr, nullptr);
+  StopHandler::install();
+  log::init(level, "", mpi.rank, mpi.rank == 0);
+  return finetune_job(mpi, cli);
 }
 
 }  // namespace
 
-Runner add_finetune_command(CLI::App& app) {
+int finetune_job(MpiSession& mpi, FinetuneCli& cli) {
+  std::string err;
+  Plan plan;
+  if (mpi.rank == 0) {
+    try {
+      plan = prepare(cli);
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+  }
+  auto fail = [&](const std::string& e) {
+    if (mpi.rank == 0) std::cerr << "zerolm: error: " << e << "\n";
+    return 2;
+  };
+  if (err = first_error(err); !err.empty()) return fail(err);
+  // Workers need the configuration (space, profile, init), not the scores: rank 0 keeps those.
+  std::string json = mpi.rank == 0 ? plan.config.to_json() : std::string();
+  int n = int(json.size());
+  MPI_Bcast(&n, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  json.resize(std::size_t(n));
+  MPI_Bcast(json.data(), n, MPI_CHAR, 0, MPI_COMM_WORLD);
+  plan.config = SearchConfig::from_json(json, "config");
+  set_torch_threads(1);
+  TrainOptions o = cli.train;
+  if (mpi.size > 1 && o.device == "auto") o.device = pick_device("auto", mpi.local_rank);
+  Corpus corpus;
+  try {
+    corpus = Corpus::read(cli.corpus, o.seq);
+  } catch (const std::exception& e) {
+    err = e.what();
+  }
+  if (err = first_error(err); !err.empty()) return fail(err);
+  if (mpi.rank == 0) {
+    Output out(plan);
+    if (mpi.size == 1)
+      run_threads(plan, out, corpus, o, cli.threads);
+    else
+      run_coordinator(plan, out, mpi.size);
+    out.report();
+  } else {
+    run_worker(plan, corpus, o);
+  }
+  return 0;
+}
+
+Runner add_finetune_command(CLI::App& app, const std::string& log_level) {
   auto cli = std::make_shared<FinetuneCli>();
   CLI::App* cmd = app.add_subcommand(
-      "finetune", "Briefly train the top architectures of a search run (masked LM)");
-  cmd->add_option("--run", cli->run, "search run directory (its top.csv and config.json)")
-      ->required();
+      "finetune", "Briefly train architectures (masked LM) and rank them by validation loss");
+  cmd->add_option("--run", cli->run, "search run directory: fine-tune its top.csv");
+  cmd->add_option("--sample", cli->sample,
+                  "instead: M architectures sampled from --space, scored with --proxy")
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--out", cli->out, "with --sample: directory for finetune.csv");
+  cmd->add_option("--space", cli->sampled.space, "with --sample: the space")->capture_default_str();
+  cmd->add_option("--profile", cli->sampled.profile, "with --sample: model shapes")
+      ->capture_default_str();
+  cmd->add_option("--proxy", cli->sampled.proxy, "with --sample: the proxy to compare")
+      ->capture_default_str();
+  cmd->add_option("--alpha", cli->sampled.alpha, "with --sample: ZeroLM alpha")
+      ->capture_default_str();
   cmd->add_option("--corpus", cli->corpus, "plain-text file (byte-level tokens; last 10% held out)")
       ->required();
-  cmd->add_option("--top-k", cli->top_k, "architectures to train, best first")
+  cmd->add_option("--top-k", cli->top_k, "with --run: architectures to train, best first")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--steps", cli->train.steps, "training steps")
@@ -177,15 +393,17 @@ Runner add_finetune_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", cli->train.seed, "weights seed (as scored) and batch order")
       ->capture_default_str();
-  cmd->add_option("--device", cli->train.device, "cpu, cuda, cuda:<i> or auto")
+  cmd->add_option("--device", cli->train.device, "cpu, cuda, cuda:<i> or auto (GPU by local rank)")
       ->capture_default_str();
-  cmd->add_option("--threads", cli->threads, "architectures trained in parallel")
+  cmd->add_option("--threads", cli->threads, "with one rank: architectures trained in parallel")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  cmd->add_flag("--resume", cli->resume,
-                "keep finished architectures of finetune.csv, train the rest");
+  cmd->add_flag("--resume", cli->resume, "keep finished rows of finetune.csv, train the rest");
   cmd->add_flag("--force", cli->force, "start finetune.csv over");
-  return [cli] { return run_finetune(*cli); };
+  return [cli, &log_level] {
+    cli->sampled.seed = cli->train.seed;
+    return run_finetune(*cli, log::parse_level(log_level));
+  };
 }
 
 }  // namespace zerolm

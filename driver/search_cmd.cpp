@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "driver/commands.h"
+#include "driver/finetune.h"
 #include "driver/inputs.h"
 #include "driver/log.h"
 #include "driver/options.h"
@@ -24,6 +25,7 @@ namespace {
 
 struct SearchCli {
   SearchConfig c;
+  FinetuneCli finetune;  // --finetune-top-k K: brief training of the top K after the search
   std::string out, resume;
   bool force = false;
   std::int64_t stop_after = 0;
@@ -74,6 +76,9 @@ void validate(const SearchConfig& c) {
 
 // Rank 0: the configuration of this run, and its directory prepared.
 SearchConfig resolve(SearchCli& cli, RunDir& dir) {
+  if (cli.finetune.top_k > 0 && cli.finetune.corpus.empty())
+    throw InputError("--finetune-top-k " + std::to_string(cli.finetune.top_k) +
+                     " needs --corpus FILE");
   if (!cli.resume.empty()) {
     if (!cli.out.empty() && cli.out != cli.resume)
       throw InputError("--out " + cli.out + " and --resume " + cli.resume +
@@ -202,9 +207,15 @@ int run_search(SearchCli& cli, log::Level level) {
                 std::to_string(evaluators_here) + " evaluating ranks there: some GPUs stay idle");
   }
   try {
-    const int code = mpi.rank == 0 ? run_coordinator(run, mpi.size == 1 ? scorer.get() : nullptr)
-                                   : run_worker(run, *scorer);
+    int code = mpi.rank == 0 ? run_coordinator(run, mpi.size == 1 ? scorer.get() : nullptr)
+                             : run_worker(run, *scorer);
     log::flush();
+    // Then, on the same ranks, the top architectures are trained briefly (unless stopped early).
+    if (code == 0 && cli.finetune.top_k > 0 && StopHandler::level() == StopLevel::None) {
+      cli.finetune.run = dir.path();
+      cli.finetune.resume = true;
+      code = finetune_job(mpi, cli.finetune);
+    }
     return code;
   } catch (const std::exception& e) {
     // After start-up a failure cannot be agreed on collectively: end the whole job.
@@ -280,6 +291,14 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
   g["progress_every"] =
       cmd->add_option("--progress-every", c.progress_every, "seconds between progress lines")
           ->capture_default_str();
+  cli->finetune.top_k = 0;
+  cmd->add_option("--finetune-top-k", cli->finetune.top_k,
+                  "after the search: train the top K briefly (zerolm finetune) on --corpus")
+      ->check(CLI::Range(0, 100000));
+  cmd->add_option("--corpus", cli->finetune.corpus, "text corpus for --finetune-top-k");
+  cmd->add_option("--finetune-steps", cli->finetune.train.steps,
+                  "training steps for --finetune-top-k")
+      ->capture_default_str();
   cmd->add_option("--out", cli->out, "run directory (default: runs/search-<UTC time>)");
   cmd->add_option("--resume", cli->resume, "continue the run in this directory");
   cmd->add_flag("--force", cli->force, "start over in an existing run directory (deletes its run)");

@@ -122,13 +122,17 @@ for i in $(seq 400); do echo "a short corpus line number $i, with words to learn
 check "finetune exit 0" test $? -eq 0
 check "finetune.csv has 3 finished rows" test "$(grep -c ',ok$' "$tmp/ft/finetune.csv")" -eq 3
 check "finetune.csv header" test "$(head -1 "$tmp/ft/finetune.csv")" = \
-  "encoding,proxy_score,steps,tokens,train_loss,valid_loss,perplexity,wall_s,device,status"
+  "encoding,proxy_score,params,steps,tokens,train_loss,valid_loss,perplexity,wall_s,device,status"
 check "finetune ranks by validation loss" grep -q '^1 ' "$tmp/ft.out"
 expect_error "finetune again without --resume" 'finetune.csv: exists; continue it with --resume' \
   finetune --run "$tmp/ft" --corpus "$tmp/corpus.txt"
 "$zerolm" --log-level warn finetune --run "$tmp/ft" --corpus "$tmp/corpus.txt" --top-k 3 --steps 4 \
   --batch 2 --seq 16 --resume >/dev/null 2>&1
 check "finetune --resume keeps finished rows" test "$(grep -c ',ok$' "$tmp/ft/finetune.csv")" -eq 3
+"$zerolm" --log-level warn finetune --sample 4 --out "$tmp/exp" --space flexibert-small --corpus "$tmp/corpus.txt" \
+  --steps 3 --batch 2 --seq 16 --threads 2 >"$tmp/exp.out" 2>&1
+check "finetune --sample: 4 rows and the correlations" test "$(grep -c ',ok$' "$tmp/exp/finetune.csv")" -eq 4
+check "finetune --sample reports proxy and params correlations" grep -q 'proxy Kendall .* params Kendall' "$tmp/exp.out"
 
 echo "$pass passed, $fails failed"
 test "$fails" -eq 0

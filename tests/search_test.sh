@@ -5,6 +5,7 @@
 #   signal    external SIGUSR1 through mpiexec and SIGTERM to the ranks, then --resume
 #   bad-input one clear line from rank 0 and a non-zero exit on every rank, never a hang
 #   failures  candidates that fail (out of memory) are recorded and the search goes on
+#   finetune  a two-rank fine-tune of the top 4 architectures writes 4 rows
 set -u
 scenario=$1
 zerolm=$2
@@ -139,6 +140,20 @@ failures)
   check "reason recorded" grep -q ',failed,"out of memory: the model needs' f/evaluations.csv
   check "failed rows keep their parameter count" test "$(grep ',failed,' f/evaluations.csv | cut -d, -f6 | grep -c '^0$')" -eq 0
   check "failed ones are not in top.csv" test "$(grep -c . f/top.csv)" -eq 11
+  ;;
+finetune)
+  mpi 2 search --space flexibert-small --evaluations 12 --population 4 --sample 2 --generation 4 --out ft >/dev/null 2>&1
+  for i in $(seq 400); do echo "a short corpus line number $i, with words to learn."; done >corpus.txt
+  mpi 2 finetune --run ft --corpus corpus.txt --top-k 4 --steps 4 --batch 2 --seq 16 >ft.out 2>&1
+  check "two-rank finetune exits 0" test $? -eq 0
+  check "4 rows written" test "$(grep -c ',ok$' ft/finetune.csv)" -eq 4
+  check "ranked table printed" test "$(grep -c '^[1-4] ' ft.out)" -eq 4
+  check "proxy scores and sizes carried over" test "$(grep ',ok$' ft/finetune.csv | cut -d, -f3 | grep -c '^0$')" -eq 0
+  mpi 3 search --space flexibert-small --evaluations 12 --population 4 --sample 2 --generation 4 --out sft \
+    --finetune-top-k 2 --corpus corpus.txt --finetune-steps 3 >sft.out 2>&1
+  check "search --finetune-top-k trains the top 2" test "$(grep -c ',ok$' sft/finetune.csv)" -eq 2
+  mpi 3 finetune --run nowhere --corpus corpus.txt >out.txt 2>err.txt
+  check "bad run directory: non-zero on every rank, one line" test $? -ne 0 -a "$(grep -c 'zerolm: error' err.txt)" -eq 1
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac

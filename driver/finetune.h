@@ -1,0 +1,27 @@
+// Short training of architectures across the ranks of an MPI job (see finetune_cmd.cpp), used by
+// `zerolm finetune` and at the end of `zerolm search --finetune-top-k`.
+#pragma once
+
+#include <string>
+
+#include "driver/mpi_comm.h"
+#include "driver/search_config.h"
+#include "train/trainer.h"
+
+namespace zerolm {
+
+struct FinetuneCli {
+  std::string run, out, corpus;
+  int top_k = 8;
+  int sample = 0;
+  SearchConfig sampled;  // --sample: space, profile, proxy options of the scores
+  TrainOptions train;
+  int threads = 1;
+  bool resume = false, force = false;
+};
+
+// Runs on every rank of `mpi` (collective): bad input ends every rank with one line from rank 0
+// and status 2.
+int finetune_job(MpiSession& mpi, FinetuneCli& cli);
+
+}  // namespace zerolm
