@@ -114,10 +114,10 @@ double parse_number(const std::string& s, bool& ok) {
   return v;
 }
 
-std::vector<std::string> split_list(const std::string& s) {
+std::vector<std::string> split_list(const std::string& s, char sep = ',') {
   std::vector<std::string> out;
   std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');)
+  for (std::string item; std::getline(in, item, sep);)
     if (!item.empty()) out.push_back(item);
   return out;
 }
@@ -125,7 +125,29 @@ std::vector<std::string> split_list(const std::string& s) {
 Benchmark read_benchmark(const BenchCli& cli, const Space& space) {
   const Csv csv = read_csv(cli.benchmark);
   const int enc = csv.column("arch_encoding");
-  if (enc < 0) throw InputError(cli.benchmark + ": expected a column named arch_encoding");
+  // LiteTransformerSearch's columns describe a GPT-2 decoder instead of an encoding.
+  const int n_layer = csv.column("n_layer"), d_model = csv.column("d_model"),
+            d_embed = csv.column("d_embed"), div_val = csv.column("div_val"),
+            n_head = csv.column("n_head"), d_inner = csv.column("d_inner");
+  const bool lts = enc < 0 && n_layer >= 0 && d_model >= 0 && d_embed >= 0 && div_val >= 0 &&
+                   n_head >= 0 && d_inner >= 0;
+  if (enc < 0 && !lts)
+    throw InputError(
+        cli.benchmark +
+        ": expected a column named arch_encoding, or the GPT-2 columns n_layer, d_model, d_embed, "
+        "div_val, n_head, d_inner");
+  auto encoding_of = [&](const std::vector<std::string>& row) {
+    if (!lts) return row[std::size_t(enc)];
+    const std::string embed =
+        row[std::size_t(d_embed)] == "-1" ? row[std::size_t(d_model)] : row[std::size_t(d_embed)];
+    std::string e =
+        "GPT2-d" + row[std::size_t(d_model)] + "-e" + embed + "-v" + row[std::size_t(div_val)];
+    const auto heads = split_list(row[std::size_t(n_head)], ';'),
+               inner = split_list(row[std::size_t(d_inner)], ';');
+    for (std::size_t l = 0; l < heads.size() && l < inner.size(); ++l)
+      e += "|h" + heads[l] + "-ff" + inner[l];
+    return e;
+  };
   const int truth = csv.column(cli.truth);
   if (truth < 0)
     throw InputError(cli.benchmark + ": no ground-truth column \"" + cli.truth + "\" (--truth)");
@@ -160,7 +182,7 @@ Benchmark read_benchmark(const BenchCli& cli, const Space& space) {
       continue;
     }
     try {
-      b.archs.push_back(space.parse(row[enc]));
+      b.archs.push_back(space.parse(encoding_of(row)));
     } catch (const InputError& e) {
       throw InputError(cli.benchmark + ":" + std::to_string(csv.lines[i]) + ": " + e.what());
     }

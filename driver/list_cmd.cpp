@@ -17,7 +17,7 @@ Runner add_list_command(CLI::App& app) {
     for (const auto& n : space_names()) {
       const Space& s = find_space(n);
       char count[64];
-      std::snprintf(count, sizeof count, "%.0f", s.count());
+      std::snprintf(count, sizeof count, s.count() < 1e15 ? "%.0f" : "%.3g", s.count());
       std::cout << "  " << n << "  (" << count << " architectures)  " << s.spec().description
                 << "\n";
     }

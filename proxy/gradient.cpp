@@ -54,7 +54,9 @@ class GradientProxy : public Proxy {
     for (std::size_t i : idx) params[i].requires_grad_(true);
     auto hidden = m.forward(ids, false);
     torch::Tensor loss;
-    if (kind_ == Kind::Synflow) {
+    if (kind_ == Kind::Synflow && in.plan.family == Family::Gpt2) {
+      loss = m.forward(ids, true).to(torch::kDouble).sum();  // R = the sum of the logits
+    } else if (kind_ == Kind::Synflow) {
       // R = the sum of the masked-LM logits. The encoder ends in a LayerNorm whose outputs sum
       // to zero, so R is taken through the (tied) head; sum_v logits = h . sum_v W_v + sum(b)
       // gives it without the vocabulary-sized product.

@@ -37,7 +37,9 @@ class ZeroLM : public Proxy {
       // E[sum s_i^2] = var * m * n, so E[capacity] = var * max(m, n).
       for (std::size_t j = 0; j < idx.size(); ++j) {
         const TensorSpec& t = specs[idx[j]];
-        caps[j] = linear_weight_variance(opt_.init, t.fan_in, t.fan_out) *
+        const double scale =
+            opt_.init.scheme == InitScheme::Bert ? t.init_scale * t.init_scale : 1.0;
+        caps[j] = scale * linear_weight_variance(opt_.init, t.fan_in, t.fan_out) *
                   double(std::max(t.shape[0], t.shape[1]));
       }
     } else {

@@ -86,6 +86,21 @@ for p in compat trained; do
   run "Within groups of equal hidden size and depth, profile $p" \
     bench --benchmark "$bench" --profile "$p" --alpha 0.75 --group-by hidden,layers --reference-prefix tfm_number --reference-prefix tfm_head_confidence
 done
+cat >>"$tmp" <<MD
+## GPT-2 decoders: the LiteTransformerSearch benchmark
+
+200 GPT-2 decoders trained on WikiText-103 (ground truth: validation perplexity, lower is better,
+negated). Encodings are built from the csv's columns (space \`gpt2-lts\`); the \`params_*\` columns
+are the source's own counts. Our \`params-nonemb\` equals \`params_nonembedding\` on all 200 rows
+(tested); our \`params\` counts the adaptive input embedding without the source's adaptive-softmax
+extras, so it differs from \`params_total\` by a few percent but ranks the same.
+
+MD
+run "LTS GPT-2, alpha 0.75" bench --benchmark ../shared/benchmarks/lts_gpt2_wt103.csv --space gpt2-lts \
+  --truth valid_ppl --truth-lower-is-better --reference-prefix params_ --alpha 0.75
+run "LTS GPT-2, alpha fitted on 50 rows, reported on the other 150 (20 splits)" bench \
+  --benchmark ../shared/benchmarks/lts_gpt2_wt103.csv --space gpt2-lts --truth valid_ppl \
+  --truth-lower-is-better --proxy zerolm --alpha sample:50 --reference-prefix none
 mv "$tmp" "$out"
 trap - EXIT
 echo "wrote $out" >&2

@@ -29,6 +29,13 @@ std::string op_name(OpKind op, int kernel) {
 std::string encode(const Arch& arch) {
   std::string out;
   if (arch.layers.empty()) return out;
+  if (arch.family == Family::Gpt2) {
+    out = "GPT2-d" + std::to_string(arch.layers.front().hidden) + "-e" +
+          std::to_string(arch.embed) + "-v" + std::to_string(arch.div_val);
+    for (const Layer& l : arch.layers)
+      out += "|h" + std::to_string(l.heads) + "-ff" + std::to_string(l.ff_dim);
+    return out;
+  }
   out = "H" + std::to_string(arch.layers.front().hidden);
   int prev_hidden = arch.layers.front().hidden;
   for (const Layer& l : arch.layers) {
@@ -84,7 +91,36 @@ class Parser {
 
 }  // namespace
 
+namespace {
+
+Arch parse_gpt2(std::string_view text) {
+  Parser p(text);
+  Arch arch;
+  arch.family = Family::Gpt2;
+  p.expect("GPT2-d", "start");
+  const int d = p.number("start", "d_model after 'GPT2-d'");
+  p.expect("-e", "start");
+  arch.embed = p.number("start", "d_embed after '-e'");
+  p.expect("-v", "start");
+  arch.div_val = p.number("start", "div_val after '-v'");
+  while (!p.done()) {
+    const std::string where = "layer " + std::to_string(arch.layers.size() + 1);
+    p.expect("|h", where);
+    Layer l;
+    l.hidden = d;
+    l.heads = p.number(where, "number of heads after '|h'");
+    p.expect("-ff", where);
+    l.ff_dim = p.number(where, "inner width after '-ff'");
+    arch.layers.push_back(l);
+  }
+  if (arch.layers.empty()) p.fail("end", "at least one layer '|h<heads>-ff<inner>'");
+  return arch;
+}
+
+}  // namespace
+
 Arch parse_encoding(std::string_view text) {
+  if (text.substr(0, 4) == "GPT2") return parse_gpt2(text);
   Parser p(text);
   Arch arch;
   p.expect("H", "start");

@@ -32,9 +32,20 @@ struct Layer {
   bool same_block(const Layer& o) const;  // equal in everything but the hidden size
 };
 
+// Encoder: FlexiBERT-style bidirectional encoder with a masked-LM head.
+// Gpt2: GPT-2 causal decoder (pre-LayerNorm, causal self-attention, GELU MLP); a layer uses
+// hidden (d_model), heads and ff_dim (d_inner); embed and div_val describe the adaptive input
+// embedding.
+enum class Family { Encoder, Gpt2 };
+
 struct Arch {
+  Family family = Family::Encoder;
+  int embed = 0;    // Gpt2: d_embed
+  int div_val = 1;  // Gpt2: adaptive embedding division factor
   std::vector<Layer> layers;
-  bool operator==(const Arch& o) const { return layers == o.layers; }
+  bool operator==(const Arch& o) const {
+    return family == o.family && embed == o.embed && div_val == o.div_val && layers == o.layers;
+  }
   bool operator!=(const Arch& o) const { return !(*this == o); }
 };
 
@@ -47,7 +58,8 @@ std::string op_name(OpKind op, int kernel);
 std::string encode(const Arch& arch);
 
 // Parses the grammar only (no space membership); throws InputError naming the input, the block
-// and what was expected.
+// and what was expected. GPT-2 decoders: "GPT2-d512-e128-v2|h8-ff1601|h4-ff1024" (d_model,
+// d_embed, div_val, then heads and inner width per layer).
 Arch parse_encoding(std::string_view text);
 
 }  // namespace zerolm

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
+#include <limits>
 #include <mutex>
 
 #include "spaces/gaussian.h"
@@ -89,7 +90,7 @@ void TorchModel::init_tensor(std::size_t i) {
     case ParamKind::Linear:
     case ParamKind::Conv:
       if (init_.scheme == InitScheme::Bert)
-        normal(init_.std);
+        normal(init_.std * s.init_scale);
       else if (init_.scheme == InitScheme::Xavier)
         uniform(std::sqrt(6.0 / double(s.fan_in + s.fan_out)));
       else
@@ -147,10 +148,16 @@ torch::Tensor TorchModel::norm(const torch::Tensor& x, const std::string& name) 
 }
 
 torch::Tensor TorchModel::self_attention(const torch::Tensor& q, const torch::Tensor& k,
-                                         const torch::Tensor& v, std::int64_t heads) {
+                                         const torch::Tensor& v, std::int64_t heads, bool causal) {
   const auto B = q.size(0), T = q.size(1), A = q.size(2), d = A / heads;
   auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, d}).transpose(1, 2); };
   auto scores = torch::matmul(split(q), split(k).transpose(-1, -2)) / std::sqrt(double(d));
+  if (causal) {
+    // Position t attends to positions <= t only.
+    auto future =
+        torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(q.device())).triu(1);
+    scores = scores.masked_fill(future, -std::numeric_limits<float>::infinity());
+  }
   auto ctx = torch::matmul(torch::softmax(scores, -1), split(v));
   return ctx.transpose(1, 2).reshape({B, T, A});
 }
@@ -205,8 +212,48 @@ torch::Tensor TorchModel::op_forward(const torch::Tensor& x, std::size_t layer) 
   return x;
 }
 
+// GPT-2: tied adaptive input embeddings, pre-LayerNorm causal blocks, a final LayerNorm; the
+// logits reuse each cluster's table and projection.
+torch::Tensor TorchModel::forward_gpt2(const torch::Tensor& ids, bool with_head) {
+  const auto B = ids.size(0), T = ids.size(1);
+  const std::int64_t d = plan_.layers.front().hidden;
+  std::vector<std::int64_t> bounds = {0};
+  bounds.insert(bounds.end(), plan_.cutoffs.begin(), plan_.cutoffs.end());
+  bounds.push_back(plan_.vocab);
+  auto x = torch::zeros({B, T, d}, torch::TensorOptions().device(device_));
+  for (std::size_t c = 0; c + 1 < bounds.size(); ++c) {
+    const std::string name = "embeddings.cluster" + std::to_string(c);
+    const auto& table = tensor(name + ".weight");
+    auto in = (ids >= bounds[c]).logical_and(ids < bounds[c + 1]);
+    auto idx = (ids - bounds[c]).clamp(0, bounds[c + 1] - bounds[c] - 1);
+    auto emb = table.index_select(0, idx.reshape({-1})).view({B, T, table.size(1)});
+    x = x + torch::linear(emb, tensor(name + ".project.weight")) * in.unsqueeze(-1);
+  }
+  auto pos = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(device_));
+  x = x + tensor("embeddings.position.weight").index_select(0, pos).unsqueeze(0);
+  for (std::size_t l = 0; l < plan_.layers.size(); ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    auto h = norm(x, p + "attn_norm");
+    auto att = self_attention(linear(h, p + "attn.query"), linear(h, p + "attn.key"),
+                              linear(h, p + "attn.value"), plan_.layers[l].attn_heads, true);
+    x = x + linear(att, p + "attn.output");
+    h = norm(x, p + "ffn_norm");
+    x = x + linear(torch::gelu(linear(h, p + "ffn.0")), p + "ffn.1");
+  }
+  x = norm(x, "final_norm");
+  if (!with_head) return x;
+  std::vector<torch::Tensor> logits;
+  for (std::size_t c = 0; c + 1 < bounds.size(); ++c) {
+    const std::string name = "embeddings.cluster" + std::to_string(c);
+    auto z = torch::matmul(x, tensor(name + ".project.weight"));  // d_model -> cluster width
+    logits.push_back(torch::matmul(z, tensor(name + ".weight").t()));
+  }
+  return torch::cat(logits, -1);
+}
+
 torch::Tensor TorchModel::forward(const torch::Tensor& ids_in, bool with_head) {
   initialize_all();
+  if (plan_.family == Family::Gpt2) return forward_gpt2(ids_in.to(device_), with_head);
   auto ids = ids_in.to(device_);
   const auto B = ids.size(0), T = ids.size(1);
   auto word = tensor("embeddings.word.weight");

@@ -35,7 +35,8 @@ class TorchModel {
   void set_requires_grad(bool on);
 
   // ids: (batch, seq) int64 token ids. Returns (batch, seq, vocab) logits, or the final hidden
-  // states (batch, seq, hidden) when with_head is false.
+  // states (batch, seq, hidden) when with_head is false. Encoders see the whole sequence; GPT-2
+  // decoders are causal.
   torch::Tensor forward(const torch::Tensor& ids, bool with_head = true);
 
  private:
@@ -43,7 +44,8 @@ class TorchModel {
   torch::Tensor linear(const torch::Tensor& x, const std::string& name, bool bias = true);
   torch::Tensor norm(const torch::Tensor& x, const std::string& name);
   torch::Tensor self_attention(const torch::Tensor& q, const torch::Tensor& k,
-                               const torch::Tensor& v, std::int64_t heads);
+                               const torch::Tensor& v, std::int64_t heads, bool causal = false);
+  torch::Tensor forward_gpt2(const torch::Tensor& ids, bool with_head);
   torch::Tensor op_forward(const torch::Tensor& x, std::size_t layer);
   torch::Tensor dynamic_conv(const torch::Tensor& x, const torch::Tensor& q, std::size_t layer);
 

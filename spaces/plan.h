@@ -33,6 +33,7 @@ struct TensorSpec {
   int layer;  // -1 outside the encoder layers
   std::int64_t fan_in;
   std::int64_t fan_out;
+  double init_scale = 1.0;  // multiplies the init std (GPT-2's residual projections: 1/sqrt(2L))
   std::int64_t numel() const;
 };
 
@@ -50,7 +51,10 @@ struct LayerPlan {
 };
 
 struct ModelPlan {
+  Family family = Family::Encoder;  // Gpt2: causal, pre-LayerNorm, tied adaptive embeddings
   Profile profile;
+  std::vector<std::int64_t>
+      cutoffs;  // Gpt2: first token id of each embedding cluster after the first
   std::int64_t vocab = 30522;
   std::int64_t max_positions = 512;
   std::int64_t type_vocab = 2;

@@ -52,7 +52,8 @@ double Space::choices_per_stack() const {
 double Space::count_with_depth(int depth) const {
   if (!contains(spec_.depths, depth)) return 0;
   const double stacks = std::pow(choices_per_stack(), depth / spec_.stack);
-  return spec_.hidden_per_stack ? stacks : stacks * spec_.hidden.size();
+  const double model = double(spec_.embeds.size() * spec_.div_vals.size());
+  return (spec_.hidden_per_stack ? stacks : stacks * spec_.hidden.size()) * model;
 }
 
 double Space::count() const {
@@ -85,6 +86,9 @@ Arch Space::sample(Rng& rng) const {
   }
   const int hidden = pick(spec_.hidden, rng);
   Arch a;
+  a.family = spec_.family;
+  a.embed = pick(spec_.embeds, rng);
+  a.div_val = pick(spec_.div_vals, rng);
   for (int s = 0; s < depth / spec_.stack; ++s) {
     const Layer block = sample_block(rng, hidden);
     for (int i = 0; i < spec_.stack; ++i) a.layers.push_back(block);
@@ -94,10 +98,12 @@ Arch Space::sample(Rng& rng) const {
 
 Arch Space::mutate(const Arch& arch, Rng& rng) const {
   // Fields are (stack, what); stack -1 holds the model-wide fields.
-  enum What { kHidden, kOp, kHeads, kFf, kNumFf, kDepth };
+  enum What { kHidden, kOp, kHeads, kFf, kNumFf, kDepth, kEmbed, kDivVal };
   std::vector<std::pair<int, What>> fields;
   const int stacks = int(arch.layers.size()) / spec_.stack;
   if (spec_.depths.size() > 1) fields.push_back({-1, kDepth});
+  if (spec_.embeds.size() > 1) fields.push_back({-1, kEmbed});
+  if (spec_.div_vals.size() > 1) fields.push_back({-1, kDivVal});
   if (!spec_.hidden_per_stack && spec_.hidden.size() > 1) fields.push_back({-1, kHidden});
   for (int s = 0; s < stacks; ++s) {
     if (spec_.hidden_per_stack && spec_.hidden.size() > 1) fields.push_back({s, kHidden});
@@ -109,6 +115,11 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
   Arch out = arch;
   if (fields.empty()) return out;
   const auto [stack, what] = pick(fields, rng);
+  if (what == kEmbed || what == kDivVal) {
+    if (what == kEmbed) out.embed = pick_other(spec_.embeds, arch.embed, rng);
+    if (what == kDivVal) out.div_val = pick_other(spec_.div_vals, arch.div_val, rng);
+    return out;
+  }
   if (what == kDepth) {
     const int depth = pick_other(spec_.depths, int(arch.layers.size()), rng);
     const int hidden = arch.layers.front().hidden;
@@ -145,6 +156,8 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
       l.num_ff = pick_other(spec_.num_ff, l.num_ff, rng);
       break;
     case kDepth:
+    case kEmbed:
+    case kDivVal:
       break;
   }
   for (int i = first; i < last; ++i) {
@@ -162,6 +175,20 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
 void Space::validate(const Arch& arch, std::string_view input) const {
   const std::string head = "\"" + std::string(input) + "\": ";
   const std::string tail = " of space " + spec_.name;
+  if (arch.family != spec_.family)
+    throw InputError(
+        head +
+        (spec_.family == Family::Gpt2
+             ? "expected a GPT-2 decoder encoding "
+               "(GPT2-d<model>-e<embed>-v<div>|h<heads>-ff<inner>...)"
+             : "expected an encoder encoding (H<hidden>|<op>-h<heads>-ff<width>x<n>...)") +
+        " for space " + spec_.name);
+  if (!contains(spec_.embeds, arch.embed))
+    throw InputError(head + "embedding width " + std::to_string(arch.embed) + " is not in " +
+                     list(spec_.embeds) + tail);
+  if (!contains(spec_.div_vals, arch.div_val))
+    throw InputError(head + "div_val " + std::to_string(arch.div_val) + " is not in " +
+                     list(spec_.div_vals) + tail);
   const int depth = int(arch.layers.size());
   for (int i = 0; i < depth; ++i) {
     const Layer& l = arch.layers[i];
@@ -217,7 +244,8 @@ namespace {
 
 std::vector<Space> make_spaces() {
   std::vector<Space> v;
-  v.emplace_back(SpaceSpec{"flexibert-bench",
+  v.emplace_back(SpaceSpec{Family::Encoder,
+                           "flexibert-bench",
                            "FlexiBERT-500 benchmark space: one hidden size per model, every layer "
                            "chosen independently",
                            {128, 256},
@@ -228,7 +256,8 @@ std::vector<Space> make_spaces() {
                            {2, 4},
                            {512, 1024},
                            {1, 3}});
-  v.emplace_back(SpaceSpec{"flexibert-small",
+  v.emplace_back(SpaceSpec{Family::Encoder,
+                           "flexibert-small",
                            "FlexiBERT-Small: stacks of 2 identical layers, hidden size per stack",
                            {128, 256},
                            true,
@@ -238,7 +267,8 @@ std::vector<Space> make_spaces() {
                            {2, 4},
                            {512, 1024, 2048},
                            {1, 2, 3}});
-  v.emplace_back(SpaceSpec{"flexibert",
+  v.emplace_back(SpaceSpec{Family::Encoder,
+                           "flexibert",
                            "Full FlexiBERT: stacks of 2 identical layers, hidden size per stack, "
                            "projections between widths",
                            {128, 256, 512},
@@ -249,6 +279,26 @@ std::vector<Space> make_spaces() {
                            {2, 4, 8},
                            {512, 1024, 2048, 4096},
                            {1, 2, 3}});
+  // LiteTransformerSearch's GPT-2 space (decoder.md): inner width any integer in [512, 2048].
+  std::vector<int> inner;
+  for (int w = 512; w <= 2048; ++w) inner.push_back(w);
+  std::vector<int> depths;
+  for (int d = 2; d <= 16; ++d) depths.push_back(d);
+  SpaceSpec lts{Family::Gpt2,
+                "gpt2-lts",
+                "LiteTransformerSearch GPT-2: d_model per model, heads and inner width per layer, "
+                "adaptive input embeddings",
+                {64, 128, 256, 512},
+                false,
+                depths,
+                1,
+                {{OpKind::SDP, 0}},
+                {2, 4, 8},
+                inner,
+                {1}};
+  lts.embeds = {128, 256, 512};
+  lts.div_vals = {1, 2, 4};
+  v.emplace_back(lts);
   std::set<std::string> seen;
   for (const Space& s : v)
     if (!seen.insert(s.name()).second)

@@ -19,6 +19,7 @@ struct OpChoice {
 // A FlexiBERT-style space: layers come in stacks of `stack` identical layers; every field of a
 // stack is chosen independently from its list.
 struct SpaceSpec {
+  Family family = Family::Encoder;
   std::string name;
   std::string description;
   std::vector<int> hidden;
@@ -29,6 +30,8 @@ struct SpaceSpec {
   std::vector<int> heads;
   std::vector<int> ff_dims;
   std::vector<int> num_ff;
+  std::vector<int> embeds = {0};    // Gpt2: d_embed choices (one per model)
+  std::vector<int> div_vals = {1};  // Gpt2: adaptive embedding division factors
 };
 
 class Space {

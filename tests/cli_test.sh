@@ -113,6 +113,17 @@ expect_error "bench: missing truth column" 'no ground-truth column "ppl"' bench 
 expect_error "bench: bad sample" '--alpha sample:x: expected sample:<rows>' bench --benchmark "$bench" --proxy zerolm --alpha sample:x
 expect_error "bench: plot needs sweep" '--plot draws the alpha sweep' bench --benchmark "$bench" --plot x.png
 
+# The LTS GPT-2 benchmark: encodings built from its columns; our non-embedding count reproduces the
+# reference Spearman 0.967 against -valid_ppl.
+"$zerolm" bench --benchmark "$shared/benchmarks/lts_gpt2_wt103.csv" --space gpt2-lts --truth valid_ppl \
+  --truth-lower-is-better --proxy zerolm --proxy params-nonemb --reference-prefix params_ --bootstrap 0 \
+  --format csv >"$tmp/lts.csv" 2>/dev/null
+check "lts bench" python3 -c "
+import csv; rows = {r['proxy']: r for r in csv.DictReader(open('$tmp/lts.csv'))}
+assert round(float(rows['params-nonemb']['spearman']), 3) == 0.967, rows['params-nonemb']
+assert rows['params-nonemb']['kendall'] == rows['params_nonembedding']['kendall']
+assert rows['zerolm']['n'] == '200'"
+
 # zerolm finetune: the top architectures of a (tiny) search, trained briefly on a corpus.
 (cd "$tmp" && "$zerolm" --log-level warn search --space flexibert-small --evaluations 12 --population 4 \
   --sample 2 --generation 4 --out ft >/dev/null 2>&1)

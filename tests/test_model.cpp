@@ -127,3 +127,45 @@ TEST(Model, DeviceNamesAreValidated) {
 
 }  // namespace
 }  // namespace zerolm
+
+namespace zerolm {
+namespace {
+
+TEST(Gpt2Model, CausalForwardOfTheRightShape) {
+  for (const auto& device : devices()) {
+    for (const char* enc :
+         {"GPT2-d128-e256-v4|h2-ff1071|h4-ff640", "GPT2-d64-e128-v1|h8-ff512|h2-ff700"}) {
+      TorchModel m(make_plan(parse_encoding(enc), Profile::Spec), device, InitSpec{}, 4);
+      torch::NoGradGuard g;
+      auto ids = torch::randint(0, 50264, {2, 24}, torch::kLong);
+      auto logits = m.forward(ids);
+      ASSERT_EQ(logits.sizes(), (std::vector<std::int64_t>{2, 24, 50264})) << enc;
+      // Changing a future token never changes an earlier position's logits.
+      auto changed = ids.clone();
+      changed.index_put_({torch::indexing::Slice(), 15},
+                         (ids.index({torch::indexing::Slice(), 15}) + 7) % 50264);
+      auto other = m.forward(changed);
+      const auto before = torch::indexing::Slice(0, 15);
+      EXPECT_TRUE(torch::equal(logits.index({torch::indexing::Slice(), before}).cpu(),
+                               other.index({torch::indexing::Slice(), before}).cpu()))
+          << enc;
+      EXPECT_FALSE(torch::allclose(logits.index({torch::indexing::Slice(), 15}).cpu(),
+                                   other.index({torch::indexing::Slice(), 15}).cpu()))
+          << enc;
+    }
+  }
+}
+
+TEST(Gpt2Model, ResidualProjectionsScaledByDepth) {
+  const Arch a = parse_encoding(
+      "GPT2-d256-e256-v1|h4-ff1024|h4-ff1024|h4-ff1024|h4-ff1024|h4-ff1024|h4-ff1024|h4-ff1024|h4-"
+      "ff1024");
+  TorchModel m(make_plan(a, Profile::Spec), torch::kCPU, InitSpec{}, 1);
+  EXPECT_NEAR(m.tensor("layers.0.attn.query.weight").std().item<double>(), 0.02, 5e-4);
+  EXPECT_NEAR(m.tensor("layers.0.attn.output.weight").std().item<double>(), 0.02 / 4.0,
+              2e-4);  // 1/sqrt(2*8)
+  EXPECT_NEAR(m.tensor("layers.3.ffn.1.weight").std().item<double>(), 0.02 / 4.0, 2e-4);
+}
+
+}  // namespace
+}  // namespace zerolm

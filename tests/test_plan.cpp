@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <sstream>
 
 #include "spaces/plan.h"
 #include "spaces/space.h"
@@ -94,6 +95,35 @@ TEST(Plan, FlopsGrowWithDepthAndWidth) {
   EXPECT_GT(flops_per_token(make_plan(parse_encoding("H256|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1"),
                                       Profile::Spec)),
             small);
+}
+
+}  // namespace
+}  // namespace zerolm
+
+namespace zerolm {
+namespace {
+
+TEST(Plan, Gpt2NonEmbeddingCountEqualsTheLtsBenchmarkOnAll200) {
+  // The source reports Attn = L(4d^2 + 4d), FFN = sum(2 d d_inner + d_inner + d) and, in
+  // params_nonembedding, also the LayerNorms (2 per layer and the final one): our count.
+  const Csv csv = read_csv(testing::shared_path("benchmarks/lts_gpt2_wt103.csv"));
+  ASSERT_EQ(csv.rows.size(), 200u);
+  const Space& space = find_space("gpt2-lts");
+  int equal = 0;
+  for (const auto& row : csv.rows) {
+    auto col = [&](const char* n) { return row[std::size_t(csv.column(n))]; };
+    std::string enc = "GPT2-d" + col("d_model") + "-e" +
+                      (col("d_embed") == "-1" ? col("d_model") : col("d_embed")) + "-v" +
+                      col("div_val");
+    std::stringstream heads(col("n_head")), inner(col("d_inner"));
+    for (std::string h, f; std::getline(heads, h, ';') && std::getline(inner, f, ';');)
+      enc += "|h" + h + "-ff" + f;
+    const ModelPlan p = make_plan(space.parse(enc), Profile::Spec, false);
+    const double want = std::stod(col("params_nonembedding"));
+    equal += double(count_params_nonembedding(p)) == want;
+    EXPECT_EQ(double(count_params_nonembedding(p)), want) << enc;
+  }
+  EXPECT_EQ(equal, 200);
 }
 
 }  // namespace

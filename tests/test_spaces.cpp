@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 
 #include "spaces/space.h"
@@ -106,9 +107,9 @@ TEST(Spaces, UnknownNameListsKnownOnes) {
     find_space("bert-huge");
     FAIL() << "no error";
   } catch (const InputError& e) {
-    EXPECT_STREQ(
-        e.what(),
-        "unknown space \"bert-huge\": expected one of flexibert-bench, flexibert-small, flexibert");
+    EXPECT_STREQ(e.what(),
+                 "unknown space \"bert-huge\": expected one of flexibert-bench, flexibert-small, "
+                 "flexibert, gpt2-lts");
   }
 }
 
@@ -149,7 +150,7 @@ TEST(Spaces, SamplingIsSeededAndCoversEveryChoice) {
 }
 
 TEST(Spaces, MutationChangesExactlyOneFieldAndStaysInSpace) {
-  for (const std::string name : {"flexibert-bench", "flexibert-small", "flexibert"}) {
+  for (const std::string name : {"flexibert-bench", "flexibert-small", "flexibert", "gpt2-lts"}) {
     const Space& s = find_space(name);
     Rng rng(7);
     for (int i = 0; i < 3000; ++i) {
@@ -157,6 +158,11 @@ TEST(Spaces, MutationChangesExactlyOneFieldAndStaysInSpace) {
       const Arch m = s.mutate(a, rng);
       ASSERT_NE(a, m) << name;
       ASSERT_NO_THROW(s.validate(m, encode(m))) << encode(a) << " -> " << encode(m);
+      ASSERT_EQ(encode(s.parse(encode(m))), encode(m));
+      if (a.embed != m.embed || a.div_val != m.div_val) {
+        EXPECT_EQ(a.layers, m.layers);  // a model-wide embedding field was the one change
+        continue;
+      }
       if (a.layers.size() != m.layers.size()) {
         // A depth change keeps the common prefix unchanged.
         const std::size_t n = std::min(a.layers.size(), m.layers.size());
@@ -186,6 +192,39 @@ TEST(Spaces, MutationChangesExactlyOneFieldAndStaysInSpace) {
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace zerolm
+
+namespace zerolm {
+namespace {
+
+TEST(Gpt2Space, EncodingRoundTripsAndIsValidated) {
+  const Space& s = find_space("gpt2-lts");
+  const std::string enc = "GPT2-d128-e256-v4|h2-ff1071|h4-ff640|h4-ff1286|h8-ff800|h8-ff1871";
+  const Arch a = s.parse(enc);
+  EXPECT_EQ(a.family, Family::Gpt2);
+  EXPECT_EQ(a.embed, 256);
+  EXPECT_EQ(a.div_val, 4);
+  ASSERT_EQ(a.layers.size(), 5u);
+  EXPECT_EQ(a.layers[4].ff_dim, 1871);
+  EXPECT_EQ(encode(a), enc);
+  EXPECT_EQ(
+      error_of("gpt2-lts", "GPT2-d128-e256-v3|h2-ff1071|h2-ff1071"),
+      "\"GPT2-d128-e256-v3|h2-ff1071|h2-ff1071\": div_val 3 is not in {1, 2, 4} of space gpt2-lts");
+  EXPECT_NE(
+      error_of("gpt2-lts", "GPT2-d128-e256-v4|h2-ff4000|h2-ff1071").find("feed-forward width 4000"),
+      std::string::npos);
+  EXPECT_NE(error_of("gpt2-lts", "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1")
+                .find("expected a GPT-2 decoder"),
+            std::string::npos);
+  EXPECT_NE(error_of("flexibert-bench", enc).find("expected an encoder encoding"),
+            std::string::npos);
+  // 4 widths x 3 embeddings x 3 div_vals x sum over 2..16 layers of (3 heads x 1537 widths)^L.
+  double want = 0;
+  for (int L = 2; L <= 16; ++L) want += std::pow(3.0 * 1537, L);
+  EXPECT_DOUBLE_EQ(s.count(), 36 * want);
 }
 
 }  // namespace
