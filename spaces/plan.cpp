@@ -120,11 +120,11 @@ namespace {
 
 // GPT-2 decoders (LiteTransformerSearch): the profile does not apply; vocabulary 50264 (GPT-2's),
 // positions 192 (the benchmark's tgt_len), adaptive input embeddings tied to the output.
-ModelPlan make_gpt2_plan(const Arch& arch, bool with_names) {
+ModelPlan make_gpt2_plan(const Arch& arch, bool with_names, std::int64_t vocab) {
   ModelPlan plan;
   plan.family = Family::Gpt2;
   plan.profile = Profile::Spec;
-  plan.vocab = 50264;
+  plan.vocab = vocab > 0 ? vocab : 50264;
   plan.max_positions = 192;
   plan.type_vocab = 0;
   plan.embed = arch.embed;
@@ -137,7 +137,7 @@ ModelPlan make_gpt2_plan(const Arch& arch, bool with_names) {
   plan.tensors.reserve(8 + 14 * std::size_t(L));
   Emitter e{plan.tensors, with_names};
   // Adaptive input: cluster i has width embed / div_val^i and a projection to d_model.
-  if (arch.div_val > 1) plan.cutoffs = {19997, 39997};
+  if (arch.div_val > 1 && plan.vocab > 39997) plan.cutoffs = {19997, 39997};
   std::vector<std::int64_t> bounds = {0};
   bounds.insert(bounds.end(), plan.cutoffs.begin(), plan.cutoffs.end());
   bounds.push_back(plan.vocab);
@@ -172,10 +172,10 @@ ModelPlan make_gpt2_plan(const Arch& arch, bool with_names) {
 
 ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names, std::int64_t vocab) {
   if (arch.layers.empty()) throw InputError("an architecture needs at least one layer");
-  if (arch.family == Family::Gpt2) return make_gpt2_plan(arch, with_names);
+  if (arch.family == Family::Gpt2) return make_gpt2_plan(arch, with_names, vocab);
   ModelPlan plan;
   plan.profile = profile;
-  plan.vocab = vocab;
+  plan.vocab = vocab > 0 ? vocab : 30522;
   for (const Layer& l : arch.layers) plan.layers.push_back(layer_plan(l, profile));
   for (std::size_t i = 0; i + 1 < plan.layers.size(); ++i)
     if (plan.layers[i].hidden != plan.layers[i + 1].hidden)

@@ -68,9 +68,10 @@ struct ModelPlan {
 
 // with_names = false leaves TensorSpec::name empty: enough for counts, FLOPs and analytic proxies,
 // and several times cheaper (no strings), which matters at 100,000 candidates per second.
-// vocab: the token vocabulary (30522, BERT's WordPiece, unless a tokenizer says otherwise).
+// vocab: the token vocabulary; 0 is the family's own (BERT's 30522 WordPiece ids for encoders,
+// GPT-2's 50264 for decoders), a tokenizer may say otherwise (the byte-level one: 258).
 ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names = true,
-                    std::int64_t vocab = 30522);
+                    std::int64_t vocab = 0);
 
 // Backbone parameters (embeddings and encoder; no masked-LM head), as NAS benchmarks count.
 std::int64_t count_params(const ModelPlan& plan);

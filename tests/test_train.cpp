@@ -91,6 +91,24 @@ TEST(Train, LossDecreasesForEveryOperation) {
   }
 }
 
+TEST(Train, CausalLossDecreasesForGpt2Decoders) {
+  const Corpus corpus = Corpus::read(corpus_file(), 32);
+  TrainOptions o;
+  o.steps = 40;
+  o.batch = 4;
+  o.seq = 32;
+  o.lr = 2e-3;
+  o.eval_batches = 2;
+  for (const std::string enc :
+       {"GPT2-d64-e128-v1|h2-ff512|h4-ff600", "GPT2-d128-e256-v4|h8-ff700|h2-ff512"}) {
+    const TrainResult r =
+        train_masked_lm(parse_encoding(enc), Profile::Spec, InitSpec{}, corpus, o);
+    EXPECT_GT(r.first_loss, 4.5) << enc;
+    EXPECT_LT(r.train_loss, r.first_loss - 1.0) << enc;
+    EXPECT_TRUE(std::isfinite(r.valid_loss)) << enc;
+  }
+}
+
 TEST(Train, DeterministicOnCpuAndStoppable) {
   const Corpus corpus = Corpus::read(corpus_file(), 16);
   TrainOptions o;

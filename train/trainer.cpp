@@ -28,7 +28,17 @@ std::pair<torch::Tensor, torch::Tensor> make_batch(const std::vector<std::int64_
           torch::tensor(all_labels, torch::kLong).view({B, seq})};
 }
 
+// Masked LM for encoders; causal LM (each position predicts the next byte) for decoders, which
+// then see the windows unmasked.
 torch::Tensor mlm_loss(TorchModel& m, const torch::Tensor& ids, const torch::Tensor& labels) {
+  if (m.plan().family == Family::Gpt2) {
+    const auto T = ids.size(1);
+    const auto original = torch::where(labels != -100, labels, ids);
+    auto logits = m.forward(original.narrow(1, 0, T - 1));
+    return torch::nn::functional::cross_entropy(
+        logits.reshape({-1, logits.size(-1)}),
+        original.narrow(1, 1, T - 1).to(logits.device()).reshape({-1}));
+  }
   auto logits = m.forward(ids);
   return torch::nn::functional::cross_entropy(
       logits.view({-1, logits.size(-1)}), labels.to(logits.device()).view({-1}),
@@ -43,8 +53,11 @@ TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& i
   const auto t0 = std::chrono::steady_clock::now();
   const torch::Device device = resolve_device(o.device);
   const std::string enc = encode(arch);
-  TorchModel m(make_plan(arch, profile, true, ByteTokenizer::kVocab), device, init,
-               derive_seed(o.seed, fnv1a(enc)));
+  const ModelPlan plan = make_plan(arch, profile, true, ByteTokenizer::kVocab);
+  if (o.seq > plan.max_positions)
+    throw InputError("sequence length " + std::to_string(o.seq) + " exceeds the " +
+                     std::to_string(plan.max_positions) + " positions of " + encode(arch));
+  TorchModel m(plan, device, init, derive_seed(o.seed, fnv1a(enc)));
   m.set_requires_grad(true);
   auto params = m.parameters();
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
@@ -91,7 +104,9 @@ TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& i
       starts.push_back(vspan * std::size_t(b * o.batch + k) /
                        std::size_t(o.eval_batches * o.batch));
     auto [ids, labels] = make_batch(corpus.valid, starts, o.seq, valid_rng);
-    const double n = double((labels != -100).sum().item<std::int64_t>());
+    const double n = m.plan().family == Family::Gpt2
+                         ? double(ids.numel() - ids.size(0))
+                         : double((labels != -100).sum().item<std::int64_t>());
     if (n == 0) continue;
     total += mlm_loss(m, ids, labels).item<double>() * n;
     count += n;
