@@ -24,6 +24,7 @@
 #include "driver/mpi_comm.h"
 #include "driver/options.h"
 #include "driver/run_dir.h"
+#include "driver/search_run.h"
 #include "driver/stop_handler.h"
 #include "driver/table.h"
 #include "proxy/evaluator.h"
@@ -62,13 +63,7 @@ std::vector<Task> read_top(const RunDir& dir, int k) {
 // --sample: M architectures drawn uniformly from the space, scored with the proxy as a search
 // would.
 std::vector<Task> sample_tasks(const SearchConfig& c, int m) {
-  EvalOptions o;
-  o.profile = parse_profile(c.profile);
-  o.proxy.alpha = c.alpha_value;
-  o.proxy.capacity = c.capacity;
-  o.proxy.mode = parse_mode(c.mode);
-  o.proxy.init.scheme = parse_init(c.init);
-  o.seed = c.seed;
+  const EvalOptions o = eval_options(c, "cpu");
   Rng rng(derive_seed(c.seed, fnv1a("finetune-sample")));
   std::vector<Arch> archs;
   for (int i = 0; i < m; ++i) archs.push_back(find_space(c.space).sample(rng));
