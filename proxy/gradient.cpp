@@ -54,7 +54,7 @@ class GradientProxy : public Proxy {
     for (std::size_t i : idx) params[i].requires_grad_(true);
     auto hidden = m.forward(ids, false);
     torch::Tensor loss;
-    if (kind_ == Kind::Synflow && in.plan.family == Family::Gpt2) {
+    if (kind_ == Kind::Synflow && in.plan.family != Family::Encoder) {
       loss = m.forward(ids, true).to(torch::kDouble).sum();  // R = the sum of the logits
     } else if (kind_ == Kind::Synflow) {
       // R = the sum of the masked-LM logits. The encoder ends in a LayerNorm whose outputs sum

@@ -29,9 +29,11 @@ std::string op_name(OpKind op, int kernel) {
 std::string encode(const Arch& arch) {
   std::string out;
   if (arch.layers.empty()) return out;
-  if (arch.family == Family::Gpt2) {
-    out = "GPT2-d" + std::to_string(arch.layers.front().hidden) + "-e" +
-          std::to_string(arch.embed) + "-v" + std::to_string(arch.div_val);
+  if (arch.family == Family::Gpt2 || arch.family == Family::Gpt) {
+    out = arch.family == Family::Gpt
+              ? "GPT-d" + std::to_string(arch.layers.front().hidden)
+              : "GPT2-d" + std::to_string(arch.layers.front().hidden) + "-e" +
+                    std::to_string(arch.embed) + "-v" + std::to_string(arch.div_val);
     for (const Layer& l : arch.layers)
       out += "|h" + std::to_string(l.heads) + "-ff" + std::to_string(l.ff_dim);
     return out;
@@ -96,13 +98,19 @@ namespace {
 Arch parse_gpt2(std::string_view text) {
   Parser p(text);
   Arch arch;
-  arch.family = Family::Gpt2;
-  p.expect("GPT2-d", "start");
-  const int d = p.number("start", "d_model after 'GPT2-d'");
-  p.expect("-e", "start");
-  arch.embed = p.number("start", "d_embed after '-e'");
-  p.expect("-v", "start");
-  arch.div_val = p.number("start", "div_val after '-v'");
+  arch.family = text.substr(0, 4) == "GPT2" ? Family::Gpt2 : Family::Gpt;
+  int d = 0;
+  if (arch.family == Family::Gpt) {
+    p.expect("GPT-d", "start");
+    d = p.number("start", "d_model after 'GPT-d'");
+  } else {
+    p.expect("GPT2-d", "start");
+    d = p.number("start", "d_model after 'GPT2-d'");
+    p.expect("-e", "start");
+    arch.embed = p.number("start", "d_embed after '-e'");
+    p.expect("-v", "start");
+    arch.div_val = p.number("start", "div_val after '-v'");
+  }
   while (!p.done()) {
     const std::string where = "layer " + std::to_string(arch.layers.size() + 1);
     p.expect("|h", where);
@@ -120,7 +128,7 @@ Arch parse_gpt2(std::string_view text) {
 }  // namespace
 
 Arch parse_encoding(std::string_view text) {
-  if (text.substr(0, 4) == "GPT2") return parse_gpt2(text);
+  if (text.substr(0, 3) == "GPT") return parse_gpt2(text);
   Parser p(text);
   Arch arch;
   p.expect("H", "start");

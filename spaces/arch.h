@@ -36,7 +36,9 @@ struct Layer {
 // Gpt2: GPT-2 causal decoder (pre-LayerNorm, causal self-attention, GELU MLP); a layer uses
 // hidden (d_model), heads and ff_dim (d_inner); embed and div_val describe the adaptive input
 // embedding.
-enum class Family { Encoder, Gpt2 };
+// Gpt: a GPT-2-style decoder at scale (gpt-large): tied token embedding of width d_model, 1024
+// learned positions, GPT-2's 50257-token vocabulary.
+enum class Family { Encoder, Gpt2, Gpt };
 
 struct Arch {
   Family family = Family::Encoder;
@@ -59,7 +61,7 @@ std::string encode(const Arch& arch);
 
 // Parses the grammar only (no space membership); throws InputError naming the input, the block
 // and what was expected. GPT-2 decoders: "GPT2-d512-e128-v2|h8-ff1601|h4-ff1024" (d_model,
-// d_embed, div_val, then heads and inner width per layer).
+// d_embed, div_val, then heads and inner width per layer); larger GPTs: "GPT-d1024|h16-ff4096|...".
 Arch parse_encoding(std::string_view text);
 
 }  // namespace zerolm

@@ -227,7 +227,9 @@ torch::Tensor TorchModel::forward_gpt2(const torch::Tensor& ids, bool with_head)
     auto in = (ids >= bounds[c]).logical_and(ids < bounds[c + 1]);
     auto idx = (ids - bounds[c]).clamp(0, bounds[c + 1] - bounds[c] - 1);
     auto emb = table.index_select(0, idx.reshape({-1})).view({B, T, table.size(1)});
-    x = x + torch::linear(emb, tensor(name + ".project.weight")) * in.unsqueeze(-1);
+    if (index_.count(name + ".project.weight"))
+      emb = torch::linear(emb, tensor(name + ".project.weight"));
+    x = x + emb * in.unsqueeze(-1);
   }
   auto pos = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(device_));
   x = x + tensor("embeddings.position.weight").index_select(0, pos).unsqueeze(0);
@@ -245,7 +247,9 @@ torch::Tensor TorchModel::forward_gpt2(const torch::Tensor& ids, bool with_head)
   std::vector<torch::Tensor> logits;
   for (std::size_t c = 0; c + 1 < bounds.size(); ++c) {
     const std::string name = "embeddings.cluster" + std::to_string(c);
-    auto z = torch::matmul(x, tensor(name + ".project.weight"));  // d_model -> cluster width
+    auto z = index_.count(name + ".project.weight")
+                 ? torch::matmul(x, tensor(name + ".project.weight"))
+                 : x;  // d_model -> cluster width
     logits.push_back(torch::matmul(z, tensor(name + ".weight").t()));
   }
   return torch::cat(logits, -1);
@@ -253,7 +257,7 @@ torch::Tensor TorchModel::forward_gpt2(const torch::Tensor& ids, bool with_head)
 
 torch::Tensor TorchModel::forward(const torch::Tensor& ids_in, bool with_head) {
   initialize_all();
-  if (plan_.family == Family::Gpt2) return forward_gpt2(ids_in.to(device_), with_head);
+  if (plan_.family != Family::Encoder) return forward_gpt2(ids_in.to(device_), with_head);
   auto ids = ids_in.to(device_);
   const auto B = ids.size(0), T = ids.size(1);
   auto word = tensor("embeddings.word.weight");

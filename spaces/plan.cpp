@@ -49,7 +49,7 @@ std::int64_t TensorSpec::numel() const {
 }
 
 std::int64_t ModelPlan::output_hidden() const {
-  if (family == Family::Gpt2) return layers.back().hidden;
+  if (family != Family::Encoder) return layers.back().hidden;
   const LayerPlan& l = layers.back();
   return l.next_hidden > 0 ? l.next_hidden : l.hidden;
 }
@@ -122,12 +122,13 @@ namespace {
 // positions 192 (the benchmark's tgt_len), adaptive input embeddings tied to the output.
 ModelPlan make_gpt2_plan(const Arch& arch, bool with_names, std::int64_t vocab) {
   ModelPlan plan;
-  plan.family = Family::Gpt2;
+  plan.family = arch.family;
   plan.profile = Profile::Spec;
-  plan.vocab = vocab > 0 ? vocab : 50264;
-  plan.max_positions = 192;
+  const bool lts = arch.family == Family::Gpt2;
+  plan.vocab = vocab > 0 ? vocab : lts ? 50264 : 50257;
+  plan.max_positions = lts ? 192 : 1024;
   plan.type_vocab = 0;
-  plan.embed = arch.embed;
+  plan.embed = lts ? arch.embed : arch.layers.front().hidden;
   const std::int64_t d = arch.layers.front().hidden;
   const int L = int(arch.layers.size());
   for (const Layer& l : arch.layers) {
@@ -137,15 +138,15 @@ ModelPlan make_gpt2_plan(const Arch& arch, bool with_names, std::int64_t vocab) 
   plan.tensors.reserve(8 + 14 * std::size_t(L));
   Emitter e{plan.tensors, with_names};
   // Adaptive input: cluster i has width embed / div_val^i and a projection to d_model.
-  if (arch.div_val > 1 && plan.vocab > 39997) plan.cutoffs = {19997, 39997};
+  if (lts && arch.div_val > 1 && plan.vocab > 39997) plan.cutoffs = {19997, 39997};
   std::vector<std::int64_t> bounds = {0};
   bounds.insert(bounds.end(), plan.cutoffs.begin(), plan.cutoffs.end());
   bounds.push_back(plan.vocab);
-  std::int64_t width = arch.embed;
+  std::int64_t width = plan.embed;
   for (std::size_t i = 0; i + 1 < bounds.size(); ++i, width /= arch.div_val) {
     const std::string c = "embeddings.cluster" + std::to_string(i);
     e.table(c, bounds[i + 1] - bounds[i], width);
-    e.linear(c + ".project", width, d, ParamGroup::Embedding, -1, false);
+    if (width != d) e.linear(c + ".project", width, d, ParamGroup::Embedding, -1, false);
   }
   e.table("embeddings.position", plan.max_positions, d);
   const double residual = 1.0 / std::sqrt(2.0 * L);
@@ -172,7 +173,7 @@ ModelPlan make_gpt2_plan(const Arch& arch, bool with_names, std::int64_t vocab) 
 
 ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names, std::int64_t vocab) {
   if (arch.layers.empty()) throw InputError("an architecture needs at least one layer");
-  if (arch.family == Family::Gpt2) return make_gpt2_plan(arch, with_names, vocab);
+  if (arch.family != Family::Encoder) return make_gpt2_plan(arch, with_names, vocab);
   ModelPlan plan;
   plan.profile = profile;
   plan.vocab = vocab > 0 ? vocab : 30522;

@@ -44,8 +44,8 @@ std::vector<OpChoice> ops_with_kernels(std::vector<int> kernels) {
 Space::Space(SpaceSpec spec) : spec_(std::move(spec)) {}
 
 double Space::choices_per_stack() const {
-  double c =
-      double(spec_.ops.size()) * spec_.heads.size() * spec_.ff_dims.size() * spec_.num_ff.size();
+  const double ff = double(spec_.ff_ratios.empty() ? spec_.ff_dims.size() : spec_.ff_ratios.size());
+  double c = double(spec_.ops.size()) * spec_.heads.size() * ff * spec_.num_ff.size();
   return spec_.hidden_per_stack ? c * spec_.hidden.size() : c;
 }
 
@@ -68,9 +68,10 @@ Layer Space::sample_block(Rng& rng, int hidden) const {
   l.op = op.op;
   l.kernel = op.kernel;
   l.heads = pick(spec_.heads, rng);
-  l.ff_dim = pick(spec_.ff_dims, rng);
+  const int ff = spec_.ff_ratios.empty() ? pick(spec_.ff_dims, rng) : pick(spec_.ff_ratios, rng);
   l.num_ff = pick(spec_.num_ff, rng);
   l.hidden = spec_.hidden_per_stack ? pick(spec_.hidden, rng) : hidden;
+  l.ff_dim = spec_.ff_ratios.empty() ? ff : ff * l.hidden;
   return l;
 }
 
@@ -150,7 +151,9 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
       l.heads = pick_other(spec_.heads, l.heads, rng);
       break;
     case kFf:
-      l.ff_dim = pick_other(spec_.ff_dims, l.ff_dim, rng);
+      l.ff_dim = spec_.ff_ratios.empty()
+                     ? pick_other(spec_.ff_dims, l.ff_dim, rng)
+                     : pick_other(spec_.ff_ratios, l.ff_dim / l.hidden, rng) * l.hidden;
       break;
     case kNumFf:
       l.num_ff = pick_other(spec_.num_ff, l.num_ff, rng);
@@ -162,6 +165,9 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
   }
   for (int i = first; i < last; ++i) {
     if (what == kHidden) {
+      // A width given as a ratio of the hidden size keeps its ratio.
+      if (!spec_.ff_ratios.empty())
+        out.layers[i].ff_dim = out.layers[i].ff_dim / out.layers[i].hidden * l.hidden;
       out.layers[i].hidden = l.hidden;
     } else {
       const int h = out.layers[i].hidden;
@@ -178,7 +184,7 @@ void Space::validate(const Arch& arch, std::string_view input) const {
   if (arch.family != spec_.family)
     throw InputError(
         head +
-        (spec_.family == Family::Gpt2
+        (spec_.family != Family::Encoder
              ? "expected a GPT-2 decoder encoding "
                "(GPT2-d<model>-e<embed>-v<div>|h<heads>-ff<inner>...)"
              : "expected an encoder encoding (H<hidden>|<op>-h<heads>-ff<width>x<n>...)") +
@@ -213,7 +219,12 @@ void Space::validate(const Arch& arch, std::string_view input) const {
     if (!contains(spec_.heads, l.heads))
       throw InputError(where + "heads " + std::to_string(l.heads) + " is not in " +
                        list(spec_.heads) + tail);
-    if (!contains(spec_.ff_dims, l.ff_dim))
+    if (!spec_.ff_ratios.empty()) {
+      if (l.ff_dim % l.hidden != 0 || !contains(spec_.ff_ratios, l.ff_dim / l.hidden))
+        throw InputError(where + "inner width " + std::to_string(l.ff_dim) + " is not " +
+                         list(spec_.ff_ratios) + " x hidden size " + std::to_string(l.hidden) +
+                         tail);
+    } else if (!contains(spec_.ff_dims, l.ff_dim))
       throw InputError(where + "feed-forward width " + std::to_string(l.ff_dim) + " is not in " +
                        list(spec_.ff_dims) + tail);
     if (!contains(spec_.num_ff, l.num_ff))
@@ -299,6 +310,25 @@ std::vector<Space> make_spaces() {
   lts.embeds = {128, 256, 512};
   lts.div_vals = {1, 2, 4};
   v.emplace_back(lts);
+  // Larger GPT-2-style decoders (HW-GPT-Bench-sized, up to ~1B parameters): width per model in
+  // steps of 64, 10-36 layers, heads per layer (4, 8, 16 divide every width), MLP ratio per layer.
+  std::vector<int> widths, deep;
+  for (int w = 192; w <= 1280; w += 64) widths.push_back(w);
+  for (int d = 10; d <= 36; ++d) deep.push_back(d);
+  SpaceSpec large{
+      Family::Gpt,
+      "gpt-large",
+      "GPT-2-style decoders up to ~1B parameters: width per model, heads and MLP ratio per layer",
+      widths,
+      false,
+      deep,
+      1,
+      {{OpKind::SDP, 0}},
+      {4, 8, 16},
+      {},
+      {1}};
+  large.ff_ratios = {2, 3, 4};
+  v.emplace_back(large);
   std::set<std::string> seen;
   for (const Space& s : v)
     if (!seen.insert(s.name()).second)

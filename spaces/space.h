@@ -32,6 +32,7 @@ struct SpaceSpec {
   std::vector<int> num_ff;
   std::vector<int> embeds = {0};    // Gpt2: d_embed choices (one per model)
   std::vector<int> div_vals = {1};  // Gpt2: adaptive embedding division factors
+  std::vector<int> ff_ratios = {};  // when set: inner width = ratio x hidden (ff_dims unused)
 };
 
 class Space {

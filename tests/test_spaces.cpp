@@ -3,6 +3,7 @@
 #include <cmath>
 #include <set>
 
+#include "spaces/plan.h"
 #include "spaces/space.h"
 #include "tests/testing.h"
 
@@ -109,7 +110,7 @@ TEST(Spaces, UnknownNameListsKnownOnes) {
   } catch (const InputError& e) {
     EXPECT_STREQ(e.what(),
                  "unknown space \"bert-huge\": expected one of flexibert-bench, flexibert-small, "
-                 "flexibert, gpt2-lts");
+                 "flexibert, gpt2-lts, gpt-large");
   }
 }
 
@@ -150,7 +151,8 @@ TEST(Spaces, SamplingIsSeededAndCoversEveryChoice) {
 }
 
 TEST(Spaces, MutationChangesExactlyOneFieldAndStaysInSpace) {
-  for (const std::string name : {"flexibert-bench", "flexibert-small", "flexibert", "gpt2-lts"}) {
+  for (const std::string name :
+       {"flexibert-bench", "flexibert-small", "flexibert", "gpt2-lts", "gpt-large"}) {
     const Space& s = find_space(name);
     Rng rng(7);
     for (int i = 0; i < 3000; ++i) {
@@ -183,7 +185,9 @@ TEST(Spaces, MutationChangesExactlyOneFieldAndStaysInSpace) {
       ASSERT_NE(before, nullptr);
       fields += (before->op != after->op || before->kernel != after->kernel);
       fields += before->heads != after->heads;
-      fields += before->ff_dim != after->ff_dim;
+      // In gpt-large the inner width is a ratio of the hidden size and follows it.
+      fields += before->ff_dim != after->ff_dim &&
+                (s.spec().ff_ratios.empty() || before->hidden == after->hidden);
       fields += before->num_ff != after->num_ff;
       fields += before->hidden != after->hidden;
       EXPECT_EQ(fields, 1) << encode(a) << " -> " << encode(m);
@@ -225,6 +229,40 @@ TEST(Gpt2Space, EncodingRoundTripsAndIsValidated) {
   double want = 0;
   for (int L = 2; L <= 16; ++L) want += std::pow(3.0 * 1537, L);
   EXPECT_DOUBLE_EQ(s.count(), 36 * want);
+}
+
+}  // namespace
+}  // namespace zerolm
+
+namespace zerolm {
+namespace {
+
+TEST(GptLargeSpace, RatiosCountsAndGpt2LargeItself) {
+  const Space& s = find_space("gpt-large");
+  std::string large = "GPT-d1280";
+  for (int i = 0; i < 36; ++i) large += "|h16-ff5120";
+  const Arch a = s.parse(large);
+  EXPECT_EQ(a.family, Family::Gpt);
+  EXPECT_EQ(encode(a), large);
+  // GPT-2 large (36 x 1280, MLP ratio 4, tied 50257 x 1280 embedding, 1024 positions): 774,030,080.
+  EXPECT_EQ(count_params(make_plan(a, Profile::Spec, false)), 774030080);
+  EXPECT_NE(error_of("gpt-large",
+                     "GPT-d256|h4-ff700|h4-ff512|h4-ff512|h4-ff512|h4-ff512|h4-ff512|h4-ff512|h4-"
+                     "ff512|h4-ff512|h4-ff512")
+                .find("inner width 700 is not {2, 3, 4} x hidden size 256"),
+            std::string::npos);
+  // 18 widths x sum over 10..36 layers of (3 heads x 3 ratios)^L.
+  double want = 0;
+  for (int L = 10; L <= 36; ++L) want += std::pow(9.0, L);
+  EXPECT_DOUBLE_EQ(s.count(), 18 * want);
+  Rng rng(2);
+  for (int i = 0; i < 200; ++i) {
+    const Arch x = s.sample(rng);
+    for (const Layer& l : x.layers) {
+      ASSERT_EQ(l.ff_dim % l.hidden, 0);
+      ASSERT_EQ(l.hidden % l.heads, 0);
+    }
+  }
 }
 
 }  // namespace

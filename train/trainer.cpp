@@ -31,7 +31,7 @@ std::pair<torch::Tensor, torch::Tensor> make_batch(const std::vector<std::int64_
 // Masked LM for encoders; causal LM (each position predicts the next byte) for decoders, which
 // then see the windows unmasked.
 torch::Tensor mlm_loss(TorchModel& m, const torch::Tensor& ids, const torch::Tensor& labels) {
-  if (m.plan().family == Family::Gpt2) {
+  if (m.plan().family != Family::Encoder) {
     const auto T = ids.size(1);
     const auto original = torch::where(labels != -100, labels, ids);
     auto logits = m.forward(original.narrow(1, 0, T - 1));
@@ -104,7 +104,7 @@ TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& i
       starts.push_back(vspan * std::size_t(b * o.batch + k) /
                        std::size_t(o.eval_batches * o.batch));
     auto [ids, labels] = make_batch(corpus.valid, starts, o.seq, valid_rng);
-    const double n = m.plan().family == Family::Gpt2
+    const double n = m.plan().family != Family::Encoder
                          ? double(ids.numel() - ids.size(0))
                          : double((labels != -100).sum().item<std::int64_t>());
     if (n == 0) continue;
