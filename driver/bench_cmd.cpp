@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <future>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -211,16 +210,9 @@ Benchmark read_benchmark(const BenchCli& cli, const Space& space) {
 }
 
 // Runs jobs on `threads` threads; results in job order.
-std::vector<Row> run_parallel(std::vector<std::function<Row()>> jobs, int threads) {
+std::vector<Row> run_parallel(const std::vector<std::function<Row()>>& jobs, int threads) {
   std::vector<Row> out(jobs.size());
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < jobs.size(); i = next++) out[i] = jobs[i]();
-  };
-  std::vector<std::future<void>> pool;
-  for (int t = 1; t < threads; ++t) pool.push_back(std::async(std::launch::async, work));
-  work();
-  for (auto& f : pool) f.get();
+  parallel_for(jobs.size(), threads, [&](std::size_t i) { out[i] = jobs[i](); });
   return out;
 }
 

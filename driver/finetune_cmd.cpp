@@ -215,22 +215,13 @@ class Output {
 
 void run_threads(const Plan& p, Output& out, const Corpus& corpus, const TrainOptions& o,
                  int threads) {
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i = next++; i < p.tasks.size(); i = next++) {
-      auto it = p.done.find(p.tasks[i].encoding);
-      if (it != p.done.end()) {
-        out.add(i, it->second, false);
-        continue;
-      }
-      if (StopHandler::level() != StopLevel::None) continue;
+  parallel_for(p.tasks.size(), threads, [&](std::size_t i) {
+    auto it = p.done.find(p.tasks[i].encoding);
+    if (it != p.done.end())
+      out.add(i, it->second, false);
+    else if (StopHandler::level() == StopLevel::None)
       out.add(i, train_one(p.tasks[i], p.config, corpus, o));
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::min<int>(threads, int(p.tasks.size())); ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  });
 }
 
 void run_coordinator(const Plan& p, Output& out, int size) {

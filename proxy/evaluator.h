@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +52,10 @@ class Evaluator {
   std::vector<std::string> names_;
   std::unique_ptr<Impl> impl_;
 };
+
+// Calls fn(0) ... fn(n - 1) on `threads` threads, each taking the next index when free; the
+// first exception (lowest index) is rethrown after all threads have finished.
+void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t)>& fn);
 
 // Sets LibTorch's intra-op and inter-op thread counts (call before any tensor work).
 void set_torch_threads(int intra_op);
