@@ -46,7 +46,7 @@ class ZeroLM : public Proxy {
       torch::NoGradGuard no_grad;
       std::vector<torch::Tensor> on_device;
       on_device.reserve(idx.size());
-      for (std::size_t i : idx) on_device.push_back(capacity(in.model->tensor(i), stat_));
+      for (std::size_t i : idx) on_device.push_back(capacity(in.model->draw(i), stat_));
       // One transfer back, whatever the device.
       auto host = torch::stack(on_device).to(torch::kCPU, torch::kDouble).contiguous();
       std::copy_n(host.data_ptr<double>(), caps.size(), caps.begin());

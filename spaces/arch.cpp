@@ -7,7 +7,7 @@ namespace zerolm {
 
 bool Layer::same_block(const Layer& o) const {
   return op == o.op && kernel == o.kernel && heads == o.heads && ff_dim == o.ff_dim &&
-         num_ff == o.num_ff;
+         num_ff == o.num_ff && kv_heads == o.kv_heads;
 }
 
 std::string op_name(OpKind op, int kernel) {
@@ -29,6 +29,13 @@ std::string op_name(OpKind op, int kernel) {
 std::string encode(const Arch& arch) {
   std::string out;
   if (arch.layers.empty()) return out;
+  if (arch.family == Family::Llama) {
+    out = "LLAMA-d" + std::to_string(arch.layers.front().hidden);
+    for (const Layer& l : arch.layers)
+      out += "|h" + std::to_string(l.heads) + "-kv" + std::to_string(l.kv_heads) + "-ff" +
+             std::to_string(l.ff_dim);
+    return out;
+  }
   if (arch.family == Family::Gpt2 || arch.family == Family::Gpt) {
     out = arch.family == Family::Gpt
               ? "GPT-d" + std::to_string(arch.layers.front().hidden)
@@ -95,17 +102,19 @@ class Parser {
 
 namespace {
 
-Arch parse_gpt2(std::string_view text) {
+// The decoder encodings: "GPT2-d..-e..-v..|h..-ff..", "GPT-d..|h..-ff.." and
+// "LLAMA-d..|h..-kv..-ff..".
+Arch parse_decoder(std::string_view text) {
   Parser p(text);
   Arch arch;
-  arch.family = text.substr(0, 4) == "GPT2" ? Family::Gpt2 : Family::Gpt;
-  int d = 0;
-  if (arch.family == Family::Gpt) {
-    p.expect("GPT-d", "start");
-    d = p.number("start", "d_model after 'GPT-d'");
-  } else {
-    p.expect("GPT2-d", "start");
-    d = p.number("start", "d_model after 'GPT2-d'");
+  arch.family = text.substr(0, 4) == "GPT2"  ? Family::Gpt2
+                : text.substr(0, 3) == "GPT" ? Family::Gpt
+                                             : Family::Llama;
+  const bool llama = arch.family == Family::Llama;
+  const std::string head = arch.family == Family::Gpt2 ? "GPT2-d" : llama ? "LLAMA-d" : "GPT-d";
+  p.expect(head, "start");
+  const int d = p.number("start", "d_model after '" + head + "'");
+  if (arch.family == Family::Gpt2) {
     p.expect("-e", "start");
     arch.embed = p.number("start", "d_embed after '-e'");
     p.expect("-v", "start");
@@ -117,18 +126,24 @@ Arch parse_gpt2(std::string_view text) {
     Layer l;
     l.hidden = d;
     l.heads = p.number(where, "number of heads after '|h'");
+    if (llama) {
+      p.expect("-kv", where);
+      l.kv_heads = p.number(where, "number of key/value heads after '-kv'");
+    }
     p.expect("-ff", where);
     l.ff_dim = p.number(where, "inner width after '-ff'");
     arch.layers.push_back(l);
   }
-  if (arch.layers.empty()) p.fail("end", "at least one layer '|h<heads>-ff<inner>'");
+  if (arch.layers.empty())
+    p.fail("end", llama ? "at least one layer '|h<heads>-kv<kv heads>-ff<width>'"
+                        : "at least one layer '|h<heads>-ff<inner>'");
   return arch;
 }
 
 }  // namespace
 
 Arch parse_encoding(std::string_view text) {
-  if (text.substr(0, 3) == "GPT") return parse_gpt2(text);
+  if (text.substr(0, 3) == "GPT" || text.substr(0, 5) == "LLAMA") return parse_decoder(text);
   Parser p(text);
   Arch arch;
   p.expect("H", "start");

@@ -23,10 +23,11 @@ struct Layer {
   int ff_dim = 512;
   int num_ff = 1;
   int hidden = 128;  // model width inside this layer
+  int kv_heads = 0;  // Llama: key/value heads of grouped-query attention (divides heads)
 
   bool operator==(const Layer& o) const {
     return op == o.op && kernel == o.kernel && heads == o.heads && ff_dim == o.ff_dim &&
-           num_ff == o.num_ff && hidden == o.hidden;
+           num_ff == o.num_ff && hidden == o.hidden && kv_heads == o.kv_heads;
   }
   bool operator!=(const Layer& o) const { return !(*this == o); }
   bool same_block(const Layer& o) const;  // equal in everything but the hidden size
@@ -38,7 +39,14 @@ struct Layer {
 // embedding.
 // Gpt: a GPT-2-style decoder at scale (gpt-large): tied token embedding of width d_model, 1024
 // learned positions, GPT-2's 50257-token vocabulary.
-enum class Family { Encoder, Gpt2, Gpt };
+// Llama: LLaMA-style decoder: RMSNorm, grouped-query attention with rotary positions, SwiGLU
+// feed-forward (ff_dim = the gate/up width), untied 32000-token embedding and output head.
+enum class Family { Encoder, Gpt2, Gpt, Llama };
+
+// True for the causal decoder families.
+inline bool is_decoder(Family f) {
+  return f != Family::Encoder;
+}
 
 struct Arch {
   Family family = Family::Encoder;
@@ -61,7 +69,8 @@ std::string encode(const Arch& arch);
 
 // Parses the grammar only (no space membership); throws InputError naming the input, the block
 // and what was expected. GPT-2 decoders: "GPT2-d512-e128-v2|h8-ff1601|h4-ff1024" (d_model,
-// d_embed, div_val, then heads and inner width per layer); larger GPTs: "GPT-d1024|h16-ff4096|...".
+// d_embed, div_val, then heads and inner width per layer); larger GPTs: "GPT-d1024|h16-ff4096|...";
+// LLaMA-style: "LLAMA-d4096|h32-kv8-ff11008|..." (heads, key/value heads, SwiGLU width per layer).
 Arch parse_encoding(std::string_view text);
 
 }  // namespace zerolm

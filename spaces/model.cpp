@@ -64,19 +64,15 @@ torch::Device resolve_device(const std::string& name) {
 
 TorchModel::TorchModel(ModelPlan plan, torch::Device device, InitSpec init, std::uint64_t seed)
     : plan_(std::move(plan)), device_(device), init_(init), seed_(seed) {
-  const auto opt = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
-  tensors_.reserve(plan_.tensors.size());
-  for (std::size_t i = 0; i < plan_.tensors.size(); ++i) {
-    tensors_.push_back(torch::empty(plan_.tensors[i].shape, opt));
-    index_.emplace(plan_.tensors[i].name, i);
-  }
-  initialised_.assign(tensors_.size(), false);
+  tensors_.resize(plan_.tensors.size());
+  for (std::size_t i = 0; i < plan_.tensors.size(); ++i) index_.emplace(plan_.tensors[i].name, i);
 }
 
-void TorchModel::init_tensor(std::size_t i) {
+torch::Tensor TorchModel::make_tensor(std::size_t i) const {
   torch::NoGradGuard no_grad;
   const TensorSpec& s = plan_.tensors[i];
-  torch::Tensor& t = tensors_[i];
+  torch::Tensor t =
+      torch::empty(s.shape, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
   const std::uint64_t seed = derive_seed(seed_, fnv1a(s.name));
   auto normal = [&](double std) {
     if (t.is_cpu() && t.is_contiguous() && t.scalar_type() == torch::kFloat32)
@@ -109,12 +105,16 @@ void TorchModel::init_tensor(std::size_t i) {
       t.fill_(ends_with(s.name, ".weight") ? 1.0 : 0.0);
       break;
   }
-  initialised_[i] = true;
+  return t;
 }
 
 const torch::Tensor& TorchModel::tensor(std::size_t i) {
-  if (!initialised_[i]) init_tensor(i);
+  if (!tensors_[i].defined()) tensors_[i] = make_tensor(i);
   return tensors_[i];
+}
+
+torch::Tensor TorchModel::draw(std::size_t i) const {
+  return tensors_[i].defined() ? tensors_[i] : make_tensor(i);
 }
 
 const torch::Tensor& TorchModel::tensor(const std::string& name) {
@@ -143,8 +143,10 @@ torch::Tensor TorchModel::linear(const torch::Tensor& x, const std::string& name
 }
 
 torch::Tensor TorchModel::norm(const torch::Tensor& x, const std::string& name) {
-  return torch::layer_norm(x, {x.size(-1)}, tensor(name + ".weight"), tensor(name + ".bias"),
-                           1e-12);
+  // In float32 under bf16 autocast too (as CUDA's autocast does; the CPU's would fail on the
+  // mixed types).
+  return torch::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, tensor(name + ".weight"),
+                           tensor(name + ".bias"), 1e-12);
 }
 
 torch::Tensor TorchModel::self_attention(const torch::Tensor& q, const torch::Tensor& k,
@@ -194,12 +196,13 @@ torch::Tensor TorchModel::op_forward(const torch::Tensor& x, std::size_t layer) 
       return linear(ctx, p + "output");
     }
     case OpKind::DFT: {
-      auto z = linear(x, p + "input");
+      // In float32 even under bf16 autocast: FFTs have no bfloat16 kernels.
+      auto z = linear(x, p + "input").to(torch::kFloat32);
       return torch::real(torch::fft::fft2(z, c10::nullopt, {1, 2}, "ortho")).contiguous();
     }
     case OpKind::DCT: {
       auto z = linear(x, p + "input");
-      const auto opt = z.options();
+      const auto opt = z.options().dtype(torch::kFloat32);  // the matrices, even under autocast
       auto ct = dct_matrix(z.size(1), opt), ch = dct_matrix(z.size(2), opt);
       return torch::matmul(torch::matmul(ct, z), ch.t());
     }
@@ -255,8 +258,67 @@ torch::Tensor TorchModel::forward_gpt2(const torch::Tensor& ids, bool with_head)
   return torch::cat(logits, -1);
 }
 
+namespace {
+
+// LLaMA's RMSNorm (eps 1e-6), written out: LibTorch 1.13 has no rms_norm. The statistic is
+// taken in float32, as LLaMA does under reduced precision.
+torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w) {
+  const auto xf = x.to(torch::kFloat32);
+  return xf * torch::rsqrt(xf.square().mean(-1, true) + 1e-6) * w;
+}
+
+// Rotary positions (the "rotate half" form of GPT-NeoX and Hugging Face's LLaMA) on x of shape
+// (B, T, heads, head_dim) with cos and sin of shape (T, 1, head_dim).
+torch::Tensor rotate(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+  const auto half = x.size(-1) / 2;
+  auto rotated = torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
+  return x * cos + rotated * sin;
+}
+
+}  // namespace
+
+// LLaMA: pre-RMSNorm causal blocks with rotary grouped-query attention and a SwiGLU MLP.
+torch::Tensor TorchModel::forward_llama(const torch::Tensor& ids, bool with_head) {
+  const auto B = ids.size(0), T = ids.size(1);
+  const std::int64_t d = plan_.layers.front().hidden;
+  const auto& word = tensor("embeddings.word.weight");
+  auto x = word.index_select(0, ids.reshape({-1})).view({B, T, d});
+  const auto fopt = torch::TensorOptions().dtype(torch::kFloat32).device(device_);
+  std::int64_t cached_dim = 0;
+  torch::Tensor cos, sin;
+  for (std::size_t l = 0; l < plan_.layers.size(); ++l) {
+    const LayerPlan& L = plan_.layers[l];
+    const std::string p = "layers." + std::to_string(l) + ".";
+    const std::int64_t hd = L.head_dim, kv = L.kv_heads;
+    if (hd != cached_dim) {  // heads (so head widths) may differ between layers
+      auto inv_freq = torch::pow(plan_.rope_theta, -torch::arange(0, hd, 2, fopt) / double(hd));
+      auto angles = torch::outer(torch::arange(T, fopt), inv_freq);  // (T, hd / 2)
+      angles = torch::cat({angles, angles}, -1).unsqueeze(1);        // (T, 1, hd)
+      cos = angles.cos();
+      sin = angles.sin();
+      cached_dim = hd;
+    }
+    auto h = rms_norm(x, tensor(p + "attn_norm.weight"));
+    auto q = rotate(linear(h, p + "attn.query", false).view({B, T, L.heads, hd}), cos, sin);
+    auto k = rotate(linear(h, p + "attn.key", false).view({B, T, kv, hd}), cos, sin);
+    auto v = linear(h, p + "attn.value", false).view({B, T, kv, hd});
+    // Each key/value head serves heads / kv consecutive query heads.
+    k = k.repeat_interleave(L.heads / kv, 2).reshape({B, T, d});
+    v = v.repeat_interleave(L.heads / kv, 2).reshape({B, T, d});
+    auto att = self_attention(q.reshape({B, T, d}), k, v, L.heads, true);
+    x = x + linear(att, p + "attn.output", false);
+    h = rms_norm(x, tensor(p + "ffn_norm.weight"));
+    auto gated = torch::silu(linear(h, p + "ffn.gate", false)) * linear(h, p + "ffn.up", false);
+    x = x + linear(gated, p + "ffn.down", false);
+  }
+  x = rms_norm(x, tensor("final_norm.weight"));
+  if (!with_head) return x;
+  return torch::linear(x, tensor("lm_head.weight"));
+}
+
 torch::Tensor TorchModel::forward(const torch::Tensor& ids_in, bool with_head) {
   initialize_all();
+  if (plan_.family == Family::Llama) return forward_llama(ids_in.to(device_), with_head);
   if (plan_.family != Family::Encoder) return forward_gpt2(ids_in.to(device_), with_head);
   auto ids = ids_in.to(device_);
   const auto B = ids.size(0), T = ids.size(1);

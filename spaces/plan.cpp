@@ -68,6 +68,10 @@ struct Emitter {
     out.push_back({n(name, ".weight"), {outf, in}, ParamKind::Linear, g, layer, in, outf});
     if (bias) out.push_back({n(name, ".bias"), {outf}, ParamKind::Bias, g, layer, in, outf});
   }
+  void rms_norm(const std::string& name, std::int64_t size, int layer) {
+    out.push_back(
+        {n(name, ".weight"), {size}, ParamKind::Norm, ParamGroup::Norm, layer, size, size});
+  }
   void norm(const std::string& name, std::int64_t size, ParamGroup g, int layer) {
     out.push_back({n(name, ".weight"), {size}, ParamKind::Norm, g, layer, size, size});
     out.push_back({n(name, ".bias"), {size}, ParamKind::Norm, g, layer, size, size});
@@ -169,10 +173,55 @@ ModelPlan make_gpt2_plan(const Arch& arch, bool with_names, std::int64_t vocab) 
   return plan;
 }
 
+// LLaMA: untied token embedding and output head (vocabulary 32000), no learned positions (rotary),
+// RMSNorm before attention and feed-forward, q/k/v/o without biases (k and v narrower under
+// grouped-query attention), SwiGLU gate/up/down, a final RMSNorm. Init N(0, 0.02^2), as
+// Hugging Face's LlamaPreTrainedModel.
+ModelPlan make_llama_plan(const Arch& arch, bool with_names, std::int64_t vocab) {
+  ModelPlan plan;
+  plan.family = Family::Llama;
+  plan.profile = Profile::Spec;
+  plan.vocab = vocab > 0 ? vocab : 32000;
+  plan.max_positions = 4096;  // Llama-2's context; rotary positions have no table
+  plan.type_vocab = 0;
+  const std::int64_t d = arch.layers.front().hidden;
+  plan.embed = d;
+  const int L = int(arch.layers.size());
+  for (const Layer& l : arch.layers) {
+    LayerPlan p{OpKind::SDP, l.heads, 0, d, l.heads, d / l.heads, d, true, {l.ff_dim}, 0};
+    p.kv_heads = l.kv_heads > 0 ? l.kv_heads : l.heads;
+    plan.layers.push_back(p);
+  }
+  plan.tensors.reserve(4 + 9 * std::size_t(L));
+  Emitter e{plan.tensors, with_names};
+  e.table("embeddings.word", plan.vocab, d);
+  for (int i = 0; i < L; ++i) {
+    const LayerPlan& lp = plan.layers[std::size_t(i)];
+    const std::string p = with_names ? "layers." + std::to_string(i) + "." : std::string();
+    const auto att = ParamGroup::Attention, ffn = ParamGroup::FFN;
+    const std::int64_t kv = lp.kv_heads * lp.head_dim, inner = lp.ffn_widths[0];
+    e.rms_norm(p + "attn_norm", d, i);
+    e.linear(p + "attn.query", d, d, att, i, false);
+    e.linear(p + "attn.key", d, kv, att, i, false);
+    e.linear(p + "attn.value", d, kv, att, i, false);
+    e.linear(p + "attn.output", d, d, att, i, false);
+    e.rms_norm(p + "ffn_norm", d, i);
+    e.linear(p + "ffn.gate", d, inner, ffn, i, false);
+    e.linear(p + "ffn.up", d, inner, ffn, i, false);
+    e.linear(p + "ffn.down", inner, d, ffn, i, false);
+  }
+  e.rms_norm("final_norm", d, -1);
+  // The output head is a Linear but, like the embedding, outside the blocks: counted with the
+  // embeddings (non-embedding counts exclude it, as Kaplan et al.) and not scored by ZeroLM.
+  e.linear("lm_head", d, plan.vocab, ParamGroup::Embedding, -1, false);
+  return plan;
+}
+
 }  // namespace
 
 ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names, std::int64_t vocab) {
   if (arch.layers.empty()) throw InputError("an architecture needs at least one layer");
+  if (arch.family == Family::Llama) return make_llama_plan(arch, with_names, vocab);
   if (arch.family != Family::Encoder) return make_gpt2_plan(arch, with_names, vocab);
   ModelPlan plan;
   plan.profile = profile;

@@ -48,10 +48,11 @@ struct LayerPlan {
   bool op_norm;                          // residual + LayerNorm after the operation
   std::vector<std::int64_t> ffn_widths;  // hidden -> w0 -> ... -> w_last -> hidden
   std::int64_t next_hidden;              // > 0: projection hidden -> next_hidden after the layer
+  std::int64_t kv_heads = 0;             // Llama: key/value heads (grouped-query attention)
 };
 
 struct ModelPlan {
-  Family family = Family::Encoder;  // Gpt2: causal, pre-LayerNorm, tied adaptive embeddings
+  Family family = Family::Encoder;  // decoders: causal, pre-norm (see Family)
   Profile profile;
   std::vector<std::int64_t>
       cutoffs;  // Gpt2: first token id of each embedding cluster after the first
@@ -59,6 +60,7 @@ struct ModelPlan {
   std::int64_t max_positions = 512;
   std::int64_t type_vocab = 2;
   std::int64_t embed = 128;
+  double rope_theta = 10000;  // Llama: rotary base
   std::vector<LayerPlan> layers;
   std::vector<TensorSpec> tensors;  // every parameter, in construction order
 

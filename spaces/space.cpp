@@ -41,11 +41,36 @@ std::vector<OpChoice> ops_with_kernels(std::vector<int> kernels) {
 
 }  // namespace
 
-Space::Space(SpaceSpec spec) : spec_(std::move(spec)) {}
+Space::Space(SpaceSpec spec) : spec_(std::move(spec)) {
+  for (int hidden : spec_.hidden) {
+    std::vector<int> v;
+    if (!spec_.ff_ratios.empty()) {
+      for (int r : spec_.ff_ratios) v.push_back(r * hidden);
+    } else if (!spec_.swiglu_thirds.empty()) {
+      for (int t : spec_.swiglu_thirds) v.push_back((t * hidden / 3 + 255) / 256 * 256);
+    } else {
+      v = spec_.ff_dims;
+    }
+    // Counting, sampling and mutation assume every width has as many distinct choices.
+    if (std::set<int>(v.begin(), v.end()).size() != v.size() ||
+        (!ff_table_.empty() && v.size() != ff_table_.front().size()))
+      throw std::logic_error("space " + spec_.name +
+                             ": feed-forward choices not distinct at hidden " +
+                             std::to_string(hidden));
+    ff_table_.push_back(std::move(v));
+  }
+}
+
+const std::vector<int>& Space::ff_choices(int hidden) const {
+  for (std::size_t i = 0; i < spec_.hidden.size(); ++i)
+    if (spec_.hidden[i] == hidden) return ff_table_[i];
+  throw std::out_of_range("hidden size " + std::to_string(hidden) + " not in space " + spec_.name);
+}
 
 double Space::choices_per_stack() const {
-  const double ff = double(spec_.ff_ratios.empty() ? spec_.ff_dims.size() : spec_.ff_ratios.size());
-  double c = double(spec_.ops.size()) * spec_.heads.size() * ff * spec_.num_ff.size();
+  const double ff = double(ff_choices(spec_.hidden.front()).size());
+  const double kv = double(std::max<std::size_t>(1, spec_.kv_groups.size()));
+  double c = double(spec_.ops.size()) * spec_.heads.size() * kv * ff * spec_.num_ff.size();
   return spec_.hidden_per_stack ? c * spec_.hidden.size() : c;
 }
 
@@ -68,10 +93,11 @@ Layer Space::sample_block(Rng& rng, int hidden) const {
   l.op = op.op;
   l.kernel = op.kernel;
   l.heads = pick(spec_.heads, rng);
-  const int ff = spec_.ff_ratios.empty() ? pick(spec_.ff_dims, rng) : pick(spec_.ff_ratios, rng);
+  if (!spec_.kv_groups.empty()) l.kv_heads = l.heads / pick(spec_.kv_groups, rng);
+  const std::size_t ff = rng.below(ff_choices(spec_.hidden.front()).size());
   l.num_ff = pick(spec_.num_ff, rng);
   l.hidden = spec_.hidden_per_stack ? pick(spec_.hidden, rng) : hidden;
-  l.ff_dim = spec_.ff_ratios.empty() ? ff : ff * l.hidden;
+  l.ff_dim = ff_choices(l.hidden)[ff];
   return l;
 }
 
@@ -99,7 +125,7 @@ Arch Space::sample(Rng& rng) const {
 
 Arch Space::mutate(const Arch& arch, Rng& rng) const {
   // Fields are (stack, what); stack -1 holds the model-wide fields.
-  enum What { kHidden, kOp, kHeads, kFf, kNumFf, kDepth, kEmbed, kDivVal };
+  enum What { kHidden, kOp, kHeads, kKv, kFf, kNumFf, kDepth, kEmbed, kDivVal };
   std::vector<std::pair<int, What>> fields;
   const int stacks = int(arch.layers.size()) / spec_.stack;
   if (spec_.depths.size() > 1) fields.push_back({-1, kDepth});
@@ -110,7 +136,8 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
     if (spec_.hidden_per_stack && spec_.hidden.size() > 1) fields.push_back({s, kHidden});
     if (spec_.ops.size() > 1) fields.push_back({s, kOp});
     if (spec_.heads.size() > 1) fields.push_back({s, kHeads});
-    if (spec_.ff_dims.size() > 1) fields.push_back({s, kFf});
+    if (spec_.kv_groups.size() > 1) fields.push_back({s, kKv});
+    if (ff_choices(spec_.hidden.front()).size() > 1) fields.push_back({s, kFf});
     if (spec_.num_ff.size() > 1) fields.push_back({s, kNumFf});
   }
   Arch out = arch;
@@ -147,13 +174,17 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
       l.kernel = o.kernel;
       break;
     }
-    case kHeads:
+    case kHeads: {
+      const int group = l.kv_heads > 0 ? l.heads / l.kv_heads : 0;
       l.heads = pick_other(spec_.heads, l.heads, rng);
+      if (group > 0) l.kv_heads = l.heads / group;  // the same grouping of query heads
+      break;
+    }
+    case kKv:
+      l.kv_heads = l.heads / pick_other(spec_.kv_groups, l.heads / l.kv_heads, rng);
       break;
     case kFf:
-      l.ff_dim = spec_.ff_ratios.empty()
-                     ? pick_other(spec_.ff_dims, l.ff_dim, rng)
-                     : pick_other(spec_.ff_ratios, l.ff_dim / l.hidden, rng) * l.hidden;
+      l.ff_dim = pick_other(ff_choices(l.hidden), l.ff_dim, rng);
       break;
     case kNumFf:
       l.num_ff = pick_other(spec_.num_ff, l.num_ff, rng);
@@ -165,9 +196,10 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
   }
   for (int i = first; i < last; ++i) {
     if (what == kHidden) {
-      // A width given as a ratio of the hidden size keeps its ratio.
-      if (!spec_.ff_ratios.empty())
-        out.layers[i].ff_dim = out.layers[i].ff_dim / out.layers[i].hidden * l.hidden;
+      // A width given relative to the hidden size keeps its ratio.
+      const std::vector<int>& before = ff_choices(out.layers[i].hidden);
+      const auto at = std::find(before.begin(), before.end(), out.layers[i].ff_dim);
+      if (at != before.end()) out.layers[i].ff_dim = ff_choices(l.hidden)[at - before.begin()];
       out.layers[i].hidden = l.hidden;
     } else {
       const int h = out.layers[i].hidden;
@@ -181,14 +213,24 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
 void Space::validate(const Arch& arch, std::string_view input) const {
   const std::string head = "\"" + std::string(input) + "\": ";
   const std::string tail = " of space " + spec_.name;
-  if (arch.family != spec_.family)
-    throw InputError(
-        head +
-        (spec_.family != Family::Encoder
-             ? "expected a GPT-2 decoder encoding "
-               "(GPT2-d<model>-e<embed>-v<div>|h<heads>-ff<inner>...)"
-             : "expected an encoder encoding (H<hidden>|<op>-h<heads>-ff<width>x<n>...)") +
-        " for space " + spec_.name);
+  if (arch.family != spec_.family) {
+    std::string want;
+    switch (spec_.family) {
+      case Family::Encoder:
+        want = "an encoder encoding (H<hidden>|<op>-h<heads>-ff<width>x<n>...)";
+        break;
+      case Family::Gpt2:
+        want = "a GPT-2 decoder encoding (GPT2-d<model>-e<embed>-v<div>|h<heads>-ff<inner>...)";
+        break;
+      case Family::Gpt:
+        want = "a GPT-2 decoder encoding (GPT-d<model>|h<heads>-ff<inner>...)";
+        break;
+      case Family::Llama:
+        want = "a LLaMA decoder encoding (LLAMA-d<model>|h<heads>-kv<kv heads>-ff<width>...)";
+        break;
+    }
+    throw InputError(head + "expected " + want + " for space " + spec_.name);
+  }
   if (!contains(spec_.embeds, arch.embed))
     throw InputError(head + "embedding width " + std::to_string(arch.embed) + " is not in " +
                      list(spec_.embeds) + tail);
@@ -219,11 +261,21 @@ void Space::validate(const Arch& arch, std::string_view input) const {
     if (!contains(spec_.heads, l.heads))
       throw InputError(where + "heads " + std::to_string(l.heads) + " is not in " +
                        list(spec_.heads) + tail);
+    if (spec_.kv_groups.empty() ? l.kv_heads != 0
+                                : l.kv_heads <= 0 || l.heads % l.kv_heads != 0 ||
+                                      !contains(spec_.kv_groups, l.heads / l.kv_heads))
+      throw InputError(where + "key/value heads " + std::to_string(l.kv_heads) + " is not " +
+                       std::to_string(l.heads) + " heads / " + list(spec_.kv_groups) + tail);
     if (!spec_.ff_ratios.empty()) {
       if (l.ff_dim % l.hidden != 0 || !contains(spec_.ff_ratios, l.ff_dim / l.hidden))
         throw InputError(where + "inner width " + std::to_string(l.ff_dim) + " is not " +
                          list(spec_.ff_ratios) + " x hidden size " + std::to_string(l.hidden) +
                          tail);
+    } else if (!spec_.swiglu_thirds.empty()) {
+      if (!contains(ff_choices(l.hidden), l.ff_dim))
+        throw InputError(where + "SwiGLU width " + std::to_string(l.ff_dim) + " is not in " +
+                         list(ff_choices(l.hidden)) + " for hidden size " +
+                         std::to_string(l.hidden) + tail);
     } else if (!contains(spec_.ff_dims, l.ff_dim))
       throw InputError(where + "feed-forward width " + std::to_string(l.ff_dim) + " is not in " +
                        list(spec_.ff_dims) + tail);
@@ -233,6 +285,9 @@ void Space::validate(const Arch& arch, std::string_view input) const {
     if (l.hidden % l.heads != 0)
       throw InputError(where + "hidden size " + std::to_string(l.hidden) + " is not divisible by " +
                        std::to_string(l.heads) + " heads");
+    if (spec_.family == Family::Llama && (l.hidden / l.heads) % 2 != 0)
+      throw InputError(where + "head width " + std::to_string(l.hidden / l.heads) +
+                       " is odd; rotary positions need an even head width");
     const Layer& first = arch.layers[i - i % spec_.stack];
     if (!l.same_block(first) || l.hidden != first.hidden)
       throw InputError(where + "differs from layer " + std::to_string(i - i % spec_.stack + 1) +
@@ -329,6 +384,29 @@ std::vector<Space> make_spaces() {
       {1}};
   large.ff_ratios = {2, 3, 4};
   v.emplace_back(large);
+  // LLaMA-style decoders from ~70M to ~7B parameters: width per model in steps of 256 (LLaMA-7B
+  // is 4096 x 32 layers), per layer 8/16/32 heads, 1/2/4/8 query heads per key/value head, and a
+  // SwiGLU width of 2, 8/3 or 3 x the width (LLaMA's 8/3, rounded up to a multiple of 256; from
+  // width 768 up the three are distinct).
+  std::vector<int> llama_widths, llama_depths;
+  for (int w = 768; w <= 4096; w += 256) llama_widths.push_back(w);
+  for (int d = 4; d <= 32; ++d) llama_depths.push_back(d);
+  SpaceSpec llama{Family::Llama,
+                  "llama",
+                  "LLaMA-style decoders (RMSNorm, SwiGLU, grouped-query attention, rotary "
+                  "positions) up to ~7B parameters: width per model; heads, key/value heads "
+                  "and SwiGLU width per layer",
+                  llama_widths,
+                  false,
+                  llama_depths,
+                  1,
+                  {{OpKind::SDP, 0}},
+                  {8, 16, 32},
+                  {},
+                  {1}};
+  llama.swiglu_thirds = {6, 8, 9};
+  llama.kv_groups = {1, 2, 4, 8};
+  v.emplace_back(llama);
   std::set<std::string> seen;
   for (const Space& s : v)
     if (!seen.insert(s.name()).second)

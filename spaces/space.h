@@ -33,6 +33,11 @@ struct SpaceSpec {
   std::vector<int> embeds = {0};    // Gpt2: d_embed choices (one per model)
   std::vector<int> div_vals = {1};  // Gpt2: adaptive embedding division factors
   std::vector<int> ff_ratios = {};  // when set: inner width = ratio x hidden (ff_dims unused)
+  // When set (Llama): SwiGLU width = (thirds / 3) x hidden rounded up to a multiple of 256, as
+  // LLaMA sizes it (8/3 x 4096 -> 11008); ff_dims unused.
+  std::vector<int> swiglu_thirds = {};
+  // When set (Llama): grouped-query attention, key/value heads = heads / group.
+  std::vector<int> kv_groups = {};
 };
 
 class Space {
@@ -52,6 +57,10 @@ class Space {
   // depth) to another allowed value; the result is in the space and differs from `arch`.
   Arch mutate(const Arch& arch, Rng& rng) const;
 
+  // The feed-forward widths a layer of this hidden size may have (ff_dims, or derived from it).
+  // Throws std::out_of_range for a hidden size not in the space.
+  const std::vector<int>& ff_choices(int hidden) const;
+
   // Throws InputError naming the encoding, the field and the allowed values.
   void validate(const Arch& arch, std::string_view input) const;
   // Parses, validates and returns the architecture.
@@ -62,6 +71,7 @@ class Space {
   double choices_per_stack() const;
 
   SpaceSpec spec_;
+  std::vector<std::vector<int>> ff_table_;  // ff_choices of spec_.hidden[i], computed once
 };
 
 // The explicit list of spaces; names are unique (checked when the registry is built).

@@ -135,16 +135,18 @@ TEST(Gpt2Model, CausalForwardOfTheRightShape) {
   for (const auto& device : devices()) {
     for (const char* enc :
          {"GPT2-d128-e256-v4|h2-ff1071|h4-ff640", "GPT2-d64-e128-v1|h8-ff512|h2-ff700",
-          "GPT-d192|h4-ff384|h16-ff768|h8-ff576"}) {
+          "GPT-d192|h4-ff384|h16-ff768|h8-ff576",
+          "LLAMA-d64|h4-kv2-ff128|h8-kv8-ff96|h8-kv1-ff64"}) {
       TorchModel m(make_plan(parse_encoding(enc), Profile::Spec), device, InitSpec{}, 4);
       torch::NoGradGuard g;
-      auto ids = torch::randint(0, 50264, {2, 24}, torch::kLong);
+      const std::int64_t vocab = m.plan().vocab;
+      auto ids = torch::randint(0, vocab, {2, 24}, torch::kLong);
       auto logits = m.forward(ids);
       ASSERT_EQ(logits.sizes(), (std::vector<std::int64_t>{2, 24, m.plan().vocab})) << enc;
       // Changing a future token never changes an earlier position's logits.
       auto changed = ids.clone();
       changed.index_put_({torch::indexing::Slice(), 15},
-                         (ids.index({torch::indexing::Slice(), 15}) + 7) % 50264);
+                         (ids.index({torch::indexing::Slice(), 15}) + 7) % vocab);
       auto other = m.forward(changed);
       const auto before = torch::indexing::Slice(0, 15);
       EXPECT_TRUE(torch::equal(logits.index({torch::indexing::Slice(), before}).cpu(),
@@ -155,6 +157,34 @@ TEST(Gpt2Model, CausalForwardOfTheRightShape) {
           << enc;
     }
   }
+}
+
+TEST(LlamaModel, RotaryPositionsMakeOrderMatter) {
+  // One layer of attention without positions is blind to the order of the earlier tokens: the
+  // last position of "a b c" and of "b a c" would be equal. Rotary positions make them differ.
+  TorchModel m(make_plan(parse_encoding("LLAMA-d64|h4-kv2-ff128"), Profile::Spec), torch::kCPU,
+               InitSpec{}, 9);
+  torch::NoGradGuard g;
+  auto abc = torch::tensor({{5, 17, 3}}, torch::kLong),
+       bac = torch::tensor({{17, 5, 3}}, torch::kLong);
+  auto x = m.forward(abc, false).index({0, 2}), y = m.forward(bac, false).index({0, 2});
+  EXPECT_FALSE(torch::allclose(x, y, 1e-5, 1e-6));
+  // Grouped-query attention: 4 query heads of width 16 share 2 key/value heads.
+  EXPECT_EQ(m.tensor("layers.0.attn.key.weight").sizes(), (std::vector<std::int64_t>{32, 64}));
+  EXPECT_EQ(m.tensor("layers.0.attn.query.weight").sizes(), (std::vector<std::int64_t>{64, 64}));
+  EXPECT_EQ(m.tensor("lm_head.weight").sizes(), (std::vector<std::int64_t>{32000, 64}));
+  EXPECT_NEAR(m.tensor("layers.0.ffn.down.weight").std().item<double>(), 0.02, 1e-3);
+}
+
+TEST(Model, DrawGivesTheKeptValueWithoutKeepingIt) {
+  TorchModel m(make_plan(parse_encoding("LLAMA-d64|h4-kv2-ff128"), Profile::Spec), torch::kCPU,
+               InitSpec{}, 3);
+  const auto drawn = m.draw(4);
+  EXPECT_TRUE(torch::equal(drawn, m.draw(4)));
+  EXPECT_NE(drawn.data_ptr(), m.draw(4).data_ptr());  // a fresh tensor each time: not kept
+  const auto& kept = m.tensor(4);
+  EXPECT_TRUE(torch::equal(drawn, kept));
+  EXPECT_EQ(m.draw(4).data_ptr(), kept.data_ptr());  // once kept, draw returns it
 }
 
 TEST(Gpt2Model, ResidualProjectionsScaledByDepth) {

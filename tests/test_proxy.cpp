@@ -105,6 +105,33 @@ TEST(ZeroLM, SpectralStatisticsScoreARealModel) {
   EXPECT_GT(ev.evaluate(a).results[0].layers[1].attn, 80.0);
 }
 
+TEST(ZeroLM, DecoderWeightsModeMatchesAnalyticAndDecomposes) {
+  // One sample of every decoder space: the drawn weights' score is within 2% of its expectation,
+  // and every layer has both parts.
+  for (const std::string name : {"gpt2-lts", "gpt-large", "llama"}) {
+    const Space& s = find_space(name);
+    Rng rng(11);
+    Arch a = s.sample(rng);
+    while (count_params(make_plan(a, Profile::Spec, false)) > 400000000) a = s.sample(rng);
+    Evaluator w({"zerolm"}, options(Profile::Spec, Mode::Weights));
+    Evaluator an({"zerolm"}, options(Profile::Spec, Mode::Analytic));
+    const auto rw = w.evaluate(a).results[0], ra = an.evaluate(a).results[0];
+    EXPECT_NEAR(rw.score / ra.score, 1.0, 0.02) << encode(a);
+    EXPECT_NE(rw.score, ra.score);
+    ASSERT_EQ(ra.layers.size(), a.layers.size());
+    for (const LayerScore& l : ra.layers) {
+      EXPECT_GT(l.attn, 0.0) << name;
+      EXPECT_GT(l.ffn, 0.0) << name;
+    }
+  }
+  // LLaMA layer by hand: q and o are d x d, k and v d x (kv * 128); gate/up d -> f, down f -> d.
+  // E[capacity] = 0.02^2 * max(m, n).
+  Evaluator an({"zerolm"}, options(Profile::Spec, Mode::Analytic));
+  const auto r = an.evaluate(parse_encoding("LLAMA-d1024|h8-kv2-ff2816")).results[0];
+  EXPECT_NEAR(r.layers[0].attn, 4e-4 * 1024 * 4, 1e-9);
+  EXPECT_NEAR(r.layers[0].ffn, 4e-4 * 2816 * 3, 1e-9);
+}
+
 std::unique_ptr<Proxy> make_proxy_for_test_never_called(const ProxyOptions&) {
   return nullptr;
 }

@@ -110,7 +110,7 @@ TEST(Spaces, UnknownNameListsKnownOnes) {
   } catch (const InputError& e) {
     EXPECT_STREQ(e.what(),
                  "unknown space \"bert-huge\": expected one of flexibert-bench, flexibert-small, "
-                 "flexibert, gpt2-lts, gpt-large");
+                 "flexibert, gpt2-lts, gpt-large, llama");
   }
 }
 
@@ -152,7 +152,7 @@ TEST(Spaces, SamplingIsSeededAndCoversEveryChoice) {
 
 TEST(Spaces, MutationChangesExactlyOneFieldAndStaysInSpace) {
   for (const std::string name :
-       {"flexibert-bench", "flexibert-small", "flexibert", "gpt2-lts", "gpt-large"}) {
+       {"flexibert-bench", "flexibert-small", "flexibert", "gpt2-lts", "gpt-large", "llama"}) {
     const Space& s = find_space(name);
     Rng rng(7);
     for (int i = 0; i < 3000; ++i) {
@@ -185,9 +185,12 @@ TEST(Spaces, MutationChangesExactlyOneFieldAndStaysInSpace) {
       ASSERT_NE(before, nullptr);
       fields += (before->op != after->op || before->kernel != after->kernel);
       fields += before->heads != after->heads;
-      // In gpt-large the inner width is a ratio of the hidden size and follows it.
+      // In llama a heads change keeps the grouping, so the key/value heads follow the heads.
+      fields += before->kv_heads != after->kv_heads && before->heads == after->heads;
+      // In gpt-large and llama the inner width is relative to the hidden size and follows it.
       fields += before->ff_dim != after->ff_dim &&
-                (s.spec().ff_ratios.empty() || before->hidden == after->hidden);
+                ((s.spec().ff_ratios.empty() && s.spec().swiglu_thirds.empty()) ||
+                 before->hidden == after->hidden);
       fields += before->num_ff != after->num_ff;
       fields += before->hidden != after->hidden;
       EXPECT_EQ(fields, 1) << encode(a) << " -> " << encode(m);
@@ -263,6 +266,83 @@ TEST(GptLargeSpace, RatiosCountsAndGpt2LargeItself) {
       ASSERT_EQ(l.hidden % l.heads, 0);
     }
   }
+}
+
+}  // namespace
+}  // namespace zerolm
+
+namespace zerolm {
+namespace {
+
+TEST(LlamaSpace, Llama7BCountsItsPublishedParametersAndRoundTrips) {
+  const Space& s = find_space("llama");
+  std::string enc = "LLAMA-d4096";
+  for (int i = 0; i < 32; ++i) enc += "|h32-kv32-ff11008";
+  const Arch a = s.parse(enc);
+  EXPECT_EQ(a.family, Family::Llama);
+  EXPECT_EQ(encode(a), enc);
+  // LLaMA-7B (and Llama-2-7B): 6,738,415,616 parameters, 32000 x 4096 embedding and untied head.
+  const ModelPlan plan = make_plan(a, Profile::Spec, false);
+  EXPECT_EQ(count_params(plan), 6738415616);
+  EXPECT_EQ(count_params_nonembedding(plan), 6738415616 - 2LL * 32000 * 4096);
+  // Grouped-query attention narrows k and v: 32 heads of 128 sharing 8 key/value heads.
+  const Arch gqa = s.parse(
+      "LLAMA-d4096|h32-kv8-ff11008|h32-kv8-ff11008|h32-kv8-ff11008|"
+      "h32-kv8-ff11008");
+  const ModelPlan g = make_plan(gqa, Profile::Spec);
+  for (const TensorSpec& t : g.tensors) {
+    if (t.name == "layers.0.attn.key.weight") {
+      EXPECT_EQ(t.shape, (std::vector<std::int64_t>{1024, 4096}));
+    }
+  }
+  EXPECT_EQ(count_params_nonembedding(g),
+            4 * (2LL * 4096 * 4096 + 2LL * 1024 * 4096 + 3LL * 4096 * 11008 + 2 * 4096) + 4096);
+  // 14 widths x sum over 4..32 layers of (3 heads x 4 groupings x 3 SwiGLU widths)^L.
+  double want = 0;
+  for (int L = 4; L <= 32; ++L) want += std::pow(36.0, L);
+  EXPECT_DOUBLE_EQ(s.count(), 14 * want);
+  // LLaMA's SwiGLU rule: 8/3 x width rounded up to a multiple of 256.
+  EXPECT_EQ(s.ff_choices(4096), (std::vector<int>{8192, 11008, 12288}));
+  EXPECT_EQ(s.ff_choices(768), (std::vector<int>{1536, 2048, 2304}));
+}
+
+TEST(LlamaSpace, InvalidFieldsAreNamed) {
+  const std::string four = "|h8-kv8-ff2048|h8-kv8-ff2048|h8-kv8-ff2048";
+  EXPECT_EQ(error_of("llama", "LLAMA-d768|h8-kv3-ff2048" + four),
+            "\"LLAMA-d768|h8-kv3-ff2048" + four +
+                "\": layer 1: key/value heads 3 is not 8 heads / {1, 2, 4, 8} of space llama");
+  EXPECT_NE(error_of("llama", "LLAMA-d768|h8-kv8-ff1500" + four)
+                .find("SwiGLU width 1500 is not in {1536, 2048, 2304} for hidden size 768"),
+            std::string::npos);
+  EXPECT_NE(error_of("llama", "LLAMA-d768|h8-ff2048").find("expected '-kv'"), std::string::npos);
+  EXPECT_NE(error_of("gpt-large", "LLAMA-d768|h8-kv8-ff2048" + four)
+                .find("expected a GPT-2 decoder encoding (GPT-d"),
+            std::string::npos);
+  EXPECT_NE(error_of("llama", "GPT-d512|h8-ff1024").find("expected a LLaMA decoder encoding"),
+            std::string::npos);
+  EXPECT_NE(error_of("llama", "LLAMA-d768|h8-kv8-ff2048").find("number of layers 1 is not in"),
+            std::string::npos);
+}
+
+TEST(LlamaSpace, SamplesSpanTinyTo7BAndAreValid) {
+  const Space& s = find_space("llama");
+  Rng rng(5);
+  std::set<int> groups, widths;
+  for (int i = 0; i < 2000; ++i) {
+    const Arch a = s.sample(rng);
+    ASSERT_NO_THROW(s.validate(a, encode(a)));
+    for (const Layer& l : a.layers) groups.insert(l.heads / l.kv_heads);
+    widths.insert(a.layers[0].hidden);
+  }
+  EXPECT_EQ(groups, (std::set<int>{1, 2, 4, 8}));
+  EXPECT_EQ(widths.size(), 14u);
+  // Extremes of the space: 768 wide x 4 layers, one key/value head, 2x SwiGLU: 68.6M (49M of it
+  // embedding and head); 4096 x 32 with full heads and 3x SwiGLU: 7.2B.
+  const Arch tiny = s.parse("LLAMA-d768|h8-kv1-ff1536|h8-kv1-ff1536|h8-kv1-ff1536|h8-kv1-ff1536");
+  EXPECT_EQ(count_params(make_plan(tiny, Profile::Spec, false)), 68623104);
+  std::string top = "LLAMA-d4096";
+  for (int i = 0; i < 32; ++i) top += "|h32-kv32-ff12288";
+  EXPECT_EQ(count_params(make_plan(s.parse(top), Profile::Spec, false)), 7241732096);
 }
 
 }  // namespace
