@@ -6,18 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "bench/median.h"
 #include "driver/inputs.h"
 #include "proxy/evaluator.h"
 
 using namespace zerolm;
 
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // Seconds for one pass of the evaluator over all architectures.
 double pass(Evaluator& ev, const std::vector<Arch>& archs, double& checksum) {

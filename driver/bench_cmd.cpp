@@ -123,30 +123,7 @@ std::vector<std::string> split_list(const std::string& s, char sep = ',') {
 
 Benchmark read_benchmark(const BenchCli& cli, const Space& space) {
   const Csv csv = read_csv(cli.benchmark);
-  const int enc = csv.column("arch_encoding");
-  // LiteTransformerSearch's columns describe a GPT-2 decoder instead of an encoding.
-  const int n_layer = csv.column("n_layer"), d_model = csv.column("d_model"),
-            d_embed = csv.column("d_embed"), div_val = csv.column("div_val"),
-            n_head = csv.column("n_head"), d_inner = csv.column("d_inner");
-  const bool lts = enc < 0 && n_layer >= 0 && d_model >= 0 && d_embed >= 0 && div_val >= 0 &&
-                   n_head >= 0 && d_inner >= 0;
-  if (enc < 0 && !lts)
-    throw InputError(
-        cli.benchmark +
-        ": expected a column named arch_encoding, or the GPT-2 columns n_layer, d_model, d_embed, "
-        "div_val, n_head, d_inner");
-  auto encoding_of = [&](const std::vector<std::string>& row) {
-    if (!lts) return row[std::size_t(enc)];
-    const std::string embed =
-        row[std::size_t(d_embed)] == "-1" ? row[std::size_t(d_model)] : row[std::size_t(d_embed)];
-    std::string e =
-        "GPT2-d" + row[std::size_t(d_model)] + "-e" + embed + "-v" + row[std::size_t(div_val)];
-    const auto heads = split_list(row[std::size_t(n_head)], ';'),
-               inner = split_list(row[std::size_t(d_inner)], ';');
-    for (std::size_t l = 0; l < heads.size() && l < inner.size(); ++l)
-      e += "|h" + heads[l] + "-ff" + inner[l];
-    return e;
-  };
+  const std::vector<std::string> encodings = csv_encodings(csv, cli.benchmark);
   const int truth = csv.column(cli.truth);
   if (truth < 0)
     throw InputError(cli.benchmark + ": no ground-truth column \"" + cli.truth + "\" (--truth)");
@@ -181,7 +158,7 @@ Benchmark read_benchmark(const BenchCli& cli, const Space& space) {
       continue;
     }
     try {
-      b.archs.push_back(space.parse(encoding_of(row)));
+      b.archs.push_back(space.parse(encodings[i]));
     } catch (const InputError& e) {
       throw InputError(cli.benchmark + ":" + std::to_string(csv.lines[i]) + ": " + e.what());
     }

@@ -8,18 +8,55 @@
 
 namespace zerolm {
 
+std::vector<std::string> csv_encodings(const Csv& csv, const std::string& path) {
+  const int enc = csv.column("arch_encoding");
+  std::vector<std::string> out;
+  if (enc >= 0) {
+    for (const auto& row : csv.rows) out.push_back(row[std::size_t(enc)]);
+    return out;
+  }
+  const int n_layer = csv.column("n_layer"), d_model = csv.column("d_model"),
+            d_embed = csv.column("d_embed"), div_val = csv.column("div_val"),
+            n_head = csv.column("n_head"), d_inner = csv.column("d_inner");
+  if (n_layer < 0 || d_model < 0 || d_embed < 0 || div_val < 0 || n_head < 0 || d_inner < 0)
+    throw InputError(
+        path +
+        ": expected a column named arch_encoding, or the GPT-2 columns n_layer, d_model, d_embed, "
+        "div_val, n_head, d_inner");
+  auto split = [](const std::string& s) {
+    std::vector<std::string> v;
+    std::size_t b = 0;
+    for (std::size_t e; (e = s.find(';', b)) != std::string::npos; b = e + 1)
+      if (e > b) v.push_back(s.substr(b, e - b));
+    if (b < s.size()) v.push_back(s.substr(b));
+    return v;
+  };
+  for (const auto& row : csv.rows) {
+    // d_embed -1 means "as d_model" in LTS's configs.
+    const std::string embed =
+        row[std::size_t(d_embed)] == "-1" ? row[std::size_t(d_model)] : row[std::size_t(d_embed)];
+    std::string e =
+        "GPT2-d" + row[std::size_t(d_model)] + "-e" + embed + "-v" + row[std::size_t(div_val)];
+    const auto heads = split(row[std::size_t(n_head)]), inner = split(row[std::size_t(d_inner)]);
+    for (std::size_t l = 0; l < heads.size() && l < inner.size(); ++l)
+      e += "|h" + heads[l] + "-ff" + inner[l];
+    out.push_back(e);
+  }
+  return out;
+}
+
 std::vector<ArchSource> read_arch_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw InputError(path + ": cannot open for reading (" + std::strerror(errno) + ")");
   std::string first;
   std::getline(in, first);
   std::vector<ArchSource> out;
-  if (first.find("arch_encoding") != std::string::npos) {
+  if (first.find("arch_encoding") != std::string::npos ||
+      (first.find("n_layer") != std::string::npos && first.find("d_inner") != std::string::npos)) {
     const Csv csv = read_csv(path);
-    const int col = csv.column("arch_encoding");
-    if (col < 0) throw InputError(path + ": expected a column named arch_encoding in the header");
+    const std::vector<std::string> enc = csv_encodings(csv, path);
     for (std::size_t i = 0; i < csv.rows.size(); ++i)
-      out.push_back({csv.rows[i][col], path + ":" + std::to_string(csv.lines[i])});
+      out.push_back({enc[i], path + ":" + std::to_string(csv.lines[i])});
     return out;
   }
   in.clear();

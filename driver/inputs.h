@@ -13,8 +13,15 @@ struct ArchSource {
   std::string origin;  // "argument 2", "archs.txt:14"
 };
 
-// A CSV with an `arch_encoding` column, or a text file with one encoding per line ('#' starts
-// a comment). Throws InputError naming the file and line.
+struct Csv;
+
+// The architecture encoding of every row of a benchmark CSV: its `arch_encoding` column, or, for
+// LiteTransformerSearch's GPT-2 benchmark, the encoding built from the columns n_layer, d_model,
+// d_embed, div_val, n_head and d_inner. Throws InputError naming `path` when neither is there.
+std::vector<std::string> csv_encodings(const Csv& csv, const std::string& path);
+
+// A CSV with an `arch_encoding` column (or LTS's GPT-2 columns), or a text file with one encoding
+// per line ('#' starts a comment). Throws InputError naming the file and line.
 std::vector<ArchSource> read_arch_file(const std::string& path);
 
 // Parses and validates each source in `space`; errors are prefixed with the source's origin.
