@@ -18,6 +18,8 @@ struct FinetuneCli {
   TrainOptions train;
   int threads = 1;
   bool resume = false, force = false;
+  std::string tokenizer = "byte";  // byte or sentencepiece (trained on the corpus)
+  int vocab = 2000;                // sentencepiece: at most this many pieces
 };
 
 // Runs on every rank of `mpi` (collective): bad input ends every rank with one line from rank 0

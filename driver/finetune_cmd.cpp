@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <iostream>
@@ -44,7 +45,7 @@ struct Task {
 
 const char* kHeader =
     "encoding,proxy_score,params,steps,tokens,train_loss,valid_loss,perplexity,wall_s,device,"
-    "status\n";
+    "precision,status\n";
 
 std::vector<Task> read_top(const RunDir& dir, int k) {
   const Csv top = read_csv(dir.file("top.csv"));
@@ -91,6 +92,7 @@ std::vector<std::string> train_one(const Task& t, const SearchConfig& c, const C
           format_number(r.perplexity),
           format_number(r.seconds),
           r.device,
+          r.precision,
           r.steps == options.steps ? "ok" : "preempted"};
 }
 
@@ -115,6 +117,8 @@ std::vector<std::string> unpack_row(const std::string& bytes) {
 struct Plan {
   SearchConfig config;
   std::string dir;
+  std::string tokenizer_model;  // serialized SentencePiece model; empty for byte-level
+  Corpus corpus;                // tokenized (rank 0)
   std::vector<Task> tasks;
   std::map<std::string, std::vector<std::string>> done;  // finished rows of an earlier run
 };
@@ -139,7 +143,26 @@ Plan prepare(FinetuneCli& cli) {
     p.dir = cli.run;
     p.tasks = read_top(dir, cli.top_k);
   }
-  Corpus::read(cli.corpus, cli.train.seq);  // refused now if unusable
+  resolve_precision(cli.train.precision, cli.train.device);  // refused now if unknown
+  if (cli.tokenizer == "sentencepiece") {
+    // Trained once on the training part of the corpus and kept beside finetune.csv, so that
+    // --resume (and every rank) tokenizes exactly as the first run did.
+    const std::string path = p.dir + "/tokenizer.model";
+    if (cli.resume && std::filesystem::exists(path)) {
+      p.tokenizer_model = Corpus::read_text(path);
+    } else {
+      p.tokenizer_model =
+          train_sentencepiece(Corpus::train_text(Corpus::read_text(cli.corpus)), cli.vocab);
+      write_file_atomic(path, p.tokenizer_model);
+    }
+    const auto tok = load_sentencepiece(p.tokenizer_model, path);
+    log::info("tokenizer: " + tok->name() + " (" + path + ")");
+    p.corpus = Corpus::read(cli.corpus, cli.train.seq, 0.1, tok.get());
+  } else if (cli.tokenizer == "byte") {
+    p.corpus = Corpus::read(cli.corpus, cli.train.seq);
+  } else {
+    throw InputError("unknown tokenizer \"" + cli.tokenizer + "\": expected byte or sentencepiece");
+  }
   const std::string out = p.dir + "/finetune.csv";
   if (std::filesystem::exists(out)) {
     if (!cli.resume && !cli.force)
@@ -316,20 +339,43 @@ int finetune_job(MpiSession& mpi, FinetuneCli& cli) {
   };
   if (err = first_error(err); !err.empty()) return fail(err);
   // Workers need the configuration (space, profile, init), not the scores: rank 0 keeps those.
-  std::string json = mpi.rank == 0 ? plan.config.to_json() : std::string();
-  int n = int(json.size());
-  MPI_Bcast(&n, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  json.resize(std::size_t(n));
-  MPI_Bcast(json.data(), n, MPI_CHAR, 0, MPI_COMM_WORLD);
-  plan.config = SearchConfig::from_json(json, "config");
+  plan.config = SearchConfig::from_json(broadcast(plan.config.to_json()), "config");
+  plan.tokenizer_model = broadcast(plan.tokenizer_model);
   set_torch_threads(1);
   TrainOptions o = cli.train;
   if (mpi.size > 1 && o.device == "auto") o.device = pick_device("auto", mpi.local_rank);
-  Corpus corpus;
-  try {
-    corpus = Corpus::read(cli.corpus, o.seq);
-  } catch (const std::exception& e) {
-    err = e.what();
+  // Byte-level: every rank reads the corpus. SentencePiece: rank 0 alone runs the tokenizer
+  // (a helper process) and sends the token ids.
+  Corpus& corpus = plan.corpus;
+  if (plan.tokenizer_model.empty()) {
+    try {
+      if (mpi.rank != 0) corpus = Corpus::read(cli.corpus, o.seq);
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+  } else {
+    auto send = [](const std::vector<std::int64_t>& ids) {
+      std::string bytes(ids.size() * sizeof(std::int32_t), '\0');
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        const auto v = std::int32_t(ids[i]);
+        std::memcpy(&bytes[i * sizeof v], &v, sizeof v);
+      }
+      return bytes;
+    };
+    auto receive = [](const std::string& bytes) {
+      std::vector<std::int64_t> ids(bytes.size() / sizeof(std::int32_t));
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        std::int32_t v;
+        std::memcpy(&v, &bytes[i * sizeof v], sizeof v);
+        ids[i] = v;
+      }
+      return ids;
+    };
+    corpus.train = receive(broadcast(mpi.rank == 0 ? send(corpus.train) : std::string()));
+    corpus.valid = receive(broadcast(mpi.rank == 0 ? send(corpus.valid) : std::string()));
+    std::vector<std::int64_t> v = {corpus.vocab.size, corpus.vocab.mask, corpus.vocab.regular};
+    v = receive(broadcast(mpi.rank == 0 ? send(v) : std::string()));
+    corpus.vocab = Vocabulary{v.at(0), v.at(1), v.at(2)};
   }
   if (err = first_error(err); !err.empty()) return fail(err);
   if (mpi.rank == 0) {
@@ -361,8 +407,18 @@ Runner add_finetune_command(CLI::App& app, const std::string& log_level) {
       ->capture_default_str();
   cmd->add_option("--alpha", cli->sampled.alpha, "with --sample: ZeroLM alpha")
       ->capture_default_str();
-  cmd->add_option("--corpus", cli->corpus, "plain-text file (byte-level tokens; last 10% held out)")
+  cmd->add_option("--corpus", cli->corpus, "plain-text file (the last 10% is held out)")
       ->required();
+  cmd->add_option("--tokenizer", cli->tokenizer,
+                  "byte, or sentencepiece (a unigram model trained on the corpus, saved as "
+                  "tokenizer.model)")
+      ->capture_default_str();
+  cmd->add_option("--vocab", cli->vocab, "sentencepiece: at most this many pieces")
+      ->capture_default_str()
+      ->check(CLI::Range(300, 1000000));
+  cmd->add_option("--precision", cli->train.precision,
+                  "fp32, bf16 (autocast) or auto (bf16 on a GPU, fp32 on the CPU)")
+      ->capture_default_str();
   cmd->add_option("--top-k", cli->top_k, "with --run: architectures to train, best first")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));

@@ -99,4 +99,12 @@ std::string first_error(const std::string& my_error) {
   return first == 0 ? msg : "rank " + std::to_string(first) + ": " + msg;
 }
 
+std::string broadcast(std::string s) {
+  int n = int(s.size());
+  MPI_Bcast(&n, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  s.resize(std::size_t(n));
+  MPI_Bcast(s.data(), n, MPI_CHAR, 0, MPI_COMM_WORLD);
+  return s;
+}
+
 }  // namespace zerolm

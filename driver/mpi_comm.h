@@ -54,6 +54,9 @@ bool wait_message(int source, MPI_Status& status, F keep_waiting);
 bool probe_message(int source, MPI_Status& status);
 void backoff_sleep(int& round);
 
+// Collective: rank 0's string, on every rank.
+std::string broadcast(std::string s);
+
 // Collective: every rank passes its own error ("" for none). If any rank failed, returns the
 // first failing rank's message prefixed "rank N: " (on every rank); else "".
 std::string first_error(const std::string& my_error);

@@ -143,15 +143,6 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir) {
   return c;
 }
 
-// Rank 0's string, on every rank.
-std::string broadcast(std::string s) {
-  int n = int(s.size());
-  MPI_Bcast(&n, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  s.resize(std::size_t(n));
-  MPI_Bcast(s.data(), n, MPI_CHAR, 0, MPI_COMM_WORLD);
-  return s;
-}
-
 int fail_all(const MpiSession& mpi, const std::string& err) {
   if (mpi.rank == 0) std::cerr << "zerolm: error: " << err << "\n";
   return 2;

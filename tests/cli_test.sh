@@ -133,7 +133,8 @@ for i in $(seq 400); do echo "a short corpus line number $i, with words to learn
 check "finetune exit 0" test $? -eq 0
 check "finetune.csv has 3 finished rows" test "$(grep -c ',ok$' "$tmp/ft/finetune.csv")" -eq 3
 check "finetune.csv header" test "$(head -1 "$tmp/ft/finetune.csv")" = \
-  "encoding,proxy_score,params,steps,tokens,train_loss,valid_loss,perplexity,wall_s,device,status"
+  "encoding,proxy_score,params,steps,tokens,train_loss,valid_loss,perplexity,wall_s,device,precision,status"
+check "finetune on the CPU in float32" test "$(grep -c ',cpu,fp32,ok$' "$tmp/ft/finetune.csv")" -eq 3
 check "finetune ranks by validation loss" grep -q '^1 ' "$tmp/ft.out"
 expect_error "finetune again without --resume" 'finetune.csv: exists; continue it with --resume' \
   finetune --run "$tmp/ft" --corpus "$tmp/corpus.txt"
@@ -144,6 +145,16 @@ check "finetune --resume keeps finished rows" test "$(grep -c ',ok$' "$tmp/ft/fi
   --steps 3 --batch 2 --seq 16 --threads 2 >"$tmp/exp.out" 2>&1
 check "finetune --sample: 4 rows and the correlations" test "$(grep -c ',ok$' "$tmp/exp/finetune.csv")" -eq 4
 check "finetune --sample reports proxy and params correlations" grep -q 'proxy Kendall .* params Kendall' "$tmp/exp.out"
+# GPT-2 decoders with a SentencePiece tokenizer trained on the corpus, in bf16 autocast.
+"$zerolm" --log-level warn finetune --sample 2 --out "$tmp/spm" --space gpt2-lts --corpus "$tmp/corpus.txt" \
+  --steps 2 --batch 1 --seq 16 --tokenizer sentencepiece --vocab 300 --precision bf16 >"$tmp/spm.out" 2>&1
+check "finetune --tokenizer sentencepiece: 2 rows (got: $(tail -2 "$tmp/spm.out"))" \
+  test "$(grep -c ',cpu,bf16,ok$' "$tmp/spm/finetune.csv")" -eq 2
+check "the SentencePiece model is kept for --resume" test -s "$tmp/spm/tokenizer.model"
+expect_error "unknown tokenizer" 'unknown tokenizer "words": expected byte or sentencepiece' \
+  finetune --sample 2 --out "$tmp/tok" --corpus "$tmp/corpus.txt" --tokenizer words
+expect_error "unknown precision" 'unknown precision "fp8": expected fp32, bf16 or auto' \
+  finetune --sample 2 --out "$tmp/prec" --corpus "$tmp/corpus.txt" --precision fp8
 
 echo "$pass passed, $fails failed"
 test "$fails" -eq 0

@@ -1,6 +1,8 @@
 #include "train/trainer.h"
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <chrono>
 #include <cmath>
@@ -14,12 +16,13 @@ namespace {
 // A batch of masked windows starting at `starts`.
 std::pair<torch::Tensor, torch::Tensor> make_batch(const std::vector<std::int64_t>& tokens,
                                                    const std::vector<std::size_t>& starts,
-                                                   std::int64_t seq, Rng& rng) {
+                                                   std::int64_t seq, Rng& rng,
+                                                   const Vocabulary& vocab) {
   std::vector<std::int64_t> ids, labels, all_ids, all_labels;
   for (std::size_t s : starts) {
     ids.assign(tokens.begin() + std::ptrdiff_t(s),
                tokens.begin() + std::ptrdiff_t(s + std::size_t(seq)));
-    mask_tokens(ids, labels, rng);
+    mask_tokens(ids, labels, rng, 0.15, vocab);
     all_ids.insert(all_ids.end(), ids.begin(), ids.end());
     all_labels.insert(all_labels.end(), labels.begin(), labels.end());
   }
@@ -28,24 +31,94 @@ std::pair<torch::Tensor, torch::Tensor> make_batch(const std::vector<std::int64_
           torch::tensor(all_labels, torch::kLong).view({B, seq})};
 }
 
-// Masked LM for encoders; causal LM (each position predicts the next byte) for decoders, which
-// then see the windows unmasked.
-torch::Tensor mlm_loss(TorchModel& m, const torch::Tensor& ids, const torch::Tensor& labels) {
-  if (m.plan().family != Family::Encoder) {
-    const auto T = ids.size(1);
-    const auto original = torch::where(labels != -100, labels, ids);
-    auto logits = m.forward(original.narrow(1, 0, T - 1));
-    return torch::nn::functional::cross_entropy(
-        logits.reshape({-1, logits.size(-1)}),
-        original.narrow(1, 1, T - 1).to(logits.device()).reshape({-1}));
+// bf16 autocast for the forward pass on one device type; the state is thread-local, so threads
+// training side by side do not disturb each other. Restores the previous state.
+class Autocast {
+ public:
+  Autocast(torch::DeviceType device, bool on) : device_(device), on_(on) {
+    if (!on_) return;
+    before_ = enabled();
+    before_dtype_ = dtype();
+    set(true, torch::kBFloat16);
+    at::autocast::increment_nesting();
   }
-  auto logits = m.forward(ids);
+  ~Autocast() {
+    if (!on_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    set(before_, before_dtype_);
+  }
+  Autocast(const Autocast&) = delete;
+  Autocast& operator=(const Autocast&) = delete;
+
+ private:
+  // LibTorch 2.4 replaced the per-device functions by ones taking the device type.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  bool enabled() const {
+    return at::autocast::is_autocast_enabled(device_);
+  }
+  at::ScalarType dtype() const {
+    return at::autocast::get_autocast_dtype(device_);
+  }
+  void set(bool on, at::ScalarType t) const {
+    at::autocast::set_autocast_dtype(device_, t);
+    at::autocast::set_autocast_enabled(device_, on);
+  }
+#else
+  bool cpu() const {
+    return device_ == torch::kCPU;
+  }
+  bool enabled() const {
+    return cpu() ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+  }
+  at::ScalarType dtype() const {
+    return cpu() ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+  }
+  void set(bool on, at::ScalarType t) const {
+    if (cpu()) {
+      at::autocast::set_autocast_cpu_dtype(t);
+      at::autocast::set_cpu_enabled(on);
+    } else {
+      at::autocast::set_autocast_gpu_dtype(t);
+      at::autocast::set_enabled(on);
+    }
+  }
+#endif
+  torch::DeviceType device_;
+  bool on_;
+  bool before_ = false;
+  at::ScalarType before_dtype_ = torch::kBFloat16;
+};
+
+// Masked LM for encoders; causal LM (each position predicts the next token) for decoders, which
+// then see the windows unmasked. The loss is taken in float32 whatever the forward's precision.
+torch::Tensor mlm_loss(TorchModel& m, const torch::Tensor& ids, const torch::Tensor& labels,
+                       bool bf16) {
+  torch::Tensor logits, target;
+  {
+    Autocast autocast(m.device().type(), bf16);
+    if (m.plan().family != Family::Encoder) {
+      const auto T = ids.size(1);
+      const auto original = torch::where(labels != -100, labels, ids);
+      logits = m.forward(original.narrow(1, 0, T - 1));
+      target = original.narrow(1, 1, T - 1);
+    } else {
+      logits = m.forward(ids);
+      target = labels;
+    }
+  }
   return torch::nn::functional::cross_entropy(
-      logits.view({-1, logits.size(-1)}), labels.to(logits.device()).view({-1}),
+      logits.to(torch::kFloat32).reshape({-1, logits.size(-1)}),
+      target.to(logits.device()).reshape({-1}),
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
 }
 
 }  // namespace
+
+std::string resolve_precision(const std::string& precision, const std::string& device) {
+  if (precision == "fp32" || precision == "bf16") return precision;
+  if (precision == "auto") return resolve_device(device).is_cuda() ? "bf16" : "fp32";
+  throw InputError("unknown precision \"" + precision + "\": expected fp32, bf16 or auto");
+}
 
 TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& init,
                             const Corpus& corpus, const TrainOptions& o,
@@ -53,7 +126,8 @@ TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& i
   const auto t0 = std::chrono::steady_clock::now();
   const torch::Device device = resolve_device(o.device);
   const std::string enc = encode(arch);
-  const ModelPlan plan = make_plan(arch, profile, true, ByteTokenizer::kVocab);
+  const bool bf16 = resolve_precision(o.precision, o.device) == "bf16";
+  const ModelPlan plan = make_plan(arch, profile, true, corpus.vocab.size);
   if (o.seq > plan.max_positions)
     throw InputError("sequence length " + std::to_string(o.seq) + " exceeds the " +
                      std::to_string(plan.max_positions) + " positions of " + encode(arch));
@@ -68,6 +142,7 @@ TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& i
   std::vector<double> losses;
   TrainResult r;
   r.device = device.str();
+  r.precision = bf16 ? "bf16" : "fp32";
   for (std::int64_t step = 0; step < o.steps && keep_going(); ++step) {
     // Warm-up to lr, then linear decay to 0.
     const double lr = step < warm ? o.lr * double(step + 1) / double(warm)
@@ -76,9 +151,9 @@ TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& i
     for (auto& g : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
     std::vector<std::size_t> starts;
     for (std::int64_t b = 0; b < o.batch; ++b) starts.push_back(std::size_t(batches.below(span)));
-    auto [ids, labels] = make_batch(corpus.train, starts, o.seq, batches);
+    auto [ids, labels] = make_batch(corpus.train, starts, o.seq, batches, corpus.vocab);
     opt.zero_grad();
-    auto loss = mlm_loss(m, ids, labels);
+    auto loss = mlm_loss(m, ids, labels, bf16);
     loss.backward();
     torch::nn::utils::clip_grad_norm_(params, o.clip);
     opt.step();
@@ -103,12 +178,12 @@ TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& i
     for (std::int64_t k = 0; k < o.batch; ++k)
       starts.push_back(vspan * std::size_t(b * o.batch + k) /
                        std::size_t(o.eval_batches * o.batch));
-    auto [ids, labels] = make_batch(corpus.valid, starts, o.seq, valid_rng);
+    auto [ids, labels] = make_batch(corpus.valid, starts, o.seq, valid_rng, corpus.vocab);
     const double n = m.plan().family != Family::Encoder
                          ? double(ids.numel() - ids.size(0))
                          : double((labels != -100).sum().item<std::int64_t>());
     if (n == 0) continue;
-    total += mlm_loss(m, ids, labels).item<double>() * n;
+    total += mlm_loss(m, ids, labels, bf16).item<double>() * n;
     count += n;
   }
   r.valid_loss = count > 0 ? total / count : std::nan("");

@@ -1,6 +1,7 @@
-// Short training of an architecture from its initialisation: masked-LM on a byte-level corpus,
-// AdamW with warm-up and linear decay, gradient clipping; validation loss and perplexity on the
-// held-out split. LibTorch stays behind this header.
+// Short training of an architecture from its initialisation: masked LM (encoders) or causal LM
+// (decoders) on a tokenized corpus, AdamW with warm-up and linear decay, gradient clipping,
+// optional bf16 autocast; validation loss and perplexity on the held-out split. LibTorch stays
+// behind this header.
 #pragma once
 
 #include <cstdint>
@@ -25,8 +26,14 @@ struct TrainOptions {
   std::uint64_t seed =
       0;  // weights as scored (seed, encoding); batches the same for every architecture
   std::string device = "cpu";
+  // fp32, bf16 (autocast: matrix products in bfloat16, weights, optimizer and loss in float32)
+  // or auto (bf16 on a GPU, fp32 on the CPU).
+  std::string precision = "auto";
   int eval_batches = 8;
 };
+
+// "fp32" or "bf16" for `precision` on `device`; throws InputError for another precision.
+std::string resolve_precision(const std::string& precision, const std::string& device);
 
 struct TrainResult {
   double first_loss = 0;  // mean training loss of the first 10% of the steps
@@ -36,6 +43,7 @@ struct TrainResult {
   std::int64_t steps = 0, tokens = 0;
   double seconds = 0;
   std::string device;
+  std::string precision;  // fp32 or bf16, as resolved
 };
 
 // keep_going() is asked between steps; returning false stops early (the result has steps < asked).
