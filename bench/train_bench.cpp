@@ -1,5 +1,6 @@
 // Training throughput (tokens per second) of one architecture: masked-LM steps as zerolm finetune
 // runs them. Usage: train_bench CORPUS [ENCODING] [STEPS=30] [DEVICE=cpu] [BATCH=8] [SEQ=128]
+// [PRECISION=auto]
 #include <cstdio>
 #include <string>
 
@@ -10,7 +11,8 @@ using namespace zerolm;
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s CORPUS [ENCODING] [STEPS] [DEVICE] [BATCH] [SEQ]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s CORPUS [ENCODING] [STEPS] [DEVICE] [BATCH] [SEQ] [PRECISION]\n",
+                 argv[0]);
     return 2;
   }
   const std::string enc =
@@ -21,6 +23,7 @@ int main(int argc, char** argv) {
   o.device = argc > 4 ? argv[4] : "cpu";
   o.batch = argc > 5 ? std::stoll(argv[5]) : 8;
   o.seq = argc > 6 ? std::stoll(argv[6]) : 128;
+  o.precision = argc > 7 ? argv[7] : "auto";
   o.eval_batches = 1;
   set_torch_threads(1);
   const Corpus corpus = Corpus::read(argv[1], o.seq);
@@ -30,8 +33,9 @@ int main(int argc, char** argv) {
   train_masked_lm(parse_encoding(enc), Profile::Spec, InitSpec{}, corpus, warm);
   const TrainResult r = train_masked_lm(parse_encoding(enc), Profile::Spec, InitSpec{}, corpus, o);
   std::printf(
-      "encoding=%s device=%s steps=%lld batch=%lld seq=%lld tokens_per_s=%.0f valid_loss=%.4f\n",
-      enc.c_str(), r.device.c_str(), static_cast<long long>(r.steps),
+      "encoding=%s device=%s precision=%s steps=%lld batch=%lld seq=%lld tokens_per_s=%.0f "
+      "valid_loss=%.4f\n",
+      enc.c_str(), r.device.c_str(), r.precision.c_str(), static_cast<long long>(r.steps),
       static_cast<long long>(o.batch), static_cast<long long>(o.seq), double(r.tokens) / r.seconds,
       r.valid_loss);
   return 0;
