@@ -57,7 +57,8 @@ class Evaluator {
 // first exception (lowest index) is rethrown after all threads have finished.
 void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t)>& fn);
 
-// Sets LibTorch's intra-op and inter-op thread counts (call before any tensor work).
+// Sets LibTorch's intra-op and inter-op thread counts, and (once) the host allocator's policy of
+// keeping freed memory for reuse. Call at start-up, before any tensor work.
 void set_torch_threads(int intra_op);
 
 }  // namespace zerolm
