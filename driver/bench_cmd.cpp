@@ -444,7 +444,8 @@ int run_bench(BenchCli& cli) {
   const Format format = parse_format(cli.format);
   if (!cli.plot.empty() && !cli.sweep)
     throw InputError("--plot draws the alpha sweep: add --alpha-sweep");
-  const Space& space = find_space(cli.scoring.space);
+  const Space& space =
+      infer_space(cli.scoring.space, csv_encodings(read_csv(cli.benchmark), cli.benchmark));
   for (const auto& p : cli.scoring.profiles)
     to_eval_options(cli.scoring, p, false);  // validate early
   const Benchmark b = read_benchmark(cli, space);

@@ -28,8 +28,10 @@ int available_cores() {
 }
 
 void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool many_profiles) {
-  cmd->add_option("--space", o.space, "search space: " + joined(space_names()))
-      ->capture_default_str();
+  cmd->add_option("--space", o.space,
+                  "search space: " + joined(space_names()) +
+                      " (default: the decoder space of GPT2-, GPT- or LLAMA- encodings given, "
+                      "else flexibert-bench)");
   auto* profile = cmd->add_option("--profile", o.profiles,
                                   many_profiles ? "model shapes (repeatable): spec, trained, compat"
                                                 : "model shapes: spec, trained or compat")
@@ -77,7 +79,7 @@ EvalOptions to_eval_options(const ScoringCli& o, const std::string& profile, boo
   e.proxy.init.scheme = parse_init(o.init);
   e.seed = o.seed;
   e.device = o.device;
-  find_space(o.space);  // validates the name early
+  if (!o.space.empty()) find_space(o.space);  // validates the name early
   for (const auto& p : o.proxies) proxies().find(p);
   return e;
 }

@@ -14,7 +14,7 @@ namespace zerolm {
 int available_cores();
 
 struct ScoringCli {
-  std::string space = "flexibert-bench";
+  std::string space;  // empty: inferred from the architectures (infer_space)
   std::vector<std::string> profiles;
   std::vector<std::string> proxies;
   std::string alpha = "0.75";

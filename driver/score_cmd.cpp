@@ -46,8 +46,6 @@ int run_score(ScoreCli& cli) {
   const EvalOptions opt = to_eval_options(
       cli.scoring, cli.scoring.profiles.empty() ? "spec" : cli.scoring.profiles.back());
   const Format format = parse_format(cli.format);
-  const Space& space = find_space(cli.scoring.space);
-
   std::vector<ArchSource> sources;
   for (std::size_t i = 0; i < cli.encodings.size(); ++i)
     sources.push_back({cli.encodings[i], "argument " + std::to_string(i + 1)});
@@ -55,6 +53,9 @@ int run_score(ScoreCli& cli) {
     auto from_file = read_arch_file(cli.input);
     sources.insert(sources.end(), from_file.begin(), from_file.end());
   }
+  const Space& space =
+      infer_space(cli.scoring.space, sources.empty() ? std::vector<std::string>{}
+                                                     : std::vector<std::string>{sources[0].text});
   std::vector<Arch> archs;
   if (sources.empty()) {
     log::info("no architectures given: scoring " + std::to_string(cli.sample) +

@@ -113,9 +113,9 @@ expect_error "bench: missing truth column" 'no ground-truth column "ppl"' bench 
 expect_error "bench: bad sample" '--alpha sample:x: expected sample:<rows>' bench --benchmark "$bench" --proxy zerolm --alpha sample:x
 expect_error "bench: plot needs sweep" '--plot draws the alpha sweep' bench --benchmark "$bench" --plot x.png
 
-# The LTS GPT-2 benchmark: encodings built from its columns; our non-embedding count reproduces the
-# reference Spearman 0.967 against -valid_ppl.
-"$zerolm" bench --benchmark "$shared/benchmarks/lts_gpt2_wt103.csv" --space gpt2-lts --truth valid_ppl \
+# The LTS GPT-2 benchmark: encodings built from its columns, the space inferred from them; our
+# non-embedding count reproduces the reference Spearman 0.967 against -valid_ppl.
+"$zerolm" bench --benchmark "$shared/benchmarks/lts_gpt2_wt103.csv" --truth valid_ppl \
   --truth-lower-is-better --proxy zerolm --proxy params-nonemb --reference-prefix params_ --bootstrap 0 \
   --format csv >"$tmp/lts.csv" 2>/dev/null
 check "lts bench" python3 -c "
@@ -123,6 +123,14 @@ import csv; rows = {r['proxy']: r for r in csv.DictReader(open('$tmp/lts.csv'))}
 assert round(float(rows['params-nonemb']['spearman']), 3) == 0.967, rows['params-nonemb']
 assert rows['params-nonemb']['kendall'] == rows['params_nonembedding']['kendall']
 assert rows['zerolm']['n'] == '200'"
+"$zerolm" score --input "$shared/benchmarks/lts_gpt2_wt103.csv" --proxy params-nonemb --format csv >"$tmp/ltsp.csv"
+check "score reads the LTS columns: params-nonemb = params_nonembedding on all 200 rows" python3 -c "
+import csv
+ours = [float(r['params-nonemb']) for r in csv.DictReader(open('$tmp/ltsp.csv'))]
+theirs = [float(r['params_nonembedding']) for r in csv.DictReader(open('$shared/benchmarks/lts_gpt2_wt103.csv'))]
+assert len(ours) == 200 and ours == theirs, (len(ours), [(a, b) for a, b in zip(ours, theirs) if a != b][:3])"
+check "a llama encoding is scored in the llama space without --space" \
+  "$zerolm" score --mode analytic "LLAMA-d768$(printf '|h8-kv2-ff2048%.0s' 1 2 3 4)"
 
 # zerolm finetune: the top architectures of a (tiny) search, trained briefly on a corpus.
 (cd "$tmp" && "$zerolm" --log-level warn search --space flexibert-small --evaluations 12 --population 4 \
