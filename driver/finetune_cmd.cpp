@@ -66,8 +66,20 @@ std::vector<Task> read_top(const RunDir& dir, int k) {
 std::vector<Task> sample_tasks(const SearchConfig& c, int m) {
   const EvalOptions o = eval_options(c, "cpu");
   Rng rng(derive_seed(c.seed, fnv1a("finetune-sample")));
+  const Space& space = find_space(c.space);
   std::vector<Arch> archs;
-  for (int i = 0; i < m; ++i) archs.push_back(find_space(c.space).sample(rng));
+  // Uniform over the space's architectures within --min-params/--max-params (a space of 7B
+  // decoders holds models no CPU can train).
+  for (long tries = 0; int(archs.size()) < m; ++tries) {
+    if (tries >= 1000L * m)
+      throw InputError("--sample " + std::to_string(m) + ": fewer than that in " + c.space +
+                       " between --min-params " + std::to_string(c.min_params) +
+                       " and --max-params " + std::to_string(c.max_params) + " after " +
+                       std::to_string(tries) + " draws");
+    Arch a = space.sample(rng);
+    const std::int64_t n = count_params(make_plan(a, parse_profile(c.profile), false));
+    if (n >= c.min_params && (c.max_params == 0 || n <= c.max_params)) archs.push_back(a);
+  }
   std::vector<Task> out;
   for (const Evaluation& e : evaluate_all(archs, {c.proxy}, o, 1))
     out.push_back({e.encoding, e.results[0].score, e.params});
@@ -407,6 +419,12 @@ Runner add_finetune_command(CLI::App& app, const std::string& log_level) {
       ->capture_default_str();
   cmd->add_option("--alpha", cli->sampled.alpha, "with --sample: ZeroLM alpha")
       ->capture_default_str();
+  cmd->add_option("--min-params", cli->sampled.min_params,
+                  "with --sample: only architectures of at least this many parameters")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-params", cli->sampled.max_params,
+                  "with --sample: only architectures of at most this many parameters (0: any)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--corpus", cli->corpus, "plain-text file (the last 10% is held out)")
       ->required();
   cmd->add_option("--tokenizer", cli->tokenizer,

@@ -164,6 +164,8 @@ if [ -x "$(dirname "$zerolm")/zerolm-spm" ]; then
 else
   echo "SKIPPED: SentencePiece checks (no zerolm-spm beside $zerolm)"
 fi
+expect_error "finetune --sample beyond --max-params" '--sample 2: fewer than that in llama between --min-params 0 and --max-params 1000' \
+  finetune --sample 2 --out "$tmp/big" --space llama --max-params 1000 --corpus "$tmp/corpus.txt"
 expect_error "unknown tokenizer" 'unknown tokenizer "words": expected byte or sentencepiece' \
   finetune --sample 2 --out "$tmp/tok" --corpus "$tmp/corpus.txt" --tokenizer words
 expect_error "unknown precision" 'unknown precision "fp8": expected fp32, bf16 or auto' \
