@@ -64,4 +64,4 @@ done
 taskset -c 0 /tmp/b/bench/train_bench "$corpus" "$h256" 20 cpu 8 128 fp32 | tee -a "$out/train.txt"
 # The proxy against short training, M = 32 on the GPU.
 bash scripts/proxy_vs_training.sh 32 300 cuda flexibert-bench /tmp/b 1 | tee "$out/pvt.txt"
-cp docs/proxy_vs_training-cuda.md "$out/" 2>/dev/null || true
+cp docs/proxy_vs_training-flexibert-bench-cuda.md "$out/" 2>/dev/null || true

@@ -67,16 +67,23 @@ std::vector<Task> sample_tasks(const SearchConfig& c, int m) {
   const EvalOptions o = eval_options(c, "cpu");
   Rng rng(derive_seed(c.seed, fnv1a("finetune-sample")));
   const Space& space = find_space(c.space);
+  if (c.max_params > 0 && c.min_params > c.max_params)
+    throw InputError("--min-params " + std::to_string(c.min_params) + " exceeds --max-params " +
+                     std::to_string(c.max_params));
+  // Uniform over the space's architectures; with a parameter range (a space of 7B decoders holds
+  // models no CPU can train), the depth is drawn uniformly first: uniform sampling is almost
+  // always at the greatest depth, where the small models are not.
+  const bool ranged = c.min_params > 0 || c.max_params > 0;
   std::vector<Arch> archs;
-  // Uniform over the space's architectures within --min-params/--max-params (a space of 7B
-  // decoders holds models no CPU can train).
   for (long tries = 0; int(archs.size()) < m; ++tries) {
     if (tries >= 1000L * m)
       throw InputError("--sample " + std::to_string(m) + ": fewer than that in " + c.space +
                        " between --min-params " + std::to_string(c.min_params) +
                        " and --max-params " + std::to_string(c.max_params) + " after " +
                        std::to_string(tries) + " draws");
-    Arch a = space.sample(rng);
+    const auto& depths = space.spec().depths;
+    Arch a =
+        ranged ? space.sample_at_depth(rng, depths[rng.below(depths.size())]) : space.sample(rng);
     const std::int64_t n = count_params(make_plan(a, parse_profile(c.profile), false));
     if (n >= c.min_params && (c.max_params == 0 || n <= c.max_params)) archs.push_back(a);
   }
@@ -144,7 +151,6 @@ Plan prepare(FinetuneCli& cli) {
     p.config.alpha_value = parse_alpha_number(p.config.alpha);
     p.dir = cli.out;
     std::filesystem::create_directories(p.dir);
-    p.tasks = sample_tasks(p.config, cli.sample);
   } else {
     if (cli.run.empty())
       throw InputError("expected --run DIR (a search run) or --sample M --out DIR");
@@ -156,31 +162,43 @@ Plan prepare(FinetuneCli& cli) {
     p.tasks = read_top(dir, cli.top_k);
   }
   resolve_precision(cli.train.precision, cli.train.device);  // refused now if unknown
+  if (cli.tokenizer != "byte" && cli.tokenizer != "sentencepiece")
+    throw InputError("unknown tokenizer \"" + cli.tokenizer + "\": expected byte or sentencepiece");
+  const std::string out = p.dir + "/finetune.csv", model = p.dir + "/tokenizer.model";
+  if (cli.force) {
+    std::filesystem::remove(out);
+    std::filesystem::remove(model);
+  } else if (std::filesystem::exists(out)) {
+    if (!cli.resume)
+      throw InputError(out + ": exists; continue it with --resume, or start over with --force");
+    // Finished rows and the rest must see the same tokens.
+    const bool rows = !read_csv(out).rows.empty(), had_model = std::filesystem::exists(model);
+    if (rows && had_model && cli.tokenizer != "sentencepiece")
+      throw InputError(model +
+                       ": this run trained with --tokenizer sentencepiece; resume it "
+                       "with the same, or start over with --force");
+    if (rows && !had_model && cli.tokenizer == "sentencepiece")
+      throw InputError(out +
+                       ": this run trained with --tokenizer byte (no tokenizer.model); "
+                       "resume it with the same, or start over with --force");
+  }
   if (cli.tokenizer == "sentencepiece") {
     // Trained once on the training part of the corpus and kept beside finetune.csv, so that
     // --resume (and every rank) tokenizes exactly as the first run did.
-    const std::string path = p.dir + "/tokenizer.model";
-    if (cli.resume && std::filesystem::exists(path)) {
-      p.tokenizer_model = Corpus::read_text(path);
+    if (cli.resume && std::filesystem::exists(model)) {
+      p.tokenizer_model = Corpus::read_text(model);
     } else {
       p.tokenizer_model =
           train_sentencepiece(Corpus::train_text(Corpus::read_text(cli.corpus)), cli.vocab);
-      write_file_atomic(path, p.tokenizer_model);
+      write_file_atomic(model, p.tokenizer_model);
     }
-    const auto tok = load_sentencepiece(p.tokenizer_model, path);
-    log::info("tokenizer: " + tok->name() + " (" + path + ")");
+    const auto tok = load_sentencepiece(p.tokenizer_model, model);
+    log::info("tokenizer: " + tok->name() + " (" + model + ")");
     p.corpus = Corpus::read(cli.corpus, cli.train.seq, 0.1, tok.get());
-  } else if (cli.tokenizer == "byte") {
-    p.corpus = Corpus::read(cli.corpus, cli.train.seq);
   } else {
-    throw InputError("unknown tokenizer \"" + cli.tokenizer + "\": expected byte or sentencepiece");
+    p.corpus = Corpus::read(cli.corpus, cli.train.seq);
   }
-  const std::string out = p.dir + "/finetune.csv";
-  if (std::filesystem::exists(out)) {
-    if (!cli.resume && !cli.force)
-      throw InputError(out + ": exists; continue it with --resume, or start over with --force");
-    if (cli.force) std::filesystem::remove(out);
-  }
+  if (cli.sample > 0) p.tasks = sample_tasks(p.config, cli.sample);
   if (std::filesystem::exists(out)) {
     for (const auto& row : read_csv(out).rows)
       if (row.back() == "ok") p.done[row[0]] = row;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 #include <vector>
 
@@ -100,10 +101,14 @@ std::string first_error(const std::string& my_error) {
 }
 
 std::string broadcast(std::string s) {
-  int n = int(s.size());
-  MPI_Bcast(&n, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  // A 64-bit length and pieces of at most 1 GiB: MPI counts are ints, and a tokenized corpus
+  // passes 2 GiB at about 540M tokens.
+  std::uint64_t n = s.size();
+  MPI_Bcast(&n, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
   s.resize(std::size_t(n));
-  MPI_Bcast(s.data(), n, MPI_CHAR, 0, MPI_COMM_WORLD);
+  constexpr std::uint64_t kPiece = 1u << 30;
+  for (std::uint64_t at = 0; at < n; at += kPiece)
+    MPI_Bcast(s.data() + at, int(std::min(kPiece, n - at)), MPI_CHAR, 0, MPI_COMM_WORLD);
   return s;
 }
 

@@ -101,22 +101,23 @@ run "LTS GPT-2, alpha 0.75" bench --benchmark ../shared/benchmarks/lts_gpt2_wt10
 run "LTS GPT-2, alpha fitted on 50 rows, reported on the other 150 (20 splits)" bench \
   --benchmark ../shared/benchmarks/lts_gpt2_wt103.csv --space gpt2-lts --truth valid_ppl \
   --truth-lower-is-better --proxy zerolm --alpha sample:50 --reference-prefix none
-# The proxy against short training: each docs/proxy_vs_training-<device>.md is one run of
+# The proxy against short training: each docs/proxy_vs_training-<space>-<device>.md is one run of
 # scripts/proxy_vs_training.sh (minutes to hours, so not re-run here); its correlations go here.
 cat >>"$tmp" <<MD
 ## The proxy against short training
 
 M architectures sampled from the space, scored with ZeroLM (alpha 0.75, spec shapes), each trained
 from the same initialisation for N steps on \`/usr/share/common-licenses/GPL-3\` (byte-level masked
-LM, batch 8 x 64, AdamW) and evaluated on its held-out last 10%. Correlations are against the
+LM for encoders, causal LM for decoders; batch 8 x 64, AdamW) and evaluated on its held-out last
+10%. Correlations are against the
 negated validation loss. Each row's command, machine and per-architecture results are in the file
-it names, written by \`scripts/proxy_vs_training.sh M STEPS DEVICE\`.
+it names, written by \`scripts/proxy_vs_training.sh M STEPS DEVICE SPACE\`.
 
 MD
 python3 - docs/proxy_vs_training-*.md >>"$tmp" <<'PY'
 import re, sys
-print("| device | M | steps | ZeroLM Kendall | ZeroLM Spearman | params Kendall | params Spearman | details |")
-print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+print("| space | device | M | steps | ZeroLM Kendall | ZeroLM Spearman | params Kendall | params Spearman | details |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for path in sys.argv[1:]:
     text = open(path).read()
     cmd = re.search(r"^zerolm finetune .*$", text, re.M)
@@ -125,8 +126,8 @@ for path in sys.argv[1:]:
     if not cmd or not over:
         continue
     arg = lambda name: re.search(r"--%s (\S+)" % name, cmd.group(0)).group(1)
-    print("| %s | %s | %s | %s | %s | %s | %s | [%s](%s) |" % (
-        arg("device"), over.group(1), arg("steps"), over.group(2), over.group(3), over.group(4),
+    print("| %s | %s | %s | %s | %s | %s | %s | %s | [%s](%s) |" % (
+        arg("space"), arg("device"), over.group(1), arg("steps"), over.group(2), over.group(3), over.group(4),
         over.group(5), path.split("/")[-1], path.split("/")[-1]))
 PY
 echo >>"$tmp"

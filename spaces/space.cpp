@@ -111,6 +111,10 @@ Arch Space::sample(Rng& rng) const {
     }
     u -= count_with_depth(d);
   }
+  return sample_at_depth(rng, depth);
+}
+
+Arch Space::sample_at_depth(Rng& rng, int depth) const {
   const int hidden = pick(spec_.hidden, rng);
   Arch a;
   a.family = spec_.family;

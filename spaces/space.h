@@ -53,6 +53,8 @@ class Space {
 
   // Uniform over all architectures of the space (deeper models are likelier, as there are more).
   Arch sample(Rng& rng) const;
+  // Uniform over the architectures of one depth (a depth the space allows).
+  Arch sample_at_depth(Rng& rng, int depth) const;
   // Changes exactly one field (one stack's op, heads, ff width or count, a hidden size, or the
   // depth) to another allowed value; the result is in the space and differs from `arch`.
   Arch mutate(const Arch& arch, Rng& rng) const;

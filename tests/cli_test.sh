@@ -161,11 +161,25 @@ if [ -x "$(dirname "$zerolm")/zerolm-spm" ]; then
   check "finetune --tokenizer sentencepiece: 2 rows (got: $(tail -2 "$tmp/spm.out"))" \
     test "$(grep -c ',cpu,bf16,ok$' "$tmp/spm/finetune.csv")" -eq 2
   check "the SentencePiece model is kept for --resume" test -s "$tmp/spm/tokenizer.model"
+  expect_error "resuming a sentencepiece run byte-level" 'this run trained with --tokenizer sentencepiece; resume it with the same' \
+    finetune --sample 2 --out "$tmp/spm" --space gpt2-lts --corpus "$tmp/corpus.txt" --resume
+  cp "$tmp/spm/tokenizer.model" "$tmp/spm.model"
+  expect_error "a second run without --resume" 'finetune.csv: exists; continue it with --resume' \
+    finetune --sample 2 --out "$tmp/spm" --space gpt2-lts --corpus "$tmp/corpus.txt" --tokenizer sentencepiece --vocab 400
+  check "a refused run leaves the tokenizer as it was" cmp -s "$tmp/spm/tokenizer.model" "$tmp/spm.model"
 else
   echo "SKIPPED: SentencePiece checks (no zerolm-spm beside $zerolm)"
 fi
 expect_error "finetune --sample beyond --max-params" '--sample 2: fewer than that in llama between --min-params 0 and --max-params 1000' \
   finetune --sample 2 --out "$tmp/big" --space llama --max-params 1000 --corpus "$tmp/corpus.txt"
+expect_error "finetune --min-params above --max-params" '--min-params 9 exceeds --max-params 8' \
+  finetune --sample 2 --out "$tmp/big" --space llama --min-params 9 --max-params 8 --corpus "$tmp/corpus.txt"
+# Small llama models are reachable with a parameter range (depths are drawn uniformly first).
+"$zerolm" --log-level warn finetune --sample 2 --out "$tmp/small" --space llama --max-params 100000000 \
+  --corpus "$tmp/corpus.txt" --steps 1 --batch 1 --seq 16 >/dev/null 2>&1
+check "finetune --sample --max-params 100M in llama" python3 -c "
+import csv; rows = list(csv.DictReader(open('$tmp/small/finetune.csv')))
+assert len(rows) == 2 and all(int(r['params']) <= 100000000 and r['status'] == 'ok' for r in rows), rows"
 expect_error "unknown tokenizer" 'unknown tokenizer "words": expected byte or sentencepiece' \
   finetune --sample 2 --out "$tmp/tok" --corpus "$tmp/corpus.txt" --tokenizer words
 expect_error "unknown precision" 'unknown precision "fp8": expected fp32, bf16 or auto' \

@@ -131,7 +131,7 @@ TEST(Model, DeviceNamesAreValidated) {
 namespace zerolm {
 namespace {
 
-TEST(Gpt2Model, CausalForwardOfTheRightShape) {
+TEST(DecoderModel, CausalForwardOfTheRightShapeForEveryFamily) {
   for (const auto& device : devices()) {
     for (const char* enc :
          {"GPT2-d128-e256-v4|h2-ff1071|h4-ff640", "GPT2-d64-e128-v1|h8-ff512|h2-ff700",

@@ -4,7 +4,7 @@
 // instead of linking the library. It links SentencePiece only.
 //
 //   zerolm-spm train TEXT VOCAB MODEL   unigram model of at most VOCAB pieces (byte fallback,
-//                                       a <mask> piece) from TEXT's lines; MODEL written whole
+//                                       a <mask> piece) from TEXT's lines
 //   zerolm-spm info MODEL               prints "<pieces> <mask id>"
 //   zerolm-spm encode MODEL TEXT IDS    TEXT's ids as little-endian int32 into IDS
 //
@@ -30,16 +30,13 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// Writes a temporary beside `path`, then renames it: a reader never sees half a file.
+// Writes the whole file (zerolm passes private temporaries and reads them only after a zero exit
+// status, so a half-written file is never used).
 void write_file(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    if (!out) throw std::runtime_error(tmp + ": cannot write");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw std::runtime_error(path + ": cannot rename the temporary into place");
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), std::streamsize(bytes.size()));
+  out.close();  // a full disk shows at the last flush
+  if (!out) throw std::runtime_error(path + ": cannot write (disk full?)");
 }
 
 void check(const sentencepiece::util::Status& s, const std::string& what) {
@@ -81,7 +78,8 @@ int run(const std::vector<std::string>& a) {
                {"vocab_size", a[2]},
                {"hard_vocab_limit", "false"},  // a small corpus gets the pieces it can fill
                {"character_coverage", "1.0"},
-               {"byte_fallback", "true"},  // any byte sequence encodes
+               {"max_sentence_length", "1048576"},  // long lines (or none) still train
+               {"byte_fallback", "true"},           // any byte sequence encodes
                {"user_defined_symbols", "<mask>"},
                {"bos_id", "-1"},
                {"eos_id", "-1"},

@@ -58,7 +58,8 @@ class TempFile {
  public:
   TempFile() {
     std::string templ = (fs::temp_directory_path() / "zerolm-spm-XXXXXX").string();
-    const int fd = ::mkstemp(templ.data());
+    // Close-on-exec: another thread's helper must not inherit it.
+    const int fd = ::mkostemp(templ.data(), O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot create a temporary file: " + templ);
     ::close(fd);
     path_ = templ;
@@ -74,7 +75,8 @@ class TempFile {
   void write(const std::string& bytes) const {
     std::ofstream out(path_, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), std::streamsize(bytes.size()));
-    if (!out) throw std::runtime_error(path_ + ": cannot write a temporary file");
+    out.close();  // a full disk shows at the last flush
+    if (!out) throw InputError(path_ + ": cannot write a temporary file (disk full?)");
   }
   std::string read() const {
     std::ifstream in(path_, std::ios::binary);
@@ -109,8 +111,11 @@ std::string run_helper(const std::vector<std::string>& args) {
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw InputError(exe + ": cannot run (" + std::strerror(rc) + ")");
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  pid_t waited;
+  while ((waited = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
   }
+  if (waited < 0)
+    throw InputError(exe + ": lost track of the helper (" + std::strerror(errno) + ")");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::string msg = err.read();
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();

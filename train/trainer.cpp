@@ -31,8 +31,10 @@ std::pair<torch::Tensor, torch::Tensor> make_batch(const std::vector<std::int64_
           torch::tensor(all_labels, torch::kLong).view({B, seq})};
 }
 
-// bf16 autocast for the forward pass on one device type; the state is thread-local, so threads
-// training side by side do not disturb each other. Restores the previous state.
+// bf16 autocast for the forward pass on one device type. The enabled flag and dtype are
+// thread-local, so threads training side by side do not disturb each other (the cast cache is
+// shared: a thread leaving autocast clears it, which costs other threads only a recast).
+// Restores the previous state.
 class Autocast {
  public:
   Autocast(torch::DeviceType device, bool on) : device_(device), on_(on) {
