@@ -6,7 +6,6 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
-#include <sstream>
 
 #include "driver/commands.h"
 #include "driver/inputs.h"
@@ -100,6 +99,7 @@ Row grouped_row(const std::string& proxy, const std::string& source, const std::
 // The benchmark as read: architectures, ground truth (oriented: higher is better), published
 // columns and grouping keys, restricted to rows whose truth is a number.
 struct Benchmark {
+  const Space* space = nullptr;  // --space, or inferred from the encodings
   std::vector<Arch> archs;
   std::vector<double> truth;
   std::vector<std::pair<std::string, std::vector<double>>> published;
@@ -113,17 +113,12 @@ double parse_number(const std::string& s, bool& ok) {
   return v;
 }
 
-std::vector<std::string> split_list(const std::string& s, char sep = ',') {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, sep);)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
-
-Benchmark read_benchmark(const BenchCli& cli, const Space& space) {
+Benchmark read_benchmark(const BenchCli& cli) {
   const Csv csv = read_csv(cli.benchmark);
   const std::vector<std::string> encodings = csv_encodings(csv, cli.benchmark);
+  Benchmark b;
+  b.space = &infer_space(cli.scoring.space, encodings);
+  const Space& space = *b.space;
   const int truth = csv.column(cli.truth);
   if (truth < 0)
     throw InputError(cli.benchmark + ": no ground-truth column \"" + cli.truth + "\" (--truth)");
@@ -144,7 +139,6 @@ Benchmark read_benchmark(const BenchCli& cli, const Space& space) {
       group_cols.push_back(c);
     }
   }
-  Benchmark b;
   b.published.resize(published.size());
   for (std::size_t p = 0; p < published.size(); ++p)
     b.published[p].first = csv.header[published[p]];
@@ -444,11 +438,10 @@ int run_bench(BenchCli& cli) {
   const Format format = parse_format(cli.format);
   if (!cli.plot.empty() && !cli.sweep)
     throw InputError("--plot draws the alpha sweep: add --alpha-sweep");
-  const Space& space =
-      infer_space(cli.scoring.space, csv_encodings(read_csv(cli.benchmark), cli.benchmark));
   for (const auto& p : cli.scoring.profiles)
     to_eval_options(cli.scoring, p, false);  // validate early
-  const Benchmark b = read_benchmark(cli, space);
+  const Benchmark b = read_benchmark(cli);
+  const Space& space = *b.space;
   check_alpha(cli, b.archs.size());
   set_torch_threads(1);
   std::vector<ProfileResult> results;

@@ -3,10 +3,19 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "driver/table.h"
 
 namespace zerolm {
+
+std::vector<std::string> split_list(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, sep);)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
 
 std::vector<std::string> csv_encodings(const Csv& csv, const std::string& path) {
   const int enc = csv.column("arch_encoding");
@@ -23,21 +32,14 @@ std::vector<std::string> csv_encodings(const Csv& csv, const std::string& path) 
         path +
         ": expected a column named arch_encoding, or the GPT-2 columns n_layer, d_model, d_embed, "
         "div_val, n_head, d_inner");
-  auto split = [](const std::string& s) {
-    std::vector<std::string> v;
-    std::size_t b = 0;
-    for (std::size_t e; (e = s.find(';', b)) != std::string::npos; b = e + 1)
-      if (e > b) v.push_back(s.substr(b, e - b));
-    if (b < s.size()) v.push_back(s.substr(b));
-    return v;
-  };
   for (const auto& row : csv.rows) {
     // d_embed -1 means "as d_model" in LTS's configs.
     const std::string embed =
         row[std::size_t(d_embed)] == "-1" ? row[std::size_t(d_model)] : row[std::size_t(d_embed)];
     std::string e =
         "GPT2-d" + row[std::size_t(d_model)] + "-e" + embed + "-v" + row[std::size_t(div_val)];
-    const auto heads = split(row[std::size_t(n_head)]), inner = split(row[std::size_t(d_inner)]);
+    const auto heads = split_list(row[std::size_t(n_head)], ';'),
+               inner = split_list(row[std::size_t(d_inner)], ';');
     for (std::size_t l = 0; l < heads.size() && l < inner.size(); ++l)
       e += "|h" + heads[l] + "-ff" + inner[l];
     out.push_back(e);

@@ -15,6 +15,9 @@ struct ArchSource {
 
 struct Csv;
 
+// The non-empty items of `s` between separators: "a,,b" -> {"a", "b"}.
+std::vector<std::string> split_list(const std::string& s, char sep = ',');
+
 // The architecture encoding of every row of a benchmark CSV: its `arch_encoding` column, or, for
 // LiteTransformerSearch's GPT-2 benchmark, the encoding built from the columns n_layer, d_model,
 // d_embed, div_val, n_head and d_inner. Throws InputError naming `path` when neither is there.

@@ -68,7 +68,7 @@ const std::vector<int>& Space::ff_choices(int hidden) const {
 }
 
 double Space::choices_per_stack() const {
-  const double ff = double(ff_choices(spec_.hidden.front()).size());
+  const double ff = double(ff_table_.front().size());
   const double kv = double(std::max<std::size_t>(1, spec_.kv_groups.size()));
   double c = double(spec_.ops.size()) * spec_.heads.size() * kv * ff * spec_.num_ff.size();
   return spec_.hidden_per_stack ? c * spec_.hidden.size() : c;
@@ -94,7 +94,7 @@ Layer Space::sample_block(Rng& rng, int hidden) const {
   l.kernel = op.kernel;
   l.heads = pick(spec_.heads, rng);
   if (!spec_.kv_groups.empty()) l.kv_heads = l.heads / pick(spec_.kv_groups, rng);
-  const std::size_t ff = rng.below(ff_choices(spec_.hidden.front()).size());
+  const std::size_t ff = rng.below(ff_table_.front().size());
   l.num_ff = pick(spec_.num_ff, rng);
   l.hidden = spec_.hidden_per_stack ? pick(spec_.hidden, rng) : hidden;
   l.ff_dim = ff_choices(l.hidden)[ff];
@@ -141,7 +141,7 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
     if (spec_.ops.size() > 1) fields.push_back({s, kOp});
     if (spec_.heads.size() > 1) fields.push_back({s, kHeads});
     if (spec_.kv_groups.size() > 1) fields.push_back({s, kKv});
-    if (ff_choices(spec_.hidden.front()).size() > 1) fields.push_back({s, kFf});
+    if (ff_table_.front().size() > 1) fields.push_back({s, kFf});
     if (spec_.num_ff.size() > 1) fields.push_back({s, kNumFf});
   }
   Arch out = arch;

@@ -36,7 +36,7 @@ TEST(Corpus, MaskingFollowsThe80_10_10Rule) {
     }
     ASSERT_EQ(labels[i], original[i]);
     ++chosen;
-    if (ids[i] == ByteTokenizer::kMask)
+    if (ids[i] == Vocabulary{}.mask)
       ++masked;
     else if (ids[i] == original[i])
       ++kept;  // includes the 1/256 of random draws that hit the original byte

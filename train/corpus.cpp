@@ -9,10 +9,6 @@
 
 namespace zerolm {
 
-std::vector<std::int64_t> ByteTokenizer::encode(const std::string& text) {
-  return make_byte_tokenizer()->encode(text);
-}
-
 std::string Corpus::read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open the corpus (" + std::strerror(errno) + ")");

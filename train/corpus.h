@@ -11,14 +11,6 @@
 
 namespace zerolm {
 
-// Byte-level tokenizer: ids 0-255 are the bytes; then the special tokens.
-struct ByteTokenizer {
-  static constexpr std::int64_t kPad = 256;
-  static constexpr std::int64_t kMask = 257;
-  static constexpr std::int64_t kVocab = 258;
-  static std::vector<std::int64_t> encode(const std::string& text);
-};
-
 struct Corpus {
   std::vector<std::int64_t> train, valid;
   Vocabulary vocab;  // the tokenizer's
