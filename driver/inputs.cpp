@@ -79,10 +79,7 @@ std::vector<ArchSource> read_arch_file(const std::string& path) {
 const Space& infer_space(const std::string& given, const std::vector<std::string>& encodings) {
   if (!given.empty()) return find_space(given);
   const std::string first = encodings.empty() ? std::string() : encodings.front();
-  if (first.rfind("GPT2-", 0) == 0) return find_space("gpt2-lts");
-  if (first.rfind("GPT-", 0) == 0) return find_space("gpt-large");
-  if (first.rfind("LLAMA-", 0) == 0) return find_space("llama");
-  return find_space("flexibert-bench");
+  return find_space(family_of_encoding(first).default_space());
 }
 
 std::vector<Arch> parse_archs(const Space& space, const std::vector<ArchSource>& sources) {

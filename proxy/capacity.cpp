@@ -1,23 +1,38 @@
 #include "proxy/capacity.h"
 
 #include "spaces/arch.h"
+#include "spaces/registry.h"
 
 namespace zerolm {
 
+namespace {
+
+struct CapacityEntry {
+  std::string name;
+  CapacityStat stat;
+};
+
+// In CapacityStat's order.
+const Registry<CapacityEntry>& registry() {
+  static const Registry<CapacityEntry> r("capacity statistic",
+                                         {{"msv", CapacityStat::Msv},
+                                          {"msv-svd", CapacityStat::MsvSvd},
+                                          {"nuclear", CapacityStat::Nuclear},
+                                          {"effective-rank", CapacityStat::EffectiveRank},
+                                          {"stable-rank", CapacityStat::StableRank},
+                                          {"spectral", CapacityStat::Spectral}});
+  return r;
+}
+
+}  // namespace
+
 const std::vector<std::string>& capacity_names() {
-  static const std::vector<std::string> names = {
-      "msv", "msv-svd", "nuclear", "effective-rank", "stable-rank", "spectral"};
+  static const std::vector<std::string> names = registry().names();
   return names;
 }
 
 CapacityStat parse_capacity(std::string_view name) {
-  const auto& n = capacity_names();
-  for (std::size_t i = 0; i < n.size(); ++i)
-    if (n[i] == name) return static_cast<CapacityStat>(i);
-  std::string known;
-  for (const auto& s : n) known += (known.empty() ? "" : ", ") + s;
-  throw InputError("unknown capacity statistic \"" + std::string(name) + "\": expected one of " +
-                   known);
+  return registry().find(name).stat;
 }
 
 std::string capacity_name(CapacityStat s) {

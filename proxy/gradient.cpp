@@ -54,17 +54,8 @@ class GradientProxy : public Proxy {
     for (std::size_t i : idx) params[i].requires_grad_(true);
     auto hidden = m.forward(ids, false);
     torch::Tensor loss;
-    if (kind_ == Kind::Synflow && in.plan.family != Family::Encoder) {
-      loss = m.forward(ids, true).to(torch::kDouble).sum();  // R = the sum of the logits
-    } else if (kind_ == Kind::Synflow) {
-      // R = the sum of the masked-LM logits. The encoder ends in a LayerNorm whose outputs sum
-      // to zero, so R is taken through the (tied) head; sum_v logits = h . sum_v W_v + sum(b)
-      // gives it without the vocabulary-sized product.
-      auto h = torch::gelu(
-          torch::linear(hidden, m.tensor("head.dense.weight"), m.tensor("head.dense.bias")));
-      h = torch::layer_norm(h, {h.size(-1)}, m.tensor("head.norm.weight"),
-                            m.tensor("head.norm.bias"), 1e-12);
-      loss = torch::matmul(h, m.tensor("embeddings.word.weight").sum(0)).to(torch::kDouble).sum();
+    if (kind_ == Kind::Synflow) {
+      loss = m.logit_sum(ids, hidden);  // R = the sum of the logits (the family's builder)
     } else {
       auto target = torch::randn(hidden.sizes(), gen).to(hidden.device());
       loss = torch::mse_loss(hidden, target);

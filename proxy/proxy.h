@@ -9,6 +9,7 @@
 
 #include "spaces/init.h"
 #include "spaces/plan.h"
+#include "spaces/registry.h"
 
 namespace zerolm {
 
@@ -65,16 +66,7 @@ struct ProxyEntry {
 };
 
 // Name -> factory; adding a name twice is an error.
-class ProxyRegistry {
- public:
-  void add(ProxyEntry entry);  // throws std::logic_error on a duplicate name
-  const ProxyEntry& find(std::string_view name) const;  // throws InputError listing the names
-  const std::vector<ProxyEntry>& entries() const { return entries_; }
-  std::vector<std::string> names() const;
-
- private:
-  std::vector<ProxyEntry> entries_;
-};
+using ProxyRegistry = Registry<ProxyEntry>;
 
 // The registry of all built-in proxies (registry.cpp holds the explicit list).
 const ProxyRegistry& proxies();

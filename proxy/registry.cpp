@@ -15,29 +15,9 @@ std::string mode_name(Mode m) {
   return m == Mode::Weights ? "weights" : "analytic";
 }
 
-void ProxyRegistry::add(ProxyEntry entry) {
-  for (const ProxyEntry& e : entries_)
-    if (e.name == entry.name) throw std::logic_error("duplicate proxy name: " + entry.name);
-  entries_.push_back(std::move(entry));
-}
-
-const ProxyEntry& ProxyRegistry::find(std::string_view name) const {
-  for (const ProxyEntry& e : entries_)
-    if (e.name == name) return e;
-  std::string known;
-  for (const ProxyEntry& e : entries_) known += (known.empty() ? "" : ", ") + e.name;
-  throw InputError("unknown proxy \"" + std::string(name) + "\": expected one of " + known);
-}
-
-std::vector<std::string> ProxyRegistry::names() const {
-  std::vector<std::string> n;
-  for (const ProxyEntry& e : entries_) n.push_back(e.name);
-  return n;
-}
-
 const ProxyRegistry& proxies() {
   static const ProxyRegistry registry = [] {
-    ProxyRegistry r;
+    ProxyRegistry r("proxy");
     r.add(
         {"zerolm", "ZeroLM: alpha * attention + (1 - alpha) * feed-forward capacity", make_zerolm});
     r.add({"params", "total parameter count (backbone, no head)", make_params});

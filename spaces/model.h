@@ -14,6 +14,9 @@
 
 namespace zerolm {
 
+class Family;
+class ModelBuilder;
+
 class TorchModel {
  public:
   // Nothing is allocated until a tensor is used; `seed` determines every initial value.
@@ -39,21 +42,25 @@ class TorchModel {
   void set_requires_grad(bool on);
 
   // ids: (batch, seq) int64 token ids. Returns (batch, seq, vocab) logits, or the final hidden
-  // states (batch, seq, hidden) when with_head is false. Encoders see the whole sequence; GPT-2
-  // decoders are causal; a LLaMA model's positions are rotary.
+  // states (batch, seq, hidden) when with_head is false; the family's builder decides the rest
+  // (encoders see the whole sequence; decoders are causal).
   torch::Tensor forward(const torch::Tensor& ids, bool with_head = true);
+  // SynFlow's objective R: the sum of the output logits (double), given forward(ids, false).
+  torch::Tensor logit_sum(const torch::Tensor& ids, const torch::Tensor& hidden);
+
+  // Building blocks for the families' forward passes (spaces/families/*_model.cpp).
+  bool has_tensor(const std::string& name) const { return index_.count(name) > 0; }
+  torch::Tensor linear(const torch::Tensor& x, const std::string& name, bool bias = true);
+  // LayerNorm (eps 1e-12) in float32, also under bf16 autocast.
+  torch::Tensor norm(const torch::Tensor& x, const std::string& name);
+  // Multi-head scaled dot-product attention over (batch, seq, width) inputs.
+  torch::Tensor self_attention(const torch::Tensor& q, const torch::Tensor& k,
+                               const torch::Tensor& v, std::int64_t heads, bool causal = false);
 
  private:
   torch::Tensor make_tensor(std::size_t i) const;
-  torch::Tensor linear(const torch::Tensor& x, const std::string& name, bool bias = true);
-  torch::Tensor norm(const torch::Tensor& x, const std::string& name);
-  torch::Tensor self_attention(const torch::Tensor& q, const torch::Tensor& k,
-                               const torch::Tensor& v, std::int64_t heads, bool causal = false);
-  torch::Tensor forward_gpt2(const torch::Tensor& ids, bool with_head);
-  torch::Tensor forward_llama(const torch::Tensor& ids, bool with_head);
-  torch::Tensor op_forward(const torch::Tensor& x, std::size_t layer);
-  torch::Tensor dynamic_conv(const torch::Tensor& x, const torch::Tensor& q, std::size_t layer);
 
+  const ModelBuilder* builder_;
   ModelPlan plan_;
   torch::Device device_;
   InitSpec init_;
@@ -61,6 +68,20 @@ class TorchModel {
   std::vector<torch::Tensor> tensors_;
   std::unordered_map<std::string, std::size_t> index_;
 };
+
+// A family's forward pass (LibTorch part of a family style; see spaces/families/list.h).
+class ModelBuilder {
+ public:
+  virtual ~ModelBuilder() = default;
+  // ids are on the model's device and every tensor is initialised.
+  virtual torch::Tensor forward(TorchModel& m, const torch::Tensor& ids, bool with_head) const = 0;
+  // SynFlow's R; by default the sum of forward(ids, true) in double.
+  virtual torch::Tensor logit_sum(TorchModel& m, const torch::Tensor& ids,
+                                  const torch::Tensor& hidden) const;
+};
+
+// The builder of a family of spaces/families/list.h.
+const ModelBuilder& builder_of(const Family& family);
 
 // "cpu", "cuda", "cuda:1" or "auto" (CUDA when available); throws InputError otherwise.
 torch::Device resolve_device(const std::string& name);

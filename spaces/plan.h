@@ -48,19 +48,19 @@ struct LayerPlan {
   bool op_norm;                          // residual + LayerNorm after the operation
   std::vector<std::int64_t> ffn_widths;  // hidden -> w0 -> ... -> w_last -> hidden
   std::int64_t next_hidden;              // > 0: projection hidden -> next_hidden after the layer
-  std::int64_t kv_heads = 0;             // Llama: key/value heads (grouped-query attention)
+  std::int64_t kv_heads = 0;             // llama: key/value heads (grouped-query attention)
 };
 
 struct ModelPlan {
-  Family family = Family::Encoder;  // decoders: causal, pre-norm (see Family)
+  const Family* family = nullptr;  // the family that made the plan (spaces/family.h)
   Profile profile;
   std::vector<std::int64_t>
-      cutoffs;  // Gpt2: first token id of each embedding cluster after the first
+      cutoffs;  // gpt2-lts: first token id of each embedding cluster after the first
   std::int64_t vocab = 30522;
   std::int64_t max_positions = 512;
   std::int64_t type_vocab = 2;
   std::int64_t embed = 128;
-  double rope_theta = 10000;  // Llama: rotary base
+  double rope_theta = 10000;  // llama: rotary base
   std::vector<LayerPlan> layers;
   std::vector<TensorSpec> tensors;  // every parameter, in construction order
 

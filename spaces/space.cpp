@@ -1,5 +1,7 @@
 #include "spaces/space.h"
 
+#include "spaces/registry.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -30,13 +32,6 @@ int pick_other(const std::vector<int>& v, int current, Rng& rng) {
   for (int x : v)
     if (x != current) others.push_back(x);
   return pick(others, rng);
-}
-
-std::vector<OpChoice> ops_with_kernels(std::vector<int> kernels) {
-  std::vector<OpChoice> ops = {
-      {OpKind::SDP, 0}, {OpKind::WMA, 0}, {OpKind::DFT, 0}, {OpKind::DCT, 0}};
-  for (int k : kernels) ops.push_back({OpKind::DSC, k});
-  return ops;
 }
 
 }  // namespace
@@ -217,24 +212,8 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
 void Space::validate(const Arch& arch, std::string_view input) const {
   const std::string head = "\"" + std::string(input) + "\": ";
   const std::string tail = " of space " + spec_.name;
-  if (arch.family != spec_.family) {
-    std::string want;
-    switch (spec_.family) {
-      case Family::Encoder:
-        want = "an encoder encoding (H<hidden>|<op>-h<heads>-ff<width>x<n>...)";
-        break;
-      case Family::Gpt2:
-        want = "a GPT-2 decoder encoding (GPT2-d<model>-e<embed>-v<div>|h<heads>-ff<inner>...)";
-        break;
-      case Family::Gpt:
-        want = "a GPT-2 decoder encoding (GPT-d<model>|h<heads>-ff<inner>...)";
-        break;
-      case Family::Llama:
-        want = "a LLaMA decoder encoding (LLAMA-d<model>|h<heads>-kv<kv heads>-ff<width>...)";
-        break;
-    }
-    throw InputError(head + "expected " + want + " for space " + spec_.name);
-  }
+  if (arch.family != spec_.family)
+    throw InputError(head + "expected " + spec_.family->grammar() + " for space " + spec_.name);
   if (!contains(spec_.embeds, arch.embed))
     throw InputError(head + "embedding width " + std::to_string(arch.embed) + " is not in " +
                      list(spec_.embeds) + tail);
@@ -289,9 +268,7 @@ void Space::validate(const Arch& arch, std::string_view input) const {
     if (l.hidden % l.heads != 0)
       throw InputError(where + "hidden size " + std::to_string(l.hidden) + " is not divisible by " +
                        std::to_string(l.heads) + " heads");
-    if (spec_.family == Family::Llama && (l.hidden / l.heads) % 2 != 0)
-      throw InputError(where + "head width " + std::to_string(l.hidden / l.heads) +
-                       " is odd; rotary positions need an even head width");
+    spec_.family->check_layer(l, where);
     const Layer& first = arch.layers[i - i % spec_.stack];
     if (!l.same_block(first) || l.hidden != first.hidden)
       throw InputError(where + "differs from layer " + std::to_string(i - i % spec_.stack + 1) +
@@ -312,134 +289,25 @@ Arch Space::parse(std::string_view encoding) const {
 
 namespace {
 
-std::vector<Space> make_spaces() {
-  std::vector<Space> v;
-  v.emplace_back(SpaceSpec{Family::Encoder,
-                           "flexibert-bench",
-                           "FlexiBERT-500 benchmark space: one hidden size per model, every layer "
-                           "chosen independently",
-                           {128, 256},
-                           false,
-                           {2, 4},
-                           1,
-                           ops_with_kernels({5, 9}),
-                           {2, 4},
-                           {512, 1024},
-                           {1, 3}});
-  v.emplace_back(SpaceSpec{Family::Encoder,
-                           "flexibert-small",
-                           "FlexiBERT-Small: stacks of 2 identical layers, hidden size per stack",
-                           {128, 256},
-                           true,
-                           {2, 4},
-                           2,
-                           ops_with_kernels({5, 9, 13}),
-                           {2, 4},
-                           {512, 1024, 2048},
-                           {1, 2, 3}});
-  v.emplace_back(SpaceSpec{Family::Encoder,
-                           "flexibert",
-                           "Full FlexiBERT: stacks of 2 identical layers, hidden size per stack, "
-                           "projections between widths",
-                           {128, 256, 512},
-                           true,
-                           {2, 4, 6},
-                           2,
-                           ops_with_kernels({5, 9, 13}),
-                           {2, 4, 8},
-                           {512, 1024, 2048, 4096},
-                           {1, 2, 3}});
-  // LiteTransformerSearch's GPT-2 space (decoder.md): inner width any integer in [512, 2048].
-  std::vector<int> inner;
-  for (int w = 512; w <= 2048; ++w) inner.push_back(w);
-  std::vector<int> depths;
-  for (int d = 2; d <= 16; ++d) depths.push_back(d);
-  SpaceSpec lts{Family::Gpt2,
-                "gpt2-lts",
-                "LiteTransformerSearch GPT-2: d_model per model, heads and inner width per layer, "
-                "adaptive input embeddings",
-                {64, 128, 256, 512},
-                false,
-                depths,
-                1,
-                {{OpKind::SDP, 0}},
-                {2, 4, 8},
-                inner,
-                {1}};
-  lts.embeds = {128, 256, 512};
-  lts.div_vals = {1, 2, 4};
-  v.emplace_back(lts);
-  // Larger GPT-2-style decoders (HW-GPT-Bench-sized, up to ~1B parameters): width per model in
-  // steps of 64, 10-36 layers, heads per layer (4, 8, 16 divide every width), MLP ratio per layer.
-  std::vector<int> widths, deep;
-  for (int w = 192; w <= 1280; w += 64) widths.push_back(w);
-  for (int d = 10; d <= 36; ++d) deep.push_back(d);
-  SpaceSpec large{
-      Family::Gpt,
-      "gpt-large",
-      "GPT-2-style decoders up to ~1B parameters: width per model, heads and MLP ratio per layer",
-      widths,
-      false,
-      deep,
-      1,
-      {{OpKind::SDP, 0}},
-      {4, 8, 16},
-      {},
-      {1}};
-  large.ff_ratios = {2, 3, 4};
-  v.emplace_back(large);
-  // LLaMA-style decoders from ~70M to ~7B parameters: width per model in steps of 256 (LLaMA-7B
-  // is 4096 x 32 layers), per layer 8/16/32 heads, 1/2/4/8 query heads per key/value head, and a
-  // SwiGLU width of 2, 8/3 or 3 x the width (LLaMA's 8/3, rounded up to a multiple of 256; from
-  // width 768 up the three are distinct).
-  std::vector<int> llama_widths, llama_depths;
-  for (int w = 768; w <= 4096; w += 256) llama_widths.push_back(w);
-  for (int d = 4; d <= 32; ++d) llama_depths.push_back(d);
-  SpaceSpec llama{Family::Llama,
-                  "llama",
-                  "LLaMA-style decoders (RMSNorm, SwiGLU, grouped-query attention, rotary "
-                  "positions) up to ~7B parameters: width per model; heads, key/value heads "
-                  "and SwiGLU width per layer",
-                  llama_widths,
-                  false,
-                  llama_depths,
-                  1,
-                  {{OpKind::SDP, 0}},
-                  {8, 16, 32},
-                  {},
-                  {1}};
-  llama.swiglu_thirds = {6, 8, 9};
-  llama.kv_groups = {1, 2, 4, 8};
-  v.emplace_back(llama);
-  std::set<std::string> seen;
-  for (const Space& s : v)
-    if (!seen.insert(s.name()).second)
-      throw std::logic_error("duplicate space name in registry: " + s.name());
-  return v;
-}
-
-const std::vector<Space>& registry() {
-  static const std::vector<Space> spaces = make_spaces();
+const Registry<Space>& registry() {
+  static const Registry<Space> spaces = [] {
+    Registry<Space> r("space");
+    for (const Family* f : families())
+      for (SpaceSpec& spec : f->spaces()) r.add(Space(std::move(spec)));
+    return r;
+  }();
   return spaces;
 }
 
 }  // namespace
 
 const std::vector<std::string>& space_names() {
-  static const std::vector<std::string> names = [] {
-    std::vector<std::string> n;
-    for (const Space& s : registry()) n.push_back(s.name());
-    return n;
-  }();
+  static const std::vector<std::string> names = registry().names();
   return names;
 }
 
 const Space& find_space(std::string_view name) {
-  for (const Space& s : registry())
-    if (s.name() == name) return s;
-  std::string known;
-  for (const std::string& n : space_names()) known += (known.empty() ? "" : ", ") + n;
-  throw InputError("unknown space \"" + std::string(name) + "\": expected one of " + known);
+  return registry().find(name);
 }
 
 }  // namespace zerolm

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "spaces/arch.h"
+#include "spaces/family.h"
 #include "spaces/rng.h"
 
 namespace zerolm {
@@ -19,7 +20,7 @@ struct OpChoice {
 // A FlexiBERT-style space: layers come in stacks of `stack` identical layers; every field of a
 // stack is chosen independently from its list.
 struct SpaceSpec {
-  Family family = Family::Encoder;
+  const Family* family = nullptr;
   std::string name;
   std::string description;
   std::vector<int> hidden;
@@ -30,13 +31,13 @@ struct SpaceSpec {
   std::vector<int> heads;
   std::vector<int> ff_dims;
   std::vector<int> num_ff;
-  std::vector<int> embeds = {0};    // Gpt2: d_embed choices (one per model)
-  std::vector<int> div_vals = {1};  // Gpt2: adaptive embedding division factors
+  std::vector<int> embeds = {0};    // gpt2-lts: d_embed choices (one per model)
+  std::vector<int> div_vals = {1};  // gpt2-lts: adaptive embedding division factors
   std::vector<int> ff_ratios = {};  // when set: inner width = ratio x hidden (ff_dims unused)
-  // When set (Llama): SwiGLU width = (thirds / 3) x hidden rounded up to a multiple of 256, as
+  // When set (llama): SwiGLU width = (thirds / 3) x hidden rounded up to a multiple of 256, as
   // LLaMA sizes it (8/3 x 4096 -> 11008); ff_dims unused.
   std::vector<int> swiglu_thirds = {};
-  // When set (Llama): grouped-query attention, key/value heads = heads / group.
+  // When set (llama): grouped-query attention, key/value heads = heads / group.
   std::vector<int> kv_groups = {};
 };
 
@@ -76,7 +77,8 @@ class Space {
   std::vector<std::vector<int>> ff_table_;  // ff_choices of spec_.hidden[i], computed once
 };
 
-// The explicit list of spaces; names are unique (checked when the registry is built).
+// The spaces of every family (spaces/families/list.h), in that order; names are unique (checked
+// when the registry is built).
 const std::vector<std::string>& space_names();
 const Space& find_space(std::string_view name);  // throws InputError listing the known names
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "spaces/family.h"
 #include "spaces/model.h"
 
 namespace zerolm {
@@ -98,7 +99,7 @@ torch::Tensor mlm_loss(TorchModel& m, const torch::Tensor& ids, const torch::Ten
   torch::Tensor logits, target;
   {
     Autocast autocast(m.device().type(), bf16);
-    if (m.plan().family != Family::Encoder) {
+    if (m.plan().family->causal()) {
       const auto T = ids.size(1);
       const auto original = torch::where(labels != -100, labels, ids);
       logits = m.forward(original.narrow(1, 0, T - 1));
@@ -181,7 +182,7 @@ TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& i
       starts.push_back(vspan * std::size_t(b * o.batch + k) /
                        std::size_t(o.eval_batches * o.batch));
     auto [ids, labels] = make_batch(corpus.valid, starts, o.seq, valid_rng, corpus.vocab);
-    const double n = m.plan().family != Family::Encoder
+    const double n = m.plan().family->causal()
                          ? double(ids.numel() - ids.size(0))
                          : double((labels != -100).sum().item<std::int64_t>());
     if (n == 0) continue;

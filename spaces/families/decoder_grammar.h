@@ -1,0 +1,22 @@
+// The grammar the decoder families share: "<head><d_model>[-e<embed>-v<div>]|h<heads>[-kv<kv
+// heads>]-ff<inner>|..." (gpt2-lts: "GPT2-d512-e128-v2|h8-ff1601"; gpt: "GPT-d1024|h16-ff4096";
+// llama: "LLAMA-d4096|h32-kv8-ff11008").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "spaces/arch.h"
+
+namespace zerolm {
+
+struct DecoderGrammar {
+  std::string head;             // "GPT2-d", "GPT-d", "LLAMA-d"
+  bool adaptive_embed = false;  // "-e<d_embed>-v<div_val>" after d_model
+  bool kv_heads = false;        // "-kv<key/value heads>" in every layer
+};
+
+Arch parse_decoder(std::string_view text, const DecoderGrammar& g, const Family* family);
+std::string encode_decoder(const Arch& arch, const DecoderGrammar& g);
+
+}  // namespace zerolm

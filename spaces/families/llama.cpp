@@ -1,0 +1,112 @@
+// LLaMA-style decoders: RMSNorm, grouped-query attention with rotary positions, SwiGLU
+// feed-forward (ff_dim = the gate/up width), untied 32000-token embedding and output head.
+#include "spaces/families/decoder_grammar.h"
+#include "spaces/family.h"
+#include "spaces/plan_emitter.h"
+#include "spaces/space.h"
+
+namespace zerolm {
+
+namespace {
+
+class Llama final : public Family {
+ public:
+  std::string name() const override { return "llama"; }
+  bool claims(std::string_view text) const override { return text.substr(0, 5) == "LLAMA"; }
+  std::string grammar() const override {
+    return "a LLaMA decoder encoding (LLAMA-d<model>|h<heads>-kv<kv heads>-ff<width>...)";
+  }
+  Arch parse(std::string_view text) const override { return parse_decoder(text, grammar_, this); }
+  std::string encode(const Arch& arch) const override { return encode_decoder(arch, grammar_); }
+  void check_layer(const Layer& l, const std::string& where) const override {
+    if ((l.hidden / l.heads) % 2 != 0)
+      throw InputError(where + "head width " + std::to_string(l.hidden / l.heads) +
+                       " is odd; rotary positions need an even head width");
+  }
+
+  std::vector<SpaceSpec> spaces() const override {
+    // From ~70M to ~7B parameters: width per model in steps of 256 (LLaMA-7B is 4096 x 32
+    // layers), per layer 8/16/32 heads, 1/2/4/8 query heads per key/value head, and a SwiGLU
+    // width of 2, 8/3 or 3 x the width (LLaMA's 8/3, rounded up to a multiple of 256; from width
+    // 768 up the three are distinct).
+    std::vector<int> widths, depths;
+    for (int w = 768; w <= 4096; w += 256) widths.push_back(w);
+    for (int d = 4; d <= 32; ++d) depths.push_back(d);
+    SpaceSpec llama{this,
+                    "llama",
+                    "LLaMA-style decoders (RMSNorm, SwiGLU, grouped-query attention, rotary "
+                    "positions) up to ~7B parameters: width per model; heads, key/value heads "
+                    "and SwiGLU width per layer",
+                    widths,
+                    false,
+                    depths,
+                    1,
+                    {{OpKind::SDP, 0}},
+                    {8, 16, 32},
+                    {},
+                    {1}};
+    llama.swiglu_thirds = {6, 8, 9};
+    llama.kv_groups = {1, 2, 4, 8};
+    return {llama};
+  }
+  std::string default_space() const override { return "llama"; }
+
+  // Untied token embedding and output head (vocabulary 32000), no learned positions (rotary),
+  // RMSNorm before attention and feed-forward, q/k/v/o without biases (k and v narrower under
+  // grouped-query attention), SwiGLU gate/up/down, a final RMSNorm. Init N(0, 0.02^2), as
+  // Hugging Face's LlamaPreTrainedModel.
+  ModelPlan make_plan(const Arch& arch, Profile, bool with_names,
+                      std::int64_t vocab) const override {
+    ModelPlan plan;
+    plan.family = this;
+    plan.profile = Profile::Spec;
+    plan.vocab = vocab > 0 ? vocab : 32000;
+    plan.max_positions = 4096;  // Llama-2's context; rotary positions have no table
+    plan.type_vocab = 0;
+    const std::int64_t d = arch.layers.front().hidden;
+    plan.embed = d;
+    const int L = int(arch.layers.size());
+    for (const Layer& l : arch.layers) {
+      LayerPlan p{OpKind::SDP, l.heads, 0, d, l.heads, d / l.heads, d, true, {l.ff_dim}, 0};
+      p.kv_heads = l.kv_heads > 0 ? l.kv_heads : l.heads;
+      plan.layers.push_back(p);
+    }
+    plan.tensors.reserve(4 + 9 * std::size_t(L));
+    Emitter e{plan.tensors, with_names};
+    e.table("embeddings.word", plan.vocab, d);
+    for (int i = 0; i < L; ++i) {
+      const LayerPlan& lp = plan.layers[std::size_t(i)];
+      const std::string p = with_names ? "layers." + std::to_string(i) + "." : std::string();
+      const auto att = ParamGroup::Attention, ffn = ParamGroup::FFN;
+      const std::int64_t kv = lp.kv_heads * lp.head_dim, inner = lp.ffn_widths[0];
+      e.rms_norm(p + "attn_norm", d, i);
+      e.linear(p + "attn.query", d, d, att, i, false);
+      e.linear(p + "attn.key", d, kv, att, i, false);
+      e.linear(p + "attn.value", d, kv, att, i, false);
+      e.linear(p + "attn.output", d, d, att, i, false);
+      e.rms_norm(p + "ffn_norm", d, i);
+      e.linear(p + "ffn.gate", d, inner, ffn, i, false);
+      e.linear(p + "ffn.up", d, inner, ffn, i, false);
+      e.linear(p + "ffn.down", inner, d, ffn, i, false);
+    }
+    e.rms_norm("final_norm", d, -1);
+    // The output head is a Linear but, like the embedding, outside the blocks: counted with the
+    // embeddings (non-embedding counts exclude it, as Kaplan et al.) and not scored by ZeroLM.
+    e.linear("lm_head", d, plan.vocab, ParamGroup::Embedding, -1, false);
+    return plan;
+  }
+
+  Objective objective() const override { return Objective::CausalLM; }
+
+ private:
+  DecoderGrammar grammar_{"LLAMA-d", false, true};
+};
+
+}  // namespace
+
+const Family& family_llama() {
+  static const Llama f;
+  return f;
+}
+
+}  // namespace zerolm
