@@ -12,8 +12,11 @@ namespace zerolm {
 std::vector<double> rank_average(const std::vector<double>& x);
 double pearson(const std::vector<double>& a, const std::vector<double>& b);
 double spearman(const std::vector<double>& a, const std::vector<double>& b);
-// Kendall tau-b (tie-corrected). O(n^2): the benchmarks have at most a few thousand rows.
+// Kendall tau-b (tie-corrected), O(n log n) (Knight's algorithm); with a NaN anywhere, the
+// quadratic pair loop below.
 double kendall_tau_b(const std::vector<double>& a, const std::vector<double>& b);
+// The same by the O(n^2) pair loop: the definition, kept as the check of the fast one.
+double kendall_tau_b_quadratic(const std::vector<double>& a, const std::vector<double>& b);
 
 // Kendall tau-b over the pairs (i, j) for which keep(i, j) holds. Pairs tied in both count in
 // neither; pairs tied in one count in that side's tie total. NaN when no pair is left.

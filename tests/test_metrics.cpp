@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "proxy/metrics.h"
 
@@ -24,6 +26,36 @@ TEST(Metrics, KendallTauBWithTiesByHand) {
   // A pair tied in both counts in neither: x=(1,1,2), y=(5,5,6): C=2, D=0, no one-sided ties.
   EXPECT_NEAR(kendall_tau_b({1, 1, 2}, {5, 5, 6}), 1.0, 1e-12);
   EXPECT_TRUE(std::isnan(kendall_tau_b({1, 1, 1}, {1, 2, 3})));
+}
+
+TEST(Metrics, KnightKendallEqualsThePairLoopOnRandomDataWithTies) {
+  // Values from few levels, so that ties in a, in b and in both are frequent; sizes 0..300.
+  std::uint64_t state = 12345;
+  auto next = [&](int levels) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return double((state >> 33) % std::uint64_t(levels));
+  };
+  int compared = 0;
+  for (int trial = 0; trial < 200; ++trial) {
+    const std::size_t n = std::size_t(next(300));
+    const int la = 2 + int(next(20)), lb = 2 + int(next(20));
+    std::vector<double> a(n), b(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      a[i] = next(la);
+      b[i] = trial % 3 == 0 ? a[i] + next(3) : next(lb);  // every third trial correlated
+    }
+    const double fast = kendall_tau_b(a, b), slow = kendall_tau_b_quadratic(a, b);
+    if (std::isnan(slow)) {
+      EXPECT_TRUE(std::isnan(fast)) << "trial " << trial;
+      continue;
+    }
+    EXPECT_EQ(fast, slow) << "trial " << trial << ", n " << n;  // bit for bit: integer counts
+    ++compared;
+  }
+  EXPECT_GT(compared, 150);
+  // A NaN falls back to the pair loop.
+  EXPECT_EQ(kendall_tau_b({1, NAN, 3, 2}, {1, 2, 3, 4}),
+            kendall_tau_b_quadratic({1, NAN, 3, 2}, {1, 2, 3, 4}));
 }
 
 TEST(Metrics, SpearmanAndPearsonByHand) {
