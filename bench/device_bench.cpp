@@ -13,6 +13,7 @@
 #include "bench/median.h"
 #include "driver/inputs.h"
 #include "proxy/evaluator.h"
+#include "proxy/torch_runtime.h"
 #include "spaces/plan.h"
 
 using namespace zerolm;

@@ -9,6 +9,7 @@
 #include "bench/median.h"
 #include "driver/inputs.h"
 #include "proxy/evaluator.h"
+#include "proxy/torch_runtime.h"
 
 using namespace zerolm;
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "proxy/evaluator.h"
+#include "proxy/torch_runtime.h"
 #include "train/trainer.h"
 
 using namespace zerolm;

@@ -24,6 +24,8 @@
 #include "driver/log.h"
 #include "driver/mpi_comm.h"
 #include "driver/options.h"
+#include "proxy/parallel.h"
+#include "proxy/torch_runtime.h"
 #include "driver/run_dir.h"
 #include "driver/search_run.h"
 #include "driver/stop_handler.h"

@@ -62,14 +62,6 @@ void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool many_profiles) {
       ->check(CLI::Range(1, 1024));
 }
 
-double parse_alpha_number(const std::string& text) {
-  char* end = nullptr;
-  const double a = std::strtod(text.c_str(), &end);
-  if (text.empty() || *end != '\0' || !std::isfinite(a))
-    throw InputError("--alpha \"" + text + "\": expected a number such as 0.75");
-  return a;
-}
-
 EvalOptions to_eval_options(const ScoringCli& o, const std::string& profile, bool alpha_numeric) {
   EvalOptions e;
   e.profile = parse_profile(profile);

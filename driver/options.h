@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy/alpha.h"
 #include "proxy/evaluator.h"
 
 namespace zerolm {
@@ -34,6 +35,5 @@ void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool many_profiles);
 // then it is left at 0.75 for the caller to choose); throws InputError on a bad value.
 EvalOptions to_eval_options(const ScoringCli& o, const std::string& profile,
                             bool alpha_numeric = true);
-double parse_alpha_number(const std::string& text);
 
 }  // namespace zerolm

@@ -7,6 +7,7 @@
 #include "driver/log.h"
 #include "driver/options.h"
 #include "driver/table.h"
+#include "proxy/torch_runtime.h"
 
 namespace zerolm {
 

@@ -17,6 +17,7 @@
 #include "driver/stop_handler.h"
 #include "driver/table.h"
 #include "proxy/capacity_stat.h"
+#include "proxy/torch_runtime.h"
 #include "search/strategy.h"
 
 namespace zerolm {

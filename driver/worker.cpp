@@ -5,6 +5,7 @@
 #include "driver/log.h"
 #include "driver/search_run.h"
 #include "driver/stop_handler.h"
+#include "proxy/torch_runtime.h"
 
 namespace zerolm {
 

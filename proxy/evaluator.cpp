@@ -1,17 +1,10 @@
 #include "proxy/evaluator.h"
 
-#include <dlfcn.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
 #include <atomic>
 #include <exception>
 #include <mutex>
 #include <thread>
 
-#include "proxy/metrics.h"
-#include "proxy/ranking.h"
 #include "spaces/model.h"
 #include "spaces/rng.h"
 #include "spaces/space.h"
@@ -74,57 +67,6 @@ Evaluation Evaluator::evaluate(const Arch& arch) {
   return e;
 }
 
-void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t)>& fn) {
-  std::atomic<std::size_t> next{0};
-  std::mutex mutex;
-  std::exception_ptr error;
-  std::size_t error_index = n;
-  auto work = [&] {
-    for (std::size_t i = next++; i < n; i = next++) {
-      try {
-        fn(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (i < error_index) {
-          error_index = i;
-          error = std::current_exception();
-        }
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::min<int>(threads, int(n)); ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
-}
-
-void set_torch_threads(int intra_op) {
-  torch::set_num_threads(std::max(1, intra_op));
-  // Debian's LibTorch calls OpenBLAS, whose own thread pool ignores set_num_threads and spins on
-  // every core; bound it the same way when the BLAS is OpenBLAS.
-  using SetThreads = void (*)(int);
-  if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-    f(std::max(1, intra_op));
-  // Inter-op threads can be set only once per process, before any parallel work.
-  static const bool once = [] {
-    try {
-      torch::set_num_interop_threads(1);
-    } catch (const c10::Error&) {
-    }
-#ifdef __GLIBC__
-    // Scoring draws and frees the same weight sizes thousands of times a second. glibc's default
-    // hands freed blocks of a few MB back to the kernel (mmap, heap trimming), so every new
-    // weight page-faults its memory in again: 25% of weights-mode time on FlexiBERT-500. Keep
-    // blocks up to 32 MB (glibc's maximum) in the heap and the heap's top up to 1 GiB.
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
-    return true;
-  }();
-  (void)once;
-}
-
 }  // namespace zerolm
 
 namespace zerolm {
@@ -164,37 +106,6 @@ std::vector<Evaluation> evaluate_all(const std::vector<Arch>& archs,
   for (auto& t : pool) t.join();
   if (first_error) std::rethrow_exception(first_error);
   return out;
-}
-
-}  // namespace zerolm
-
-namespace zerolm {
-
-double heuristic_alpha(const Space& space, const EvalOptions& options, int samples, int threads,
-                       double* tau) {
-  Rng rng(derive_seed(options.seed, fnv1a("alpha-heuristic")));
-  std::vector<Arch> sample;
-  for (int i = 0; i < samples; ++i) sample.push_back(space.sample(rng));
-  const auto evals = evaluate_all(sample, {"zerolm", "params"}, options, threads);
-  std::vector<double> attn, ffn, params;
-  for (const Evaluation& e : evals) {
-    attn.push_back(e.results[0].parts[0]);
-    ffn.push_back(e.results[0].parts[1]);
-    params.push_back(e.results[1].score);
-  }
-  const double alpha = best_alpha(attn, ffn, params, {}, alpha_grid());
-  if (tau) *tau = kendall_tau_b(combine(attn, ffn, alpha), params);
-  return alpha;
-}
-
-int cuda_device_count() {
-  return torch::cuda::is_available() ? int(torch::cuda::device_count()) : 0;
-}
-
-std::string pick_device(const std::string& requested, int local_rank) {
-  if (requested != "auto") return requested;
-  const int n = cuda_device_count();
-  return n > 0 ? "cuda:" + std::to_string(local_rank % n) : "cpu";
 }
 
 }  // namespace zerolm

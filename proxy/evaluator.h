@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,39 +52,10 @@ class Evaluator {
   std::unique_ptr<Impl> impl_;
 };
 
-// Calls fn(0) ... fn(n - 1) on `threads` threads, each taking the next index when free; the
-// first exception (lowest index) is rethrown after all threads have finished.
-void parallel_for(std::size_t n, int threads, const std::function<void(std::size_t)>& fn);
-
-// Sets LibTorch's intra-op and inter-op thread counts, and (once) the host allocator's policy of
-// keeping freed memory for reuse. Call at start-up, before any tensor work.
-void set_torch_threads(int intra_op);
-
-}  // namespace zerolm
-
-namespace zerolm {
-
 // Scores `archs` on `threads` threads (each with its own Evaluator); results in input order and
 // independent of the thread count. The first failure is rethrown naming its architecture.
 std::vector<Evaluation> evaluate_all(const std::vector<Arch>& archs,
                                      const std::vector<std::string>& proxy_names,
                                      const EvalOptions& options, int threads);
-
-}  // namespace zerolm
-
-namespace zerolm {
-
-class Space;
-
-// The self-parameter heuristic (zerolm-method.md): the grid alpha whose ZeroLM score ranks
-// `samples` architectures drawn from `space` most like their parameter count. Data-free.
-// Returns alpha; `tau` receives that Kendall tau.
-double heuristic_alpha(const Space& space, const EvalOptions& options, int samples, int threads,
-                       double* tau = nullptr);
-
-// "auto": CUDA device (local_rank mod visible devices) when CUDA is available, else "cpu";
-// anything else is returned as given.
-std::string pick_device(const std::string& requested, int local_rank);
-int cuda_device_count();
 
 }  // namespace zerolm
