@@ -65,7 +65,7 @@ class Parser {
   explicit Parser(std::string_view text) : text_(text) {}
 
   [[noreturn]] void fail(const std::string& where, const std::string& expected) const {
-    throw InputError("\"" + std::string(text_) + "\": " + where + " (character " +
+    throw InputError(quoted_input(text_) + ": " + where + " (character " +
                      std::to_string(pos_ + 1) + "): expected " + expected);
   }
   bool eat(std::string_view lit) {
