@@ -218,7 +218,8 @@ truncated-log)
   truncate -s -20 cut/evaluations.csv
   check "the last record is cut off" test "$(tail -c 1 cut/evaluations.csv | od -An -tx1 | tr -d ' ')" != 0a
   mpi 3 search --resume cut >resume.out 2>&1
-  check "resume exit 0 (got: $(grep -m1 error resume.out))" test $? -eq 0
+  rc=$?
+  check "resume exit 0 (got $rc: $(grep -m1 error resume.out))" test "$rc" -eq 0
   check "warns of the dropped record" grep -qF "cut/evaluations.csv:$n: dropped an incomplete last record" resume.out
   check "300 ok evaluations, none twice" test "$(ok_rows cut)" -eq 300 -a "$(dup_ok cut)" -eq 0
   check "top.csv equals the uninterrupted run's" cmp ref/top.csv cut/top.csv
