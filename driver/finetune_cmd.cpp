@@ -213,18 +213,15 @@ Plan prepare(FinetuneCli& cli) {
 // Appends finished rows as they come (a stop keeps them), then prints the ranking.
 class Output {
  public:
-  Output(const Plan& p) : path_(p.dir + "/finetune.csv"), rows_(p.tasks.size()) {
-    f_ = std::fopen(path_.c_str(), "a");
-    if (!f_) throw std::runtime_error(path_ + ": cannot open for appending");
-  }
-  ~Output() { std::fclose(f_); }
+  Output(const Plan& p) : f_(p.dir + "/finetune.csv"), rows_(p.tasks.size()) {}
+  // Each row reaches the file before the next is trained; a full disk throws IoError.
   void add(std::size_t i, std::vector<std::string> row, bool write = true) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (write) {
       std::string line;
       for (std::size_t c = 0; c < row.size(); ++c) line += (c ? "," : "") + csv_escape(row[c]);
-      std::fputs((line + "\n").c_str(), f_);
-      std::fflush(f_);
+      f_.write(line + "\n");
+      f_.flush();
     }
     rows_[i] = std::move(row);
   }
@@ -262,8 +259,7 @@ class Output {
   }
 
  private:
-  std::string path_;
-  std::FILE* f_;
+  AppendFile f_;
   std::vector<std::vector<std::string>> rows_;
   mutable std::mutex mutex_;
 };

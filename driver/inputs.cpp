@@ -1,6 +1,7 @@
 #include "driver/inputs.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -32,7 +33,18 @@ std::vector<std::string> csv_encodings(const Csv& csv, const std::string& path) 
         path +
         ": expected a column named arch_encoding, or the GPT-2 columns n_layer, d_model, d_embed, "
         "div_val, n_head, d_inner");
-  for (const auto& row : csv.rows) {
+  for (std::size_t r = 0; r < csv.rows.size(); ++r) {
+    const auto& row = csv.rows[r];
+    const std::string where = path + ":" + std::to_string(csv.lines[r]) + ": ";
+    // n_layer says how many layers the per-layer lists describe: a disagreement is an error, not
+    // a model cut to the shorter list.
+    const std::string& layers_text = row[std::size_t(n_layer)];
+    char* end = nullptr;
+    errno = 0;
+    const long layers = std::strtol(layers_text.c_str(), &end, 10);
+    if (layers_text.empty() || *end != '\0' || errno == ERANGE || layers < 1 || layers > 100000)
+      throw InputError(where + "n_layer " + quoted_input(layers_text, 40) +
+                       ": expected a number of layers >= 1");
     // d_embed -1 means "as d_model" in LTS's configs.
     const std::string embed =
         row[std::size_t(d_embed)] == "-1" ? row[std::size_t(d_model)] : row[std::size_t(d_embed)];
@@ -40,8 +52,12 @@ std::vector<std::string> csv_encodings(const Csv& csv, const std::string& path) 
         "GPT2-d" + row[std::size_t(d_model)] + "-e" + embed + "-v" + row[std::size_t(div_val)];
     const auto heads = split_list(row[std::size_t(n_head)], ';'),
                inner = split_list(row[std::size_t(d_inner)], ';');
-    for (std::size_t l = 0; l < heads.size() && l < inner.size(); ++l)
-      e += "|h" + heads[l] + "-ff" + inner[l];
+    if (heads.size() != std::size_t(layers) || inner.size() != std::size_t(layers))
+      throw InputError(where + "n_layer " + layers_text + " but n_head lists " +
+                       std::to_string(heads.size()) + " and d_inner " +
+                       std::to_string(inner.size()) +
+                       " values; expected one per layer, separated by ';'");
+    for (std::size_t l = 0; l < heads.size(); ++l) e += "|h" + heads[l] + "-ff" + inner[l];
     out.push_back(e);
   }
   return out;
@@ -52,6 +68,10 @@ std::vector<ArchSource> read_arch_file(const std::string& path) {
   if (!in) throw InputError(path + ": cannot open for reading (" + std::strerror(errno) + ")");
   std::string first;
   std::getline(in, first);
+  // A UTF-8 byte-order mark (saved by spreadsheet programs and some editors) is not text.
+  const std::string bom = "\xEF\xBB\xBF";
+  const bool has_bom = first.rfind(bom, 0) == 0;
+  if (has_bom) first.erase(0, bom.size());
   std::vector<ArchSource> out;
   if (first.find("arch_encoding") != std::string::npos ||
       (first.find("n_layer") != std::string::npos && first.find("d_inner") != std::string::npos)) {
@@ -59,12 +79,14 @@ std::vector<ArchSource> read_arch_file(const std::string& path) {
     const std::vector<std::string> enc = csv_encodings(csv, path);
     for (std::size_t i = 0; i < csv.rows.size(); ++i)
       out.push_back({enc[i], path + ":" + std::to_string(csv.lines[i])});
+    if (out.empty()) throw InputError(path + ": a CSV header and no rows: no architectures found");
     return out;
   }
   in.clear();
   in.seekg(0);
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
+    if (n == 1 && has_bom) line.erase(0, bom.size());
     const auto hash = line.find('#');
     if (hash != std::string::npos) line.erase(hash);
     const auto b = line.find_first_not_of(" \t\r");

@@ -9,7 +9,7 @@
 #include <memory>
 #include <vector>
 
-#include "spaces/arch.h"
+#include "spaces/errors.h"
 
 namespace zerolm::log {
 
@@ -53,8 +53,8 @@ Level parse_level(std::string_view name) {
   if (name == "warn") return Level::Warn;
   if (name == "error") return Level::Error;
   if (name == "off") return Level::Off;
-  throw InputError("unknown log level \"" + std::string(name) +
-                   "\": expected trace, debug, info, warn, error or off");
+  throw InputError("unknown log level " + quoted_input(name) +
+                   ": expected trace, debug, info, warn, error or off");
 }
 
 void init(Level level, const std::string& file, int rank, bool console) {
@@ -75,7 +75,10 @@ void init(Level level, const std::string& file, int rank, bool console) {
   lg->set_level(to_spd(level));
   lg->flush_on(spdlog::level::warn);
   logger() = lg;
-  // Flushed periodically too, so a killed rank's log still has its last lines.
+  // Flushed periodically too, so a killed rank's log still has its last lines. spdlog's periodic
+  // flusher only visits registered loggers: register this one (replacing an earlier init's).
+  spdlog::drop("zerolm");
+  spdlog::register_logger(lg);
   spdlog::flush_every(std::chrono::seconds(2));
 }
 

@@ -1,13 +1,15 @@
 // The zerolm executable: subcommand dispatch and the one place errors become exit codes.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
-#include <iostream>
+#include <string>
 #include <vector>
 
 #include "driver/commands.h"
 #include "driver/log.h"
-#include "spaces/arch.h"
+#include "spaces/errors.h"
 
 namespace {
 
@@ -16,6 +18,13 @@ int launcher_rank() {
   for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
     if (const char* v = std::getenv(var)) return std::atoi(v);
   return 0;
+}
+
+// One "zerolm: error: ..." line in one write, so that lines of ranks failing at once never
+// interleave; control characters are escaped and a huge message is cut.
+void print_error(const std::string& msg) {
+  const std::string line = "zerolm: error: " + zerolm::printable(msg) + "\n";
+  [[maybe_unused]] const auto n = ::write(STDERR_FILENO, line.data(), line.size());
 }
 
 }  // namespace
@@ -43,20 +52,22 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // Under mpirun/srun every rank parses the same line: one of them says what is wrong.
-    if (launcher_rank() == 0)
-      std::cerr << "zerolm: error: " << e.what() << " (see zerolm --help)\n";
-    return 2;
+    if (launcher_rank() == 0) print_error(std::string(e.what()) + " (see zerolm --help)");
+    return kInputErrorExit;
   }
   try {
     log::init(log::parse_level(level));
     for (auto& [cmd, run] : commands)
       if (cmd->parsed()) return run();
-    return 2;
+    return kInputErrorExit;
   } catch (const InputError& e) {
-    std::cerr << "zerolm: error: " << e.what() << "\n";
-    return 2;
+    print_error(e.what());
+    return kInputErrorExit;
+  } catch (const IoError& e) {
+    print_error(e.what());
+    return kIoErrorExit;
   } catch (const std::exception& e) {
-    std::cerr << "zerolm: error: " << e.what() << "\n";
-    return 1;
+    print_error(e.what());
+    return kFailureExit;
   }
 }

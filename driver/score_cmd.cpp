@@ -67,6 +67,18 @@ int run_score(ScoreCli& cli) {
   } else {
     archs = parse_archs(space, sources);
   }
+  // --memory-limit: refused before any scoring, naming the model, rather than after an hour of
+  // scoring the others (the same fp32 estimate that fails a search candidate).
+  if (opt.memory_limit_mb > 0)
+    for (std::size_t i = 0; i < archs.size(); ++i) {
+      const double mib = weights_mib(make_plan(archs[i], opt.profile, false));
+      if (mib > opt.memory_limit_mb)
+        throw InputError((sources.empty() ? "sampled architecture " + std::to_string(i + 1)
+                                          : sources[i].origin) +
+                         ": " + quoted_input(encode(archs[i])) + " needs " + format_number(mib) +
+                         " MiB of fp32 weights, over --memory-limit " +
+                         format_number(opt.memory_limit_mb) + " MiB");
+    }
 
   set_torch_threads(1);
   const auto evals = evaluate_all(archs, cli.scoring.proxies, opt, cli.scoring.threads);
@@ -100,12 +112,13 @@ Runner add_score_command(CLI::App& app) {
   cmd->add_option("--input", cli->input,
                   "file: a CSV with an arch_encoding column, or one encoding per line");
   add_scoring_options(cmd, cli->scoring, false);
+  add_memory_limit_option(cmd, cli->scoring.memory_limit_mb);
   cmd->add_option("--format", cli->format, "table, csv, json or markdown")->capture_default_str();
   cmd->add_option("--output,-o", cli->output, "output file (written atomically); - for stdout")
       ->capture_default_str();
   cmd->add_option("--sample", cli->sample, "with no input: how many architectures to sample")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100000000));
+      ->check(whole_number(1, 100000000));
   return [cli] { return run_score(*cli); };
 }
 

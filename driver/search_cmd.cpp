@@ -1,9 +1,12 @@
 // `zerolm search`: the distributed search. Every rank parses the same command line; rank 0
 // resolves the configuration and the run directory, then all ranks agree (collectively) that
 // start-up succeeded before anyone works, so bad input ends every rank with one line from rank 0.
+#include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -71,12 +74,15 @@ void validate(const SearchConfig& c) {
        "--min-params " + std::to_string(c.min_params) + " exceeds --max-params " +
            std::to_string(c.max_params));
   need(c.threads >= 1, "--threads: expected at least 1");
-  need(c.checkpoint_every > 0 && c.progress_every > 0,
+  need(std::isfinite(c.checkpoint_every) && std::isfinite(c.progress_every) &&
+           c.checkpoint_every > 0 && c.progress_every > 0,
        "--checkpoint-every/--progress-every: expected seconds > 0");
+  need(std::isfinite(c.memory_limit_mb) && c.memory_limit_mb >= 0,
+       "--memory-limit " + format_number(c.memory_limit_mb) + ": expected MiB >= 0 (0: no limit)");
 }
 
-// Rank 0: the configuration of this run, and its directory prepared.
-SearchConfig resolve(SearchCli& cli, RunDir& dir) {
+// Rank 0: the configuration of this run, and its directory locked (into `lock`) and prepared.
+SearchConfig resolve(SearchCli& cli, RunDir& dir, RunLock& lock) {
   if (cli.finetune.top_k > 0 && cli.finetune.corpus.empty())
     throw InputError("--finetune-top-k " + std::to_string(cli.finetune.top_k) +
                      " needs --corpus FILE");
@@ -84,9 +90,19 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir) {
     if (!cli.out.empty() && cli.out != cli.resume)
       throw InputError("--out " + cli.out + " and --resume " + cli.resume +
                        ": a resumed run stays in its directory");
-    if (!dir.has_run())
+    if (!std::filesystem::is_directory(cli.resume))
+      throw InputError("--resume " + cli.resume +
+                       ": no run there (no such directory); start one "
+                       "with --out " +
+                       cli.resume);
+    // Locked before anything is read or written: a run still working here is refused.
+    lock = RunLock::acquire(dir.path());
+    if (!dir.has_run()) {
+      const std::string broken = dir.broken_run_message(true);
+      if (!broken.empty()) throw InputError(broken);
       throw InputError("--resume " + cli.resume +
                        ": no run there (config.json missing); start one with --out " + cli.resume);
+    }
     SearchConfig saved = dir.read_config();
     if (given(cli, "seed_archs")) {
       for (const Arch& a : parse_archs(find_space(saved.space), read_arch_file(cli.c.seed_file)))
@@ -105,6 +121,7 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir) {
                          "(only --evaluations and run-time options may change)");
     }
     // Run-time options may change; unspecified ones keep the run's values.
+    const std::int64_t saved_budget = saved.evaluations;
     if (given(cli, "evaluations")) saved.evaluations = cli.c.evaluations;
     if (given(cli, "device")) saved.device = cli.c.device;
     if (given(cli, "threads")) saved.threads = cli.c.threads;
@@ -118,7 +135,16 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir) {
         throw InputError(dir.file("checkpoint.bin") + ": written by another configuration (hash " +
                          ck.config_hash + ", config.json " + saved.hash() + ")");
     }
-    dir.read_log();  // unreadable logs are refused now too
+    dir.repair_log();
+    const std::size_t done = dir.read_log().size();  // unreadable logs are refused now too
+    // A smaller budget than what is done is refused rather than clamped: the user probably
+    // counted evaluations still to do, and a silent clamp would hide that misunderstanding.
+    if (given(cli, "evaluations") && std::uint64_t(saved.evaluations) < done)
+      throw InputError("--evaluations " + std::to_string(saved.evaluations) + ": this run has " +
+                       std::to_string(done) + " evaluations done already; the budget counts all " +
+                       "of them, so give at least " + std::to_string(done) +
+                       " (or leave --evaluations out to keep " + std::to_string(saved_budget) +
+                       ")");
     dir.write_config(saved);
     return saved;
   }
@@ -139,14 +165,18 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir) {
   } else {
     c.alpha_value = parse_alpha_number(c.alpha);
   }
-  dir.create(cli.force);
+  lock = dir.create(cli.force);
   dir.write_config(c);
   return c;
 }
 
-int fail_all(const MpiSession& mpi, const std::string& err) {
-  if (mpi.rank == 0) std::cerr << "zerolm: error: " << err << "\n";
-  return 2;
+// One line from rank 0 (in one write, control characters escaped); every rank returns `code`.
+int fail_all(const MpiSession& mpi, const std::string& err, int code = kInputErrorExit) {
+  if (mpi.rank == 0) {
+    const std::string line = "zerolm: error: " + printable(err) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+  return code;
 }
 
 int run_search(SearchCli& cli, log::Level level) {
@@ -164,14 +194,23 @@ int run_search(SearchCli& cli, log::Level level) {
   std::string err;
   RunDir dir(cli.resume.empty() ? (cli.out.empty() ? timestamp_dir() : cli.out) : cli.resume);
   SearchConfig config;
+  RunLock lock;  // rank 0: held until this function returns (also on errors)
+  int start_code = kInputErrorExit;
   if (mpi.rank == 0) {
     try {
-      config = resolve(cli, dir);
+      config = resolve(cli, dir, lock);
     } catch (const InputError& e) {
       err = e.what();
+    } catch (const IoError& e) {
+      err = e.what();
+      start_code = kIoErrorExit;
+    } catch (const std::exception& e) {
+      err = e.what();
+      start_code = kFailureExit;
     }
   }
-  if (err = first_error(err); !err.empty()) return fail_all(mpi, err);
+  if (err = first_error(err); !err.empty())
+    return fail_all(mpi, err, std::stoi(broadcast(std::to_string(start_code))));
   config = SearchConfig::from_json(broadcast(config.to_json()), "config");
   dir = RunDir(broadcast(dir.path()));
 
@@ -210,12 +249,19 @@ int run_search(SearchCli& cli, log::Level level) {
     }
     return code;
   } catch (const std::exception& e) {
-    // After start-up a failure cannot be agreed on collectively: end the whole job.
-    std::cerr << "zerolm: error: rank " << mpi.rank << ": " << e.what() << "\n";
+    // After start-up a failure cannot be agreed on collectively: end the whole job (the lock
+    // first: MPI_Abort runs no destructors).
+    const std::string line =
+        "zerolm: error: rank " + std::to_string(mpi.rank) + ": " + printable(e.what()) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
     log::error(e.what());
     log::flush();
-    MPI_Abort(MPI_COMM_WORLD, 1);
-    return 1;
+    lock.release();
+    const int code = dynamic_cast<const IoError*>(&e)      ? kIoErrorExit
+                     : dynamic_cast<const InputError*>(&e) ? kInputErrorExit
+                                                           : kFailureExit;
+    MPI_Abort(MPI_COMM_WORLD, code);
+    return code;
   }
 }
 
@@ -248,41 +294,53 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
       cmd->add_option("--capacity", c.capacity, "ZeroLM capacity statistic")->capture_default_str();
   g["init"] = cmd->add_option("--init", c.init, "bert, xavier or torch")->capture_default_str();
   g["mode"] = cmd->add_option("--mode", c.mode, "weights or analytic")->capture_default_str();
-  g["seed"] =
-      cmd->add_option("--seed", c.seed, "run seed: candidates and weights")->capture_default_str();
+  g["seed"] = cmd->add_option("--seed", c.seed, "run seed: candidates and weights")
+                  ->capture_default_str()
+                  ->check(unsigned_number());
   g["population"] = cmd->add_option("--population", c.population, "evolution: population size P")
-                        ->capture_default_str();
-  g["sample"] =
-      cmd->add_option("--sample", c.sample, "evolution: tournament size S")->capture_default_str();
+                        ->capture_default_str()
+                        ->check(whole_number(INT_MIN, INT_MAX));
+  g["sample"] = cmd->add_option("--sample", c.sample, "evolution: tournament size S")
+                    ->capture_default_str()
+                    ->check(whole_number(INT_MIN, INT_MAX));
   g["generation"] =
       cmd->add_option("--generation", c.generation,
                       "candidates proposed per generation (independent of the rank count)")
-          ->capture_default_str();
+          ->capture_default_str()
+          ->check(whole_number(INT_MIN, INT_MAX));
   g["min_params"] = cmd->add_option("--min-params", c.min_params,
-                                    "only architectures with at least this many parameters");
+                                    "only architectures with at least this many parameters")
+                        ->check(whole_number());
   g["max_params"] = cmd->add_option("--max-params", c.max_params,
-                                    "only architectures with at most this many parameters");
-  g["top_k"] = cmd->add_option("--top-k", c.top_k, "rows of top.csv")->capture_default_str();
+                                    "only architectures with at most this many parameters")
+                        ->check(whole_number());
+  g["top_k"] = cmd->add_option("--top-k", c.top_k, "rows of top.csv")
+                   ->capture_default_str()
+                   ->check(whole_number(INT_MIN, INT_MAX));
   g["seed_archs"] = cmd->add_option(
       "--seed-file", c.seed_file,
       "architectures to evaluate first (one encoding per line, or a CSV with arch_encoding)");
   g["evaluations"] =
-      cmd->add_option("--evaluations", c.evaluations, "evaluation budget (may grow on --resume)")
-          ->capture_default_str();
+      cmd->add_option("--evaluations", c.evaluations,
+                      "evaluation budget, all evaluations of the run counted (may grow on "
+                      "--resume)")
+          ->capture_default_str()
+          ->check(whole_number(1));
   g["device"] = cmd->add_option("--device", c.device,
                                 "auto (GPU local rank mod visible GPUs, else CPU), cpu, cuda:<i>")
                     ->capture_default_str();
-  g["threads"] =
-      cmd->add_option("--threads", c.threads, "LibTorch threads per rank")->capture_default_str();
-  g["memory_limit_mb"] =
-      cmd->add_option("--memory-limit", c.memory_limit_mb,
-                      "MiB of weights a model may need; larger ones fail as out of memory");
+  g["threads"] = cmd->add_option("--threads", c.threads, "LibTorch threads per rank")
+                     ->capture_default_str()
+                     ->check(whole_number(1, 1024));
+  g["memory_limit_mb"] = add_memory_limit_option(cmd, c.memory_limit_mb);
   g["checkpoint_every"] =
       cmd->add_option("--checkpoint-every", c.checkpoint_every, "seconds between checkpoints")
-          ->capture_default_str();
+          ->capture_default_str()
+          ->check(finite_number(0, false));
   g["progress_every"] =
       cmd->add_option("--progress-every", c.progress_every, "seconds between progress lines")
-          ->capture_default_str();
+          ->capture_default_str()
+          ->check(finite_number(0, false));
   cli->finetune.top_k = 0;
   cmd->add_option("--finetune-top-k", cli->finetune.top_k,
                   "after the search: train the top K briefly (zerolm finetune) on --corpus")
@@ -296,7 +354,8 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
   cmd->add_flag("--force", cli->force, "start over in an existing run directory (deletes its run)");
   cmd->add_option("--stop-after", cli->stop_after,
                   "testing: rank 0 signals itself SIGTERM after N evaluations")
-      ->group("");
+      ->group("")
+      ->check(whole_number(0));
   return [cli, &log_level] { return run_search(*cli, log::parse_level(log_level)); };
 }
 

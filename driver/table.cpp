@@ -1,5 +1,6 @@
 #include "driver/table.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,8 +12,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
-#include "spaces/arch.h"
+#include "spaces/errors.h"
 
 namespace zerolm {
 
@@ -65,6 +67,8 @@ Csv read_csv(const std::string& path) {
   int n = 0;
   while (std::getline(in, line)) {
     ++n;
+    // Spreadsheet programs save UTF-8 with a byte-order mark, which is not part of the header.
+    if (n == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     if (line.empty() || line == "\r") continue;
     auto fields = split_csv_line(line);
     if (csv.header.empty()) {
@@ -78,6 +82,7 @@ Csv read_csv(const std::string& path) {
     csv.rows.push_back(std::move(fields));
     csv.lines.push_back(n);
   }
+  if (in.bad()) throw io_error(path, "read failed");
   if (csv.header.empty()) throw InputError(path + ": empty file, expected a CSV header line");
   return csv;
 }
@@ -87,7 +92,8 @@ Format parse_format(const std::string& name) {
   if (name == "csv") return Format::Csv;
   if (name == "json") return Format::Json;
   if (name == "markdown" || name == "md") return Format::Markdown;
-  throw InputError("unknown format \"" + name + "\": expected table, csv, json or markdown");
+  throw InputError("unknown format " + quoted_input(name) +
+                   ": expected table, csv, json or markdown");
 }
 
 std::string format_number(double v) {
@@ -172,28 +178,111 @@ std::string TextTable::render(Format f) const {
   return o.str();
 }
 
+namespace {
+
+// A POSIX file descriptor closed on every path out.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int release() { return std::exchange(fd, -1); }
+};
+
+// False with errno set when a write fails (a short write is retried).
+bool write_all(int fd, const std::string& content) {
+  const char* p = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += n;
+    left -= std::size_t(n);
+  }
+  return true;
+}
+
+std::string folder_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::string& content) {
   if (path == "-") {
     std::cout << content << std::flush;
+    if (!std::cout) throw IoError("standard output: write failed");
     return;
   }
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(path + ": cannot write (" + std::strerror(errno) + ")");
-    out << content;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw InputError(path + ": write failed (" + std::strerror(errno) + ")");
-    }
+  Fd out(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (out.fd < 0) throw io_error(path, "cannot write");
+  // Data on the disk before the rename makes it visible: otherwise a crash can leave the new
+  // name pointing at an empty file (ext4, xfs with delayed allocation).
+  if (!write_all(out.fd, content) || ::fsync(out.fd) != 0 || ::close(out.release()) != 0) {
+    const int err = errno;
+    std::remove(tmp.c_str());
+    errno = err;
+    throw io_error(path, "write failed");
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     std::remove(tmp.c_str());
-    throw InputError(path + ": cannot rename temporary file into place (" + std::strerror(err) +
-                     ")");
+    errno = err;
+    throw io_error(path, "cannot rename the temporary file into place");
   }
+  // The rename itself is durable once the folder is synced; best effort (not every file system
+  // can sync a directory).
+  Fd dir(::open(folder_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.fd >= 0) (void)::fsync(dir.fd);
+}
+
+AppendFile::AppendFile(const std::string& path) : path_(path) {
+  f_ = std::fopen(path.c_str(), "a");
+  if (!f_) throw io_error(path, "cannot open for appending");
+}
+
+AppendFile::~AppendFile() {
+  if (f_) std::fclose(f_);
+}
+
+AppendFile::AppendFile(AppendFile&& o) noexcept
+    : path_(std::move(o.path_)), f_(std::exchange(o.f_, nullptr)) {}
+
+AppendFile& AppendFile::operator=(AppendFile&& o) noexcept {
+  if (this != &o) {
+    if (f_) std::fclose(f_);
+    path_ = std::move(o.path_);
+    f_ = std::exchange(o.f_, nullptr);
+  }
+  return *this;
+}
+
+void AppendFile::write(const std::string& text) {
+  if (!f_) throw IoError(path_ + ": write to a closed file");
+  if (std::fwrite(text.data(), 1, text.size(), f_) != text.size())
+    throw io_error(path_, "write failed");
+}
+
+void AppendFile::flush() {
+  if (f_ && std::fflush(f_) != 0) throw io_error(path_, "write failed");
+}
+
+void AppendFile::close() {
+  if (!f_) return;
+  std::FILE* f = std::exchange(f_, nullptr);
+  const bool flushed = std::fflush(f) == 0;
+  const int err = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (!flushed) errno = err;
+  if (!flushed || !closed) throw io_error(path_, "write failed");
 }
 
 }  // namespace zerolm

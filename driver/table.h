@@ -2,6 +2,7 @@
 // all-or-nothing file writes.
 #pragma once
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,8 @@ struct Csv {
   int column(const std::string& name) const;  // -1 when absent
 };
 
-// RFC 4180 subset (quoted fields, no embedded newlines). Throws InputError naming the file.
+// RFC 4180 subset (quoted fields, no embedded newlines); a UTF-8 byte-order mark before the
+// header is skipped. Throws InputError naming the file.
 Csv read_csv(const std::string& path);
 std::vector<std::string> split_csv_line(const std::string& line);
 std::string csv_escape(const std::string& field);
@@ -31,8 +33,32 @@ struct TextTable {
 
 std::string format_number(double v);
 
-// Writes via a temporary file in the same folder and a rename, so readers never see a
-// half-written file. "-" writes to stdout.
+// Writes via a temporary file in the same folder, flushed to the disk (fsync) before a rename, so
+// readers never see a half-written file, even after a power cut. "-" writes to stdout. Throws
+// IoError naming the path (the temporary is removed).
 void write_file_atomic(const std::string& path, const std::string& content);
+
+// A file opened for appending whose every write is checked: a full disk or a lost file system
+// throws IoError naming the path instead of losing records silently. Closed by the destructor.
+class AppendFile {
+ public:
+  AppendFile() = default;
+  explicit AppendFile(const std::string& path);  // throws IoError
+  ~AppendFile();
+  AppendFile(AppendFile&& o) noexcept;
+  AppendFile& operator=(AppendFile&& o) noexcept;
+  AppendFile(const AppendFile&) = delete;
+  AppendFile& operator=(const AppendFile&) = delete;
+
+  bool is_open() const { return f_ != nullptr; }
+  const std::string& path() const { return path_; }
+  void write(const std::string& text);  // buffered; throws IoError
+  void flush();                         // to the kernel; throws IoError
+  void close();                         // flushes; throws IoError
+
+ private:
+  std::string path_;
+  std::FILE* f_ = nullptr;
+};
 
 }  // namespace zerolm

@@ -23,7 +23,7 @@ bool parse_double(const std::string& s, double& v) {
 double parse_alpha_number(const std::string& text) {
   double a = 0;
   if (!parse_double(text, a))
-    throw InputError("--alpha \"" + text + "\": expected a number such as 0.75");
+    throw InputError("--alpha " + quoted_input(text) + ": expected a number such as 0.75");
   return a;
 }
 
@@ -45,8 +45,8 @@ AlphaChoice parse_alpha(std::string_view text_view) {
     return c;
   }
   if (!parse_double(text, c.value))
-    throw InputError("--alpha \"" + text +
-                     "\": expected a number such as 0.75, sample:<rows> or heuristic");
+    throw InputError("--alpha " + quoted_input(text) +
+                     ": expected a number such as 0.75, sample:<rows> or heuristic");
   return c;
 }
 

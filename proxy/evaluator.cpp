@@ -45,17 +45,21 @@ std::vector<double> Evaluator::row(const Evaluation& e) const {
   return v;
 }
 
+double weights_mib(const ModelPlan& plan) {
+  double bytes = 0;
+  for (const TensorSpec& t : plan.tensors) bytes += 4.0 * double(t.numel());
+  return bytes / 1048576.0;
+}
+
 Evaluation Evaluator::evaluate(const Arch& arch) {
   Evaluation e;
   e.encoding = encode(arch);
   const ModelPlan plan = make_plan(arch, impl_->opt.profile, impl_->needs_model);
   e.params = count_params(plan);
-  if (impl_->opt.memory_limit_mb > 0 && impl_->needs_model) {
-    double bytes = 0;
-    for (const TensorSpec& t : plan.tensors) bytes += 4.0 * double(t.numel());
-    if (bytes / 1048576.0 > impl_->opt.memory_limit_mb)
-      throw std::runtime_error("out of memory: the model needs " +
-                               std::to_string(int(bytes / 1048576.0)) +
+  if (impl_->opt.memory_limit_mb > 0) {
+    const double mib = weights_mib(plan);
+    if (mib > impl_->opt.memory_limit_mb)
+      throw std::runtime_error("out of memory: the model needs " + std::to_string(int(mib)) +
                                " MiB of weights, the limit is " +
                                std::to_string(int(impl_->opt.memory_limit_mb)) + " MiB");
   }

@@ -17,10 +17,16 @@ struct EvalOptions {
   ProxyOptions proxy;
   std::uint64_t seed = 0;
   std::string device = "cpu";
-  // > 0: a model whose tensors need more memory fails as out of memory before it is built
-  // (a per-worker budget, e.g. for ranks sharing a GPU).
+  // > 0: a model whose tensors need more MiB (weights_mib) fails as out of memory before it is
+  // built (a per-worker budget, e.g. for ranks sharing a GPU); in analytic mode too, from the
+  // shapes, so that a candidate fails in both modes alike.
   double memory_limit_mb = 0;
 };
+
+// The MiB the model's weights take when built in fp32: 4 bytes per element of every tensor of
+// its plan. Activations, gradients and the allocator's slack come on top, so a limit should keep
+// a margin below the device's memory.
+double weights_mib(const ModelPlan& plan);
 
 struct Evaluation {
   std::string encoding;              // canonical

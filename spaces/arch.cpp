@@ -24,8 +24,8 @@ Arch parse_encoding(std::string_view text) {
 }
 
 void EncodingParser::fail(const std::string& where, const std::string& expected) const {
-  throw InputError("\"" + std::string(text_) + "\": " + where + " (character " +
-                   std::to_string(pos_ + 1) + "): expected " + expected);
+  throw InputError(quoted_input(text_) + ": " + where + " (character " + std::to_string(pos_ + 1) +
+                   "): expected " + expected);
 }
 
 bool EncodingParser::eat(std::string_view lit) {

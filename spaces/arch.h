@@ -1,20 +1,16 @@
 // What a FlexiBERT-style architecture is, and its text encoding (no LibTorch here).
 #pragma once
 
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "spaces/errors.h"
 
 namespace zerolm {
 
 // The token-mixing operation of an encoder layer.
 enum class OpKind { SDP, WMA, DFT, DCT, DSC };
-
-// Error in user input (an encoding, a file, an option); the message names the input.
-struct InputError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct Layer {
   OpKind op = OpKind::SDP;

@@ -12,15 +12,17 @@ check() {  # check NAME CONDITION...
   local name=$1; shift
   if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
 }
-# expect_error NAME EXPECTED_SUBSTRING ARGS...: exit 2, exactly one stderr line, naming the problem.
-expect_error() {
-  local name=$1 want=$2; shift 2
+# expect_code CODE NAME EXPECTED_SUBSTRING ARGS...: exit CODE, exactly one stderr line, naming
+# the problem. Exit codes: 2 for bad input, 3 for I/O failures.
+expect_code() {
+  local code=$1 name=$2 want=$3; shift 3
   "$zerolm" "$@" >"$tmp/out" 2>"$tmp/err"
   local rc=$?
-  check "$name: exit 2 (got $rc)" test "$rc" -eq 2
+  check "$name: exit $code (got $rc)" test "$rc" -eq "$code"
   check "$name: one line on stderr" test "$(wc -l <"$tmp/err")" -eq 1
-  check "$name: message has '$want' (got: $(cat "$tmp/err"))" grep -qF -- "$want" "$tmp/err"
+  check "$name: message has '$want' (got: $(head -c 300 "$tmp/err"))" grep -qF -- "$want" "$tmp/err"
 }
+expect_error() { expect_code 2 "$@"; }
 
 # The issue's command: 500 rows, proxy columns named as the proxies, then the parts.
 "$zerolm" score --space flexibert-bench --profile compat --proxy zerolm --proxy params --alpha 0.75 \
@@ -69,7 +71,69 @@ printf 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\n# comment\n\nH128|SA-SDP-h2-ff
 expect_error "bad line in file" "archs.txt:4: \"H128|SA-SDP-h2-ff512x2|SA-SDP-h2-ff512x1\": layer 1: feed-forward layer count 2" \
   score --input "$tmp/archs.txt"
 expect_error "unknown option" 'zerolm: error:' score --frobnicate
-expect_error "unwritable output" '/nonexistent/out.csv: cannot write' score -o /nonexistent/out.csv 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1'
+expect_code 3 "unwritable output" '/nonexistent/out.csv: cannot write' score -o /nonexistent/out.csv 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1'
+if [ -e /dev/full ]; then
+  "$zerolm" score 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1' >/dev/full 2>"$tmp/err"
+  rc=$?
+  check "full disk on stdout: exit 3 (got $rc)" test "$rc" -eq 3
+  check "full disk on stdout: says so (got: $(cat "$tmp/err"))" grep -qF 'standard output: write failed' "$tmp/err"
+fi
+
+# Numbers are checked when parsed, before anything is created: no sign wrap, no nan, no overflow.
+for v in nan inf -1; do
+  expect_error "search --memory-limit $v" "--memory-limit: expected a finite number >= 0, got \"$v\"" \
+    search --memory-limit "$v" --out "$tmp/mem"
+  check "search --memory-limit $v: no run directory created" test ! -e "$tmp/mem"
+done
+expect_error "score --memory-limit nan" '--memory-limit: expected a finite number >= 0, got "nan"' score --memory-limit nan
+expect_error "search --seed -1" '--seed: expected a whole number from 0 to 18446744073709551615, got "-1"' \
+  search --seed -1 --out "$tmp/neg"
+expect_error "score --seed -1" '--seed: expected a whole number from 0 to 18446744073709551615, got "-1"' score --seed -1
+expect_error "search --evaluations 10^20" '--evaluations: expected a whole number of at least 1, got "99999999999999999999"' \
+  search --evaluations 99999999999999999999 --out "$tmp/big"
+expect_error "search --checkpoint-every 0" '--checkpoint-every: expected a finite number > 0, got "0"' \
+  search --checkpoint-every 0 --out "$tmp/ck"
+check "no run directory left by refused numbers" test ! -e "$tmp/neg" -a ! -e "$tmp/big" -a ! -e "$tmp/ck"
+
+# --memory-limit applies to the shapes in analytic mode too, and score has it: a 6.7B-parameter
+# llama needs about 25 GiB of fp32 weights.
+big_llama="LLAMA-d4096$(printf '|h32-kv32-ff11008%.0s' $(seq 32))"
+expect_error "score --memory-limit in analytic mode" 'argument 1: "LLAMA-d4096|h32-kv32-ff11008' \
+  score --mode analytic --memory-limit 2000 "$big_llama"
+check "... says why" grep -qE 'needs 2[0-9]{4}(\.[0-9]+)? MiB of fp32 weights, over --memory-limit 2000 MiB' "$tmp/err"
+"$zerolm" score --mode analytic --memory-limit 30000 --proxy params "$big_llama" --format csv >"$tmp/llama.csv" 2>"$tmp/err"
+check "score under the limit scores it (got: $(cat "$tmp/err"))" test "$(tail -1 "$tmp/llama.csv" | cut -d, -f2)" -gt 6000000000
+"$zerolm" score --memory-limit 30 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1' --format csv >"$tmp/small.csv" 2>/dev/null
+check "score --memory-limit 30 in weights mode scores a small model" test "$(wc -l <"$tmp/small.csv")" -eq 2
+
+# Inputs: a header without rows, LTS columns that disagree with n_layer, a byte-order mark.
+printf 'arch_encoding\n' >"$tmp/empty.csv"
+expect_error "CSV header without rows" 'empty.csv: a CSV header and no rows' score --input "$tmp/empty.csv"
+lts_head='arch_id,n_layer,d_model,d_embed,div_val,n_head,d_inner'
+for n in 5 -2 abc; do
+  printf '%s\nc0,%s,128,256,4,2;4,1071;640\n' "$lts_head" "$n" >"$tmp/lts_$n.csv"
+done
+expect_error "LTS n_layer 5 with 2 layers listed" 'lts_5.csv:2: n_layer 5 but n_head lists 2 and d_inner 2 values' \
+  score --input "$tmp/lts_5.csv"
+expect_error "LTS n_layer -2" 'lts_-2.csv:2: n_layer "-2": expected a number of layers >= 1' score --input "$tmp/lts_-2.csv"
+expect_error "LTS n_layer abc" 'lts_abc.csv:2: n_layer "abc": expected a number of layers >= 1' score --input "$tmp/lts_abc.csv"
+printf '%s\nc0,2,128,256,4,2;4;8,1071;640\n' "$lts_head" >"$tmp/lts_ragged.csv"
+expect_error "LTS lists of different lengths" 'lts_ragged.csv:2: n_layer 2 but n_head lists 3 and d_inner 2 values' \
+  score --input "$tmp/lts_ragged.csv"
+printf '\xef\xbb\xbfarch_encoding\nH128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\n' >"$tmp/bom.csv"
+"$zerolm" score --input "$tmp/bom.csv" --proxy params --format csv >"$tmp/bom.out" 2>"$tmp/err"
+check "CSV with a byte-order mark (got: $(cat "$tmp/err"))" test "$(wc -l <"$tmp/bom.out")" -eq 2
+printf '\xef\xbb\xbfH128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\n' >"$tmp/bom.txt"
+"$zerolm" score --input "$tmp/bom.txt" --proxy params --format csv >"$tmp/bom.out" 2>"$tmp/err"
+check "text file with a byte-order mark (got: $(cat "$tmp/err"))" test "$(wc -l <"$tmp/bom.out")" -eq 2
+
+# Echoed input is quoted, its control characters escaped, and cut: one short line.
+expect_error "control characters escaped" '"H128\x1b[31m\r|SA' score $'H128\x1b[31m\r|SA-SDP-h2-ff512x1'
+check "... none reach the terminal" test "$(tr -d '\n' <"$tmp/err" | tr -d '[:print:]' | wc -c)" -eq 0
+head -c 1000000 /dev/zero | tr '\0' 'H' >"$tmp/huge.txt"
+echo >>"$tmp/huge.txt"
+expect_error "1 MB encoding" '... (1000000 characters)' score --input "$tmp/huge.txt"
+check "... in a short line ($(wc -c <"$tmp/err") bytes)" test "$(wc -c <"$tmp/err")" -lt 600
 
 # A failed run leaves an existing output untouched and no temporary behind.
 echo keep >"$tmp/out.csv"

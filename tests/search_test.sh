@@ -6,6 +6,9 @@
 #   bad-input one clear line from rank 0 and a non-zero exit on every rank, never a hang
 #   failures  candidates that fail (out of memory) are recorded and the search goes on
 #   finetune  a two-rank fine-tune of the top 4 architectures writes 4 rows
+#   lock      a running search's directory is locked: --resume and --force are refused, naming
+#             the holder; a stale lock (dead process) is taken over
+#   truncated-log  a last evaluation record cut off by a crash is dropped and evaluated again
 set -u
 scenario=$1
 zerolm=$2
@@ -122,12 +125,30 @@ bad-input)
   expect_error "resume with another configuration" "population is 100 in this run but 50 on the command line" 3 \
     search --resume done --population 50
   expect_error "resume of nothing" "--resume nothing: no run there" 2 search --resume nothing
+  expect_error "nan memory limit on 3 ranks" '--memory-limit: expected a finite number >= 0, got "nan"' 3 \
+    search --memory-limit nan --out m
+  check "nan memory limit: no doubled prefix" test "$(grep -c 'error: zerolm: error' err.txt)" -eq 0
+  expect_error "negative memory limit on 3 ranks" '--memory-limit: expected a finite number >= 0, got "-1"' 3 \
+    search --memory-limit -1 --out m
+  cp done/config.json done.config
+  expect_error "resume with a budget below what is done" \
+    "--evaluations 10: this run has 40 evaluations done already; the budget counts all of them, so give at least 40" 3 \
+    search --resume done --evaluations 10
+  check "a refused resume leaves config.json as it was" cmp -s done/config.json done.config
+  mv done/config.json done.config
+  expect_error "resume without config.json" \
+    "--resume done: config.json is missing, but evaluations.csv holds 40 evaluations of a run" 3 search --resume done
+  check "... says how to continue" grep -qF "restore done/config.json (from a backup) and run --resume done" err.txt
+  expect_error "new run over evaluations without config.json" \
+    "done: config.json is missing, but evaluations.csv holds 40 evaluations of a run" 3 search --out done
+  check "... says how to start over" grep -qF "run --out done --force (which deletes the evaluations)" err.txt
+  mv done.config done/config.json
   printf 'garbage' >>done/checkpoint.bin
   expect_error "corrupted checkpoint" "done/checkpoint.bin: corrupted checkpoint" 3 search --resume done
   expect_error "bad option value" "--population 1: expected at least 2" 2 search --population 1 --out b
   SLURM_NTASKS=4 timeout 60 "$zerolm" search --out c >out.txt 2>err.txt
   check "srun launcher mismatch refused" grep -q "SLURM started 4 tasks but MPI sees a world of 1 rank" err.txt
-  check "no run directory left by failed starts" test ! -e a -a ! -e b -a ! -e c
+  check "no run directory left by failed starts" test ! -e a -a ! -e b -a ! -e c -a ! -e m
   ;;
 failures)
   # Models needing more than 30 MiB of weights fail as out of memory; the search goes on.
@@ -140,6 +161,75 @@ failures)
   check "reason recorded" grep -q ',failed,"out of memory: the model needs' f/evaluations.csv
   check "failed rows keep their parameter count" test "$(grep ',failed,' f/evaluations.csv | cut -d, -f6 | grep -c '^0$')" -eq 0
   check "failed ones are not in top.csv" test "$(grep -c . f/top.csv)" -eq 11
+  # Analytic mode builds no model, but the limit applies to the same shapes: the first 60
+  # candidates (random, the same in both modes) fail alike.
+  mpi 3 search --evaluations 60 --seed 3 --mode analytic --memory-limit 30 --out fa >fa.out 2>&1
+  check "analytic: exit 0" test $? -eq 0
+  grep ',failed,' f/evaluations.csv | awk -F, '$1 < 60 {print $1, $2}' | sort >f.failed
+  grep ',failed,' fa/evaluations.csv | awk -F, '{print $1, $2}' | sort >fa.failed
+  check "analytic: some candidates failed ($(grep -c . fa.failed))" test "$(grep -c . fa.failed)" -gt 0
+  check "analytic: the same candidates fail as in weights mode" cmp -s f.failed fa.failed
+  ;;
+lock)
+  # A live run, paused (SIGSTOP) so that it is certainly still running while others try.
+  "$mpiexec" "${flags[@]}" -n 2 "$zerolm" --log-level warn search --evaluations 500 --seed 9 --out live >live.out 2>&1 &
+  pid=$! t=0
+  while [ "$(cat live/evaluations.csv 2>/dev/null | wc -l)" -lt 50 ] && [ $t -lt 3000 ]; do sleep 0.1; t=$((t + 1)); done
+  pkill -STOP -P "$pid"
+  check "the lock names this host and rank 0's pid (got: $(cat live/lock 2>&1))" grep -qE "^$(uname -n) [0-9]+$" live/lock
+  holder=$(cut -d' ' -f2 live/lock 2>/dev/null)
+  before=$(wc -l <live/evaluations.csv)
+  for attempt in "--resume live" "--out live --force"; do
+    # shellcheck disable=SC2086
+    timeout 120 "$zerolm" --log-level warn search $attempt >out.txt 2>err.txt
+    rc=$?
+    check "$attempt on a running search: refused (got $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+    check "$attempt: one line naming the holder (got: $(cat err.txt))" test "$(grep -c . err.txt)" -eq 1
+    check "$attempt: names host and pid" grep -qF "live: in use by zerolm process $holder on \"$(uname -n)\"" err.txt
+  done
+  check "the running search's files are untouched" test -s live/config.json -a "$(wc -l <live/evaluations.csv)" -eq "$before"
+  pkill -CONT -P "$pid"
+  wait "$pid"
+  check "the running search completes (exit 0)" test $? -eq 0
+  check "with exactly its 500 evaluations, none twice" test "$(ok_rows live)" -eq 500 -a "$(dup_ok live)" -eq 0
+  check "the lock is released at the end" test ! -e live/lock
+  # A stale lock: its process died on this host (a crash, kill -9).
+  sh -c 'exit 0' &
+  dead=$!
+  wait "$dead"
+  echo "$(uname -n) $dead" >live/lock
+  mpi 2 search --resume live --evaluations 520 >stale.out 2>&1
+  check "stale lock: resume exit 0" test $? -eq 0
+  check "stale lock: taken over with a warning" grep -qF "live/lock: taking over the stale lock of process $dead, no longer running" stale.out
+  check "stale lock: 520 evaluations, none twice" test "$(ok_rows live)" -eq 520 -a "$(dup_ok live)" -eq 0
+  check "stale lock: released at the end" test ! -e live/lock
+  # A lock held on another host cannot be checked: refused, saying which file to delete.
+  echo "elsewhere 4242" >live/lock
+  mpi 2 search --resume live --evaluations 530 >out.txt 2>err.txt
+  check "lock of another host: refused" test $? -ne 0 -a "$(grep -c 'zerolm: error' err.txt)" -eq 1
+  check "lock of another host: names it and the way out" grep -qF 'in use by zerolm process 4242 on "elsewhere" (live/lock); wait for it to finish or stop it first. If that process is gone (a crashed node), delete live/lock' err.txt
+  check "lock of another host: left in place" test "$(cat live/lock)" = "elsewhere 4242"
+  ;;
+truncated-log)
+  mpi 2 "${base[@]}" --out ref >/dev/null 2>&1
+  mpi 2 "${base[@]}" --out cut --stop-after 150 >/dev/null 2>&1
+  n=$(grep -c . cut/evaluations.csv)
+  # As a node crash or a full disk leaves it: the last record cut off in the middle.
+  truncate -s -20 cut/evaluations.csv
+  check "the last record is cut off" test "$(tail -c 1 cut/evaluations.csv | od -An -tx1 | tr -d ' ')" != 0a
+  mpi 3 search --resume cut >resume.out 2>&1
+  rc=$?
+  check "resume exit 0 (got $rc: $(grep -m1 error resume.out))" test "$rc" -eq 0
+  check "warns of the dropped record" grep -qF "cut/evaluations.csv:$n: dropped an incomplete last record" resume.out
+  check "300 ok evaluations, none twice" test "$(ok_rows cut)" -eq 300 -a "$(dup_ok cut)" -eq 0
+  check "top.csv equals the uninterrupted run's" cmp ref/top.csv cut/top.csv
+  # NUL bytes where the last write was going (delayed allocation after a power cut).
+  mpi 2 "${base[@]}" --out nul --stop-after 150 >/dev/null 2>&1
+  printf '1\0\0\0\0\0\0' >>nul/evaluations.csv
+  mpi 2 search --resume nul >nul.out 2>&1
+  check "NUL tail: resume exit 0" test $? -eq 0
+  check "NUL tail: 300 ok evaluations, none twice" test "$(ok_rows nul)" -eq 300 -a "$(dup_ok nul)" -eq 0
+  check "NUL tail: no NUL left" test "$(tr -cd '\000' <nul/evaluations.csv | wc -c)" -eq 0
   ;;
 finetune)
   mpi 2 search --space flexibert-small --evaluations 12 --population 4 --sample 2 --generation 4 --out ft >/dev/null 2>&1

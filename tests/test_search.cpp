@@ -218,7 +218,7 @@ class RunDirTest : public ::testing::Test {
 
 TEST_F(RunDirTest, LogRoundTripsScoresExactlyAndSkipsPreempted) {
   RunDir d(path_);
-  d.create(false);
+  const RunLock lock = d.create(false);
   d.open_log({"zerolm_attn", "zerolm_ffn"});
   Record a;
   a.index = 0;
@@ -246,16 +246,16 @@ TEST_F(RunDirTest, LogRoundTripsScoresExactlyAndSkipsPreempted) {
 
 TEST_F(RunDirTest, ExistingRunIsNotOverwrittenWithoutForce) {
   RunDir d(path_);
-  d.create(false);
+  d.create(false).release();
   d.write_config(SearchConfig{});
-  EXPECT_THROW(d.create(false), InputError);
-  EXPECT_NO_THROW(d.create(true));
+  EXPECT_THROW((void)d.create(false), InputError);
+  EXPECT_NO_THROW(d.create(true).release());
   EXPECT_FALSE(d.has_run());
 }
 
 TEST_F(RunDirTest, CorruptedCheckpointIsRefused) {
   RunDir d(path_);
-  d.create(false);
+  const RunLock lock = d.create(false);
   Checkpoint c;
   c.config_hash = "abc";
   c.strategy_state = std::string("\0\1\2state", 8);

@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "driver/table.h"
@@ -24,15 +28,39 @@ TEST(Table, RendersCsvAndJson) {
 }
 
 TEST(Table, AtomicWriteReplacesWholeFileAndLeavesNoTemporary) {
-  const std::string path = ::testing::TempDir() + "zerolm_atomic.txt";
+  namespace fs = std::filesystem;
+  const std::string dir = ::testing::TempDir() + "zerolm_atomic_" + std::to_string(::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto entries = [&] {
+    std::set<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir)) names.insert(e.path().filename().string());
+    return names;
+  };
+  const std::string path = dir + "/out.txt";
   write_file_atomic(path, "first\n");
   write_file_atomic(path, "second\n");
   std::ifstream in(path);
   std::stringstream s;
   s << in.rdbuf();
   EXPECT_EQ(s.str(), "second\n");
+  EXPECT_EQ(entries(), std::set<std::string>{"out.txt"});  // no temporary beside it
+  // A failed rename (the target is a non-empty directory) removes its temporary too.
+  fs::create_directories(dir + "/taken/x");
+  EXPECT_THROW(write_file_atomic(dir + "/taken", "x"), IoError);
+  EXPECT_EQ(entries(), (std::set<std::string>{"out.txt", "taken"}));
+  EXPECT_THROW(write_file_atomic("/nonexistent-dir/x.csv", "x"), IoError);
+  fs::remove_all(dir);
+}
+
+TEST(Table, CsvByteOrderMarkIsNotPartOfTheHeader) {
+  const std::string path = ::testing::TempDir() + "zerolm_bom_" + std::to_string(::getpid());
+  std::ofstream(path) << "\xEF\xBB\xBF"
+                      << "arch_encoding,x\nH128|SA-SDP-h2-ff512x1,1\n";
+  const Csv csv = read_csv(path);
   std::remove(path.c_str());
-  EXPECT_THROW(write_file_atomic("/nonexistent-dir/x.csv", "x"), InputError);
+  EXPECT_EQ(csv.column("arch_encoding"), 0);
+  ASSERT_EQ(csv.rows.size(), 1u);
 }
 
 }  // namespace
