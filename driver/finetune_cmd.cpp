@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -93,8 +94,18 @@ std::vector<Task> sample_tasks(const SearchConfig& c, int m) {
   return out;
 }
 
-std::vector<std::string> train_one(const Task& t, const SearchConfig& c, const Corpus& corpus,
-                                   const TrainOptions& options) {
+// Testing hook: ZEROLM_TEST_FAIL_TRAIN=<i> makes the training of task i throw, as a CUDA out of
+// memory would, so that tests can check that such a failure ends every rank.
+void test_fail_train(std::size_t index, const std::string& encoding) {
+  static const char* fail = std::getenv("ZEROLM_TEST_FAIL_TRAIN");
+  if (fail && *fail && std::to_string(index) == fail)
+    throw std::runtime_error("training " + encoding + " failed (ZEROLM_TEST_FAIL_TRAIN=" + fail +
+                             ")");
+}
+
+std::vector<std::string> train_one(std::size_t index, const Task& t, const SearchConfig& c,
+                                   const Corpus& corpus, const TrainOptions& options) {
+  test_fail_train(index, t.encoding);
   InitSpec init;
   init.scheme = parse_init(c.init);
   log::info("fine-tuning " + t.encoding + " for " + std::to_string(options.steps) + " steps");
@@ -273,7 +284,7 @@ void run_threads(const Plan& p, Output& out, const Corpus& corpus, const TrainOp
     if (it != p.done.end())
       out.add(i, it->second, false);
     else if (StopHandler::level() == StopLevel::None)
-      out.add(i, train_one(p.tasks[i], p.config, corpus, o));
+      out.add(i, train_one(i, p.tasks[i], p.config, corpus, o));
   });
 }
 
@@ -339,7 +350,7 @@ void run_worker(const Plan& p, const Corpus& corpus, const TrainOptions& o) {
     const Candidate c = unpack_work(bytes).candidates.at(0);
     Task t;
     t.encoding = c.encoding;
-    const auto row = train_one(t, p.config, corpus, o);
+    const auto row = train_one(std::size_t(c.index), t, p.config, corpus, o);
     send_bytes(std::to_string(c.index) + " " + pack_rows(row), 0, kTagResults);
   }
 }
