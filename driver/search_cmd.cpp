@@ -16,6 +16,7 @@
 #include "driver/search_run.h"
 #include "driver/stop_handler.h"
 #include "driver/table.h"
+#include "driver/task_farm.h"
 #include "proxy/capacity_stat.h"
 #include "search/strategy.h"
 
@@ -170,9 +171,9 @@ int run_search(SearchCli& cli, log::Level level) {
       err = e.what();
     }
   }
-  if (err = first_error(err); !err.empty()) return fail_all(mpi, err);
-  config = SearchConfig::from_json(broadcast(config.to_json()), "config");
-  dir = RunDir(broadcast(dir.path()));
+  if (err = first_error(err, MPI_COMM_WORLD); !err.empty()) return fail_all(mpi, err);
+  config = SearchConfig::from_json(broadcast(config.to_json(), MPI_COMM_WORLD), "config");
+  dir = RunDir(broadcast(dir.path(), MPI_COMM_WORLD));
 
   log::init(level, dir.log_file(mpi.rank), mpi.rank, mpi.rank == 0);
   log::info("rank " + std::to_string(mpi.rank) + " of " + std::to_string(mpi.size) + " on " +
@@ -180,26 +181,29 @@ int run_search(SearchCli& cli, log::Level level) {
   set_torch_threads(config.threads);
 
   SearchRun run{&mpi, config, &dir, !cli.resume.empty(), cli.stop_after};
+  // Every rank scores, rank 0 too (in a thread beside the coordination): N ranks on a node use
+  // N devices.
   std::unique_ptr<Scorer> scorer;
-  const bool evaluates = mpi.rank > 0 || mpi.size == 1;
-  if (evaluates) {
-    try {
-      scorer = std::make_unique<Scorer>(config, mpi.rank, mpi.local_rank);
-      log::info("scoring on " + scorer->device());
-    } catch (const std::exception& e) {
-      err = e.what();
-    }
+  try {
+    scorer = std::make_unique<Scorer>(config, mpi.rank, mpi.local_rank);
+    log::info("scoring on " + scorer->device());
+  } catch (const std::exception& e) {
+    err = e.what();
   }
-  if (err = first_error(err); !err.empty()) return fail_all(mpi, err);
+  if (err = first_error(err, MPI_COMM_WORLD); !err.empty()) return fail_all(mpi, err);
   if (mpi.rank == 0) {
-    const int gpus = cuda_device_count(), evaluators_here = mpi.size == 1 ? 1 : mpi.local_size - 1;
+    const int gpus = cuda_device_count(), evaluators_here = mpi.local_size;
     if (gpus > evaluators_here && config.device == "auto")
       log::warn(std::to_string(gpus) + " GPUs visible on " + mpi.host + " but only " +
                 std::to_string(evaluators_here) + " evaluating ranks there: some GPUs stay idle");
   }
   try {
-    int code = mpi.rank == 0 ? run_coordinator(run, mpi.size == 1 ? scorer.get() : nullptr)
-                             : run_worker(run, *scorer);
+    int code = 0;
+    {
+      const PhaseComm comm;  // the search's own messages
+      code = mpi.rank == 0 ? run_coordinator(run, comm.get(), *scorer)
+                           : run_worker(comm.get(), *scorer);
+    }
     log::flush();
     // Then, on the same ranks, the top architectures are trained briefly (unless stopped early).
     if (code == 0 && cli.finetune.top_k > 0 && StopHandler::level() == StopLevel::None) {
@@ -208,6 +212,12 @@ int run_search(SearchCli& cli, log::Level level) {
       code = finetune_job(mpi, cli.finetune);
     }
     return code;
+  } catch (const FarmFailure& e) {
+    // Rank 0 only: every rank has been stopped and exits non-zero.
+    std::cerr << "zerolm: error: " << e.what() << "\n";
+    log::error(e.what());
+    log::flush();
+    return 1;
   } catch (const std::exception& e) {
     // After start-up a failure cannot be agreed on collectively: end the whole job.
     std::cerr << "zerolm: error: rank " << mpi.rank << ": " << e.what() << "\n";

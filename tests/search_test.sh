@@ -39,7 +39,7 @@ ranks)
   check "top.csv has 10 rows and the header" test "$(wc -l <r1/top.csv)" -eq 11
   check "top.csv header" test "$(head -1 r1/top.csv)" = "rank,encoding,score,params"
   check "same architectures evaluated" test "$(cut -d, -f2 r1/evaluations.csv | sort | md5sum)" = "$(cut -d, -f2 r4/evaluations.csv | sort | md5sum)"
-  check "4 ranks: work spread over 3 workers" test "$(grep ',ok,' r4/evaluations.csv | cut -d, -f7 | sort -u | wc -l)" -eq 3
+  check "4 ranks: work spread over all 4, rank 0 included" test "$(grep ',ok,' r4/evaluations.csv | cut -d, -f7 | sort -u | wc -l)" -eq 4
   check "one log per rank" test "$(ls r4/logs | wc -l)" -eq 4
   check "console shows the top table" grep -q "^1 " r2.out
   ;;
@@ -179,7 +179,7 @@ finetune-fails)
     rm -f rc.*
     # Each rank writes its own exit status, so that every rank is checked, not only mpiexec's.
     ZEROLM_TEST_FAIL_TRAIN=$task timeout 120 "$mpiexec" "${flags[@]}" -x ZEROLM_TEST_FAIL_TRAIN -n 3 \
-      sh -c '"$0" "$@"; echo $? >rc.$OMPI_COMM_WORLD_RANK' "$zerolm" --log-level warn \
+      sh -c '"$0" "$@"; rc=$?; echo $rc >rc.$OMPI_COMM_WORLD_RANK; exit $rc' "$zerolm" --log-level warn \
       finetune --run ft --corpus corpus.txt --top-k 4 --steps 4 --batch 2 --seq 16 --force >out.txt 2>err.txt
     rc=$?
     check "task $task throws: no rank left waiting (exit $rc)" test "$rc" -ne 124
