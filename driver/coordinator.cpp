@@ -51,12 +51,15 @@ class Coordinator {
       : run_(run),
         cfg_(run.config),
         dir_(*run.dir),
-        farm_(comm,
-              [&self](const WorkMessage& w) {
-                ResultMessage r;
-                r.records = self.score(w.candidates);
-                return r;
-              }),
+        farm_(
+            comm,
+            [&self](const WorkMessage& w) {
+              ResultMessage r;
+              r.records = self.score(w.candidates);
+              return r;
+            },
+            // LibTorch's and the BLAS's thread counts are per thread: as on the other ranks.
+            [threads = run.config.threads] { set_torch_threads(threads); }),
         seconds_per_candidate_(std::size_t(run.mpi->size), 0.0) {
     SearchSettings s;
     s.space = &find_space(cfg_.space);

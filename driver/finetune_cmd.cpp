@@ -345,7 +345,17 @@ int run_finetune(FinetuneCli& cli, log::Level level) {
   MpiSession mpi(nullptr, nullptr);
   StopHandler::install();
   log::init(level, "", mpi.rank, mpi.rank == 0);
-  return finetune_job(mpi, cli);
+  // Reported here, before MPI_Finalize: the other ranks, stopped with a non-zero status, wait in
+  // it for rank 0, whereas after it mpiexec may end rank 0 before the line reaches the terminal.
+  try {
+    return finetune_job(mpi, cli);
+  } catch (const InputError& e) {
+    std::cerr << "zerolm: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "zerolm: error: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace
@@ -393,10 +403,13 @@ int finetune_job(MpiSession& mpi, FinetuneCli& cli) {
     return 0;
   }
   // The farm first: whatever rank 0 throws from here on, its destructor stops the workers.
-  Farm farm(comm.get(), [&](const FinetuneWork& w) {
-    return FinetuneResult{
-        w.index, train_one(std::size_t(w.index), plan.tasks[w.index], plan.config, corpus, o)};
-  });
+  Farm farm(
+      comm.get(),
+      [&](const FinetuneWork& w) {
+        return FinetuneResult{
+            w.index, train_one(std::size_t(w.index), plan.tasks[w.index], plan.config, corpus, o)};
+      },
+      [] { set_torch_threads(1); });  // per thread, as on the other ranks
   Output out(plan);
   run_coordinator(plan, out, farm);
   out.report();

@@ -81,12 +81,14 @@ class FarmLink {
   AsyncSender sender_;
 };
 
-// Rank 0's worker thread: runs the task on each piece of work handed to it, in order.
+// Rank 0's worker thread: runs the task on each piece of work handed to it, in order. `init` runs
+// on the thread first (per-thread settings such as the math library's thread count).
 template <class Work, class Result>
 class LocalWorker {
  public:
   using Task = std::function<Result(const Work&)>;
-  explicit LocalWorker(Task task) : task_(std::move(task)), thread_([this] { loop(); }) {}
+  LocalWorker(Task task, std::function<void()> init)
+      : task_(std::move(task)), init_(std::move(init)), thread_([this] { loop(); }) {}
   ~LocalWorker() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -132,6 +134,7 @@ class LocalWorker {
     std::string error;
   };
   void loop() {
+    if (init_) init_();
     for (;;) {
       Work w;
       {
@@ -157,6 +160,7 @@ class LocalWorker {
   }
 
   Task task_;
+  std::function<void()> init_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Work> todo_;
@@ -179,10 +183,13 @@ class FarmCoordinator {
     Result result;
   };
 
-  FarmCoordinator(MPI_Comm comm, typename LocalWorker<Work, Result>::Task local = {})
+  // `local`: rank 0's own task (none: rank 0 only coordinates); `thread_init` runs on its thread.
+  FarmCoordinator(MPI_Comm comm, typename LocalWorker<Work, Result>::Task local = {},
+                  std::function<void()> thread_init = {})
       : link_(comm), in_flight_(std::size_t(link_.size()), 0) {
     if (local) {
-      local_ = std::make_unique<LocalWorker<Work, Result>>(std::move(local));
+      local_ =
+          std::make_unique<LocalWorker<Work, Result>>(std::move(local), std::move(thread_init));
       workers_.push_back(0);
     }
     for (int r = 1; r < link_.size(); ++r) workers_.push_back(r);
