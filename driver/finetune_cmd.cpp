@@ -345,17 +345,20 @@ int run_finetune(FinetuneCli& cli, log::Level level) {
   MpiSession mpi(nullptr, nullptr);
   StopHandler::install();
   log::init(level, "", mpi.rank, mpi.rank == 0);
-  // Reported here, before MPI_Finalize: the other ranks, stopped with a non-zero status, wait in
-  // it for rank 0, whereas after it mpiexec may end rank 0 before the line reaches the terminal.
+  int code = 0;
   try {
-    return finetune_job(mpi, cli);
+    code = finetune_job(mpi, cli);
   } catch (const InputError& e) {
     std::cerr << "zerolm: error: " << e.what() << "\n";
-    return 2;
+    code = 2;
   } catch (const std::exception& e) {
     std::cerr << "zerolm: error: " << e.what() << "\n";
-    return 1;
+    code = 1;
   }
+  // No rank leaves before rank 0 has said why: mpiexec ends the whole job as soon as one rank
+  // exits non-zero.
+  MPI_Barrier(MPI_COMM_WORLD);
+  return code;
 }
 
 }  // namespace

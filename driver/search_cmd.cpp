@@ -197,8 +197,8 @@ int run_search(SearchCli& cli, log::Level level) {
       log::warn(std::to_string(gpus) + " GPUs visible on " + mpi.host + " but only " +
                 std::to_string(evaluators_here) + " evaluating ranks there: some GPUs stay idle");
   }
+  int code = 0;
   try {
-    int code = 0;
     {
       const PhaseComm comm;  // the search's own messages
       code = mpi.rank == 0 ? run_coordinator(run, comm.get(), *scorer)
@@ -211,13 +211,12 @@ int run_search(SearchCli& cli, log::Level level) {
       cli.finetune.resume = true;
       code = finetune_job(mpi, cli.finetune);
     }
-    return code;
   } catch (const FarmFailure& e) {
     // Rank 0 only: every rank has been stopped and exits non-zero.
     std::cerr << "zerolm: error: " << e.what() << "\n";
     log::error(e.what());
     log::flush();
-    return 1;
+    code = 1;
   } catch (const std::exception& e) {
     // After start-up a failure cannot be agreed on collectively: end the whole job.
     std::cerr << "zerolm: error: rank " << mpi.rank << ": " << e.what() << "\n";
@@ -226,6 +225,10 @@ int run_search(SearchCli& cli, log::Level level) {
     MPI_Abort(MPI_COMM_WORLD, 1);
     return 1;
   }
+  // No rank leaves before rank 0 has said why (and written its checkpoint): mpiexec ends the whole
+  // job as soon as one rank exits non-zero.
+  MPI_Barrier(MPI_COMM_WORLD);
+  return code;
 }
 
 }  // namespace

@@ -82,13 +82,17 @@ class FarmLink {
 };
 
 // Rank 0's worker thread: runs the task on each piece of work handed to it, in order. `init` runs
-// on the thread first (per-thread settings such as the math library's thread count).
+// on the thread first (per-thread settings such as the math library's thread count). Without a
+// thread (`threaded` false: rank 0 is the only worker, nothing to coordinate beside it) the task
+// runs at once in submit(), on the caller's thread, as a plain loop would.
 template <class Work, class Result>
 class LocalWorker {
  public:
   using Task = std::function<Result(const Work&)>;
-  LocalWorker(Task task, std::function<void()> init)
-      : task_(std::move(task)), init_(std::move(init)), thread_([this] { loop(); }) {}
+  LocalWorker(Task task, std::function<void()> init, bool threaded)
+      : task_(std::move(task)), init_(std::move(init)) {
+    if (threaded) thread_ = std::thread([this] { loop(); });
+  }
   ~LocalWorker() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -96,12 +100,16 @@ class LocalWorker {
       todo_.clear();
     }
     cv_.notify_all();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
   LocalWorker(const LocalWorker&) = delete;
   LocalWorker& operator=(const LocalWorker&) = delete;
 
   void submit(Work w) {
+    if (!thread_.joinable()) {
+      done_.push_back(run(w));
+      return;
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       todo_.push_back(std::move(w));
@@ -133,6 +141,17 @@ class LocalWorker {
     std::optional<Result> result;
     std::string error;
   };
+  Done run(const Work& w) {
+    Done d;
+    try {
+      d.result = task_(w);
+    } catch (const std::exception& e) {
+      d.error = *e.what() ? e.what() : "unknown error";
+    } catch (...) {
+      d.error = "unknown error";
+    }
+    return d;
+  }
   void loop() {
     if (init_) init_();
     for (;;) {
@@ -145,14 +164,7 @@ class LocalWorker {
         todo_.pop_front();
         running_ = true;
       }
-      Done d;
-      try {
-        d.result = task_(w);
-      } catch (const std::exception& e) {
-        d.error = *e.what() ? e.what() : "unknown error";
-      } catch (...) {
-        d.error = "unknown error";
-      }
+      Done d = run(w);
       std::lock_guard<std::mutex> lock(mutex_);
       done_.push_back(std::move(d));
       running_ = false;
@@ -166,7 +178,7 @@ class LocalWorker {
   std::deque<Work> todo_;
   std::deque<Done> done_;
   bool closing_ = false, running_ = false;
-  std::thread thread_;  // last: starts once the rest is constructed
+  std::thread thread_;  // started last, once the rest is constructed
 };
 
 // Asks the local worker's task to give up early (rank 0 stops after a failure).
@@ -188,8 +200,8 @@ class FarmCoordinator {
                   std::function<void()> thread_init = {})
       : link_(comm), in_flight_(std::size_t(link_.size()), 0) {
     if (local) {
-      local_ =
-          std::make_unique<LocalWorker<Work, Result>>(std::move(local), std::move(thread_init));
+      local_ = std::make_unique<LocalWorker<Work, Result>>(std::move(local), std::move(thread_init),
+                                                           link_.size() > 1);
       workers_.push_back(0);
     }
     for (int r = 1; r < link_.size(); ++r) workers_.push_back(r);

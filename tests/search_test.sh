@@ -177,8 +177,10 @@ finetune-fails)
   for case in "1 1" "0 0"; do
     read -r task rank <<<"$case"
     rm -f rc.*
-    # Each rank writes its own exit status, so that every rank is checked, not only mpiexec's.
-    ZEROLM_TEST_FAIL_TRAIN=$task timeout 120 "$mpiexec" "${flags[@]}" -x ZEROLM_TEST_FAIL_TRAIN -n 3 \
+    # Each rank writes its own exit status, so that every rank is checked, not only mpiexec's
+    # (which, by default, ends the other ranks once one exits non-zero).
+    ZEROLM_TEST_FAIL_TRAIN=$task timeout 120 "$mpiexec" "${flags[@]}" --mca orte_abort_on_non_zero_status 0 \
+      -x ZEROLM_TEST_FAIL_TRAIN -n 3 \
       sh -c '"$0" "$@"; rc=$?; echo $rc >rc.$OMPI_COMM_WORLD_RANK; exit $rc' "$zerolm" --log-level warn \
       finetune --run ft --corpus corpus.txt --top-k 4 --steps 4 --batch 2 --seq 16 --force >out.txt 2>err.txt
     rc=$?
