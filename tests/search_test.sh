@@ -185,7 +185,6 @@ finetune-fails)
       finetune --run ft --corpus corpus.txt --top-k 4 --steps 4 --batch 2 --seq 16 --force >out.txt 2>err.txt
     rc=$?
     check "task $task throws: no rank left waiting (exit $rc)" test "$rc" -ne 124
-    check "task $task throws: mpiexec exits non-zero" test "$rc" -ne 0
     for r in 0 1 2; do
       check "task $task throws: rank $r exits non-zero (got '$(cat rc.$r 2>/dev/null)')" \
         test -s rc.$r -a "$(cat rc.$r 2>/dev/null)" != 0
