@@ -1,5 +1,8 @@
 // What rank 0 does: runs the strategy a generation at a time, hands candidates to whichever
-// worker is free, logs every result, checkpoints, stops cleanly on a signal, and writes top.csv.
+// worker is free (through the task farm; rank 0's own thread is one of them), logs every result,
+// checkpoints, stops cleanly on a signal, and writes top.csv. Results arrive in any order but are
+// observed by the strategy in candidate order at the end of a generation, so the search does not
+// depend on the number of ranks.
 //
 // Resume model: evaluations.csv is the record of every finished evaluation. checkpoint.bin holds
 // the strategy state saved right after the current generation was proposed, and that generation.
@@ -18,6 +21,7 @@
 #include "driver/search_run.h"
 #include "driver/stop_handler.h"
 #include "driver/table.h"
+#include "driver/task_farm.h"
 
 namespace zerolm {
 
@@ -28,11 +32,7 @@ namespace {
 constexpr int kBatchesInFlight = 2;
 constexpr double kBatchSeconds = 0.025;  // work per batch: long enough to amortise messages
 
-struct Worker {
-  int rank = 0;
-  int in_flight = 0;
-  double seconds_per_candidate = 0;  // moving average, sizes the next batch
-};
+using Farm = FarmCoordinator<WorkMessage, ResultMessage>;
 
 std::string duration_text(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -47,8 +47,20 @@ std::string duration_text(double s) {
 
 class Coordinator {
  public:
-  Coordinator(SearchRun& run, Scorer* self)
-      : run_(run), cfg_(run.config), dir_(*run.dir), self_(self) {
+  Coordinator(SearchRun& run, MPI_Comm comm, Scorer& self)
+      : run_(run),
+        cfg_(run.config),
+        dir_(*run.dir),
+        farm_(
+            comm,
+            [&self](const WorkMessage& w) {
+              ResultMessage r;
+              r.records = self.score(w.candidates);
+              return r;
+            },
+            // LibTorch's and the BLAS's thread counts are per thread: as on the other ranks.
+            [threads = run.config.threads] { set_torch_threads(threads); }),
+        seconds_per_candidate_(std::size_t(run.mpi->size), 0.0) {
     SearchSettings s;
     s.space = &find_space(cfg_.space);
     s.profile = parse_profile(cfg_.profile);
@@ -59,19 +71,26 @@ class Coordinator {
     s.sample = cfg_.sample;
     s.seeds = cfg_.seed_archs;
     strategy_ = make_strategy(cfg_.strategy, s);
-    for (int r = 1; r < run.mpi->size; ++r) workers_.push_back({r, 0, 0});
   }
 
   int run(const std::vector<std::string>& part_names) {
     t0_ = last_progress_ = last_checkpoint_ = unix_time();
     if (run_.resume) restore();
     dir_.open_log(part_names);
-    log::info(
-        "search " + cfg_.strategy + " over " + cfg_.space + ": " +
-        std::to_string(cfg_.evaluations) + " evaluations, proxy " + cfg_.proxy + ", " +
-        (self_ ? std::string("rank 0 evaluating") : std::to_string(workers_.size()) + " workers") +
-        (finished_ ? ", " + std::to_string(finished_) + " already done" : ""));
-    loop();
+    const std::size_t workers = farm_.workers().size();
+    log::info("search " + cfg_.strategy + " over " + cfg_.space + ": " +
+              std::to_string(cfg_.evaluations) + " evaluations, proxy " + cfg_.proxy + ", " +
+              (workers == 1 ? std::string("rank 0 evaluating")
+                            : std::to_string(workers) + " evaluating ranks (rank 0 included)") +
+              (finished_ ? ", " + std::to_string(finished_) + " already done" : ""));
+    try {
+      loop();
+    } catch (const FarmFailure&) {
+      // Every rank has been stopped: keep what was logged, so that --resume can continue.
+      dir_.flush_log();
+      checkpoint();
+      throw;
+    }
     const StopLevel level = StopHandler::level();
     stop_workers(0);
     checkpoint();
@@ -193,36 +212,32 @@ class Coordinator {
     }
   }
 
-  std::size_t batch_size(const Worker& w) const {
+  std::size_t batch_size(int rank) const {
+    const double per = seconds_per_candidate_[std::size_t(rank)];
     std::size_t n = 1;
-    if (w.seconds_per_candidate > 0)
-      n = std::size_t(std::clamp(kBatchSeconds / w.seconds_per_candidate, 1.0, 4096.0));
+    if (per > 0) n = std::size_t(std::clamp(kBatchSeconds / per, 1.0, 4096.0));
     // Near the end of a generation, share what is left so that no worker finishes long before
     // another.
-    const std::size_t slots = kBatchesInFlight * std::max<std::size_t>(1, workers_.size());
+    const std::size_t slots = kBatchesInFlight * std::max<std::size_t>(1, farm_.workers().size());
     const std::size_t fair = (queue_.size() + slots - 1) / slots;
     return std::max<std::size_t>(1, std::min(n, fair));
   }
 
   void dispatch() {
     for (int round = 0; round < kBatchesInFlight; ++round) {
-      for (Worker& w : workers_) {
-        if (w.in_flight >= kBatchesInFlight || queue_.empty()) continue;
+      for (int w : farm_.workers()) {
+        if (farm_.in_flight(w) >= kBatchesInFlight || queue_.empty()) continue;
         WorkMessage m;
         for (std::size_t n = batch_size(w); n > 0 && !queue_.empty(); --n) {
           m.candidates.push_back(gen_[queue_.front()]);
           queue_.pop_front();
         }
-        sender_.send(pack(m), w.rank, kTagWork);
-        ++w.in_flight;
+        farm_.send(w, std::move(m));
       }
     }
   }
 
-  bool any_busy() const {
-    return std::any_of(workers_.begin(), workers_.end(),
-                       [](const Worker& w) { return w.in_flight > 0; });
-  }
+  bool any_busy() const { return farm_.busy(); }
 
   void periodic() {
     const double now = unix_time();
@@ -238,45 +253,25 @@ class Coordinator {
   }
 
   void receive() {
-    MPI_Status st;
-    const bool got = wait_message(MPI_ANY_SOURCE, st, [&] {
-      sender_.progress();
+    Farm::Event e;
+    const bool got = farm_.next(e, [&] {
       periodic();
       return StopHandler::level() != StopLevel::Now;
     });
     if (!got) return;
-    const std::string bytes = recv_bytes(st);
-    if (st.MPI_TAG != kTagResults)
-      throw std::runtime_error("unexpected message from rank " + std::to_string(st.MPI_SOURCE));
-    const ResultMessage m = unpack_results(bytes);
+    const ResultMessage& m = e.result;
     if (m.stop_requested) {
-      log::info("rank " + std::to_string(st.MPI_SOURCE) + " received a stop signal");
+      log::info("rank " + std::to_string(e.rank) + " received a stop signal");
       StopHandler::request(StopLevel::AtSafePoint);
     }
-    if (m.records.empty()) return;
-    Worker& w = workers_[std::size_t(st.MPI_SOURCE - 1)];
-    --w.in_flight;
+    if (e.notice || m.records.empty()) return;
     double spent = 0;
     for (const Record& r : m.records) spent += r.end - r.start;
     const double per = spent / double(m.records.size());
-    w.seconds_per_candidate =
-        w.seconds_per_candidate > 0 ? 0.7 * w.seconds_per_candidate + 0.3 * per : per;
+    double& avg = seconds_per_candidate_[std::size_t(e.rank)];
+    avg = avg > 0 ? 0.7 * avg + 0.3 * per : per;
     handle(m.records);
-  }
-
-  void evaluate_locally() {
-    std::vector<Candidate> batch;
-    const double per = self_seconds_ > 0 ? self_seconds_ : 1.0;
-    for (std::size_t n = std::size_t(std::clamp(kBatchSeconds / per, 1.0, 4096.0));
-         n > 0 && !queue_.empty(); --n) {
-      batch.push_back(gen_[queue_.front()]);
-      queue_.pop_front();
-    }
-    const double t = unix_time();
-    const auto records = self_->score(batch);
-    self_seconds_ = (unix_time() - t) / double(batch.size());
-    handle(records);
-    periodic();
+    periodic();  // with rank 0 alone, results are always ready: next() never waits
   }
 
   void loop() {
@@ -288,11 +283,6 @@ class Coordinator {
       const StopLevel level = StopHandler::level();
       if (level == StopLevel::Now) return;
       if (level == StopLevel::AtSafePoint && !any_busy()) return;  // in-flight work has come back
-      if (self_) {
-        if (queue_.empty()) return;  // only preempted candidates remain
-        evaluate_locally();
-        continue;
-      }
       if (level == StopLevel::None) dispatch();
       if (!any_busy()) return;  // nothing in flight and nothing to send: preempted candidates only
       receive();
@@ -301,27 +291,9 @@ class Coordinator {
 
   // Tells every worker to leave; logs results still arriving from batches in flight.
   void stop_workers(int code) {
-    for (const Worker& w : workers_) sender_.send(std::to_string(code), w.rank, kTagStop);
-    std::size_t acks = 0;
-    const double deadline = unix_time() + 120;
-    while (acks < workers_.size()) {
-      MPI_Status st;
-      if (!wait_message(MPI_ANY_SOURCE, st, [&] {
-            sender_.progress();
-            return unix_time() < deadline;
-          })) {
-        log::error("workers did not acknowledge the stop within 120 s; aborting");
-        MPI_Abort(MPI_COMM_WORLD, 1);
-      }
-      const std::string bytes = recv_bytes(st);
-      if (st.MPI_TAG == kTagStop) {
-        ++acks;
-      } else if (st.MPI_TAG == kTagResults) {
-        const ResultMessage m = unpack_results(bytes);
-        if (!m.records.empty()) handle(m.records);
-      }
-    }
-    sender_.drain();
+    farm_.finish(code, [&](const ResultMessage& m) {
+      if (!m.records.empty()) handle(m.records);
+    });
   }
 
   void checkpoint() {
@@ -375,10 +347,9 @@ class Coordinator {
   SearchRun& run_;
   SearchConfig& cfg_;
   RunDir& dir_;
-  Scorer* self_;
+  Farm farm_;
+  std::vector<double> seconds_per_candidate_;  // per rank: moving average, sizes the next batch
   std::unique_ptr<Strategy> strategy_;
-  AsyncSender sender_;
-  std::vector<Worker> workers_;
   std::vector<Candidate> gen_;
   std::string gen_state_;
   std::vector<std::optional<Record>> gen_records_;
@@ -390,15 +361,15 @@ class Coordinator {
   double best_ = -std::numeric_limits<double>::infinity();
   std::uint64_t best_index_ = 0;
   std::string best_encoding_;
-  double t0_ = 0, last_progress_ = 0, last_checkpoint_ = 0, self_seconds_ = 0;
+  double t0_ = 0, last_progress_ = 0, last_checkpoint_ = 0;
   bool raised_ = false;
 };
 
 }  // namespace
 
-int run_coordinator(SearchRun& run, Scorer* self) {
-  Coordinator c(run, self);
-  return c.run(self ? self->part_names() : Scorer::parts_of(run.config));
+int run_coordinator(SearchRun& run, MPI_Comm comm, Scorer& self) {
+  Coordinator c(run, comm, self);
+  return c.run(self.part_names());
 }
 
 }  // namespace zerolm

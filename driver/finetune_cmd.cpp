@@ -1,21 +1,18 @@
 // `zerolm finetune`: trains architectures briefly (masked LM on a text corpus) and ranks them by
 // validation loss: the top-k of a search run (--run), or M architectures sampled from a space
 // (--sample M --out DIR) to measure how well the proxy predicts short training. Under mpirun,
-// rank 0 hands one architecture at a time to whichever worker is free; with one rank, threads.
-#include <boost/archive/binary_iarchive.hpp>
-#include <boost/archive/binary_oarchive.hpp>
-#include <boost/serialization/string.hpp>
-#include <boost/serialization/vector.hpp>
-
+// rank 0 hands one architecture at a time to whichever worker is free (the task farm; rank 0
+// trains too, in a thread); with one rank, threads.
 #include <atomic>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -24,14 +21,15 @@
 #include "driver/log.h"
 #include "driver/mpi_comm.h"
 #include "driver/options.h"
-#include "proxy/parallel.h"
-#include "proxy/torch_runtime.h"
 #include "driver/run_dir.h"
 #include "driver/search_run.h"
 #include "driver/stop_handler.h"
 #include "driver/table.h"
+#include "driver/task_farm.h"
 #include "proxy/evaluator.h"
 #include "proxy/metrics.h"
+#include "proxy/parallel.h"
+#include "proxy/torch_runtime.h"
 #include "spaces/space.h"
 #include "train/trainer.h"
 
@@ -45,9 +43,11 @@ struct Task {
   std::int64_t params = 0;
 };
 
-const char* kHeader =
-    "encoding,proxy_score,params,steps,tokens,train_loss,valid_loss,perplexity,wall_s,device,"
-    "precision,status\n";
+std::string csv_line(const std::vector<std::string>& fields) {
+  std::string line;
+  for (std::size_t c = 0; c < fields.size(); ++c) line += (c ? "," : "") + csv_escape(fields[c]);
+  return line + "\n";
+}
 
 std::vector<Task> read_top(const RunDir& dir, int k) {
   const Csv top = read_csv(dir.file("top.csv"));
@@ -95,42 +95,37 @@ std::vector<Task> sample_tasks(const SearchConfig& c, int m) {
   return out;
 }
 
-std::vector<std::string> train_one(const Task& t, const SearchConfig& c, const Corpus& corpus,
-                                   const TrainOptions& options) {
+// Testing hook: ZEROLM_TEST_FAIL_TRAIN=<i> makes the training of task i throw, as a CUDA out of
+// memory would, so that tests can check that such a failure ends every rank.
+void test_fail_train(std::size_t index, const std::string& encoding) {
+  static const char* fail = std::getenv("ZEROLM_TEST_FAIL_TRAIN");
+  if (fail && *fail && std::to_string(index) == fail)
+    throw std::runtime_error("training " + encoding + " failed (ZEROLM_TEST_FAIL_TRAIN=" + fail +
+                             ")");
+}
+
+FinetuneRow train_one(std::size_t index, const Task& t, const SearchConfig& c, const Corpus& corpus,
+                      const TrainOptions& options) {
+  test_fail_train(index, t.encoding);
   InitSpec init;
   init.scheme = parse_init(c.init);
   log::info("fine-tuning " + t.encoding + " for " + std::to_string(options.steps) + " steps");
   const TrainResult r =
       train_masked_lm(find_space(c.space).parse(t.encoding), parse_profile(c.profile), init, corpus,
                       options, [] { return StopHandler::level() == StopLevel::None; });
-  return {t.encoding,
-          format_number(t.score),
-          std::to_string(t.params),
-          std::to_string(r.steps),
-          std::to_string(r.tokens),
-          format_number(r.train_loss),
-          format_number(r.valid_loss),
-          format_number(r.perplexity),
-          format_number(r.seconds),
-          r.device,
-          r.precision,
-          r.steps == options.steps ? "ok" : "preempted"};
-}
-
-std::string pack_rows(const std::vector<std::string>& row) {
-  std::ostringstream out;
-  {
-    boost::archive::binary_oarchive ar(out, boost::archive::no_header);
-    ar << row;
-  }
-  return out.str();
-}
-
-std::vector<std::string> unpack_row(const std::string& bytes) {
-  std::istringstream in(bytes);
-  boost::archive::binary_iarchive ar(in, boost::archive::no_header);
-  std::vector<std::string> row;
-  ar >> row;
+  FinetuneRow row;
+  row.encoding = t.encoding;
+  row.proxy_score = t.score;
+  row.params = t.params;
+  row.steps = r.steps;
+  row.tokens = r.tokens;
+  row.train_loss = r.train_loss;
+  row.valid_loss = r.valid_loss;
+  row.perplexity = r.perplexity;
+  row.wall_s = r.seconds;
+  row.device = r.device;
+  row.precision = r.precision;
+  row.status = r.steps == options.steps ? "ok" : "preempted";
   return row;
 }
 
@@ -141,7 +136,7 @@ struct Plan {
   std::string tokenizer_model;  // serialized SentencePiece model; empty for byte-level
   Corpus corpus;                // tokenized (rank 0)
   std::vector<Task> tasks;
-  std::map<std::string, std::vector<std::string>> done;  // finished rows of an earlier run
+  std::map<std::string, FinetuneRow> done;  // finished rows of an earlier run
 };
 
 Plan prepare(FinetuneCli& cli) {
@@ -202,10 +197,14 @@ Plan prepare(FinetuneCli& cli) {
   }
   if (cli.sample > 0) p.tasks = sample_tasks(p.config, cli.sample);
   if (std::filesystem::exists(out)) {
-    for (const auto& row : read_csv(out).rows)
-      if (row.back() == "ok") p.done[row[0]] = row;
+    const Csv csv = read_csv(out);
+    for (std::size_t i = 0; i < csv.rows.size(); ++i) {
+      FinetuneRow row =
+          FinetuneRow::parse(csv.header, csv.rows[i], out + ":" + std::to_string(csv.lines[i]));
+      if (row.status == "ok") p.done[row.encoding] = std::move(row);
+    }
   } else {
-    write_file_atomic(out, kHeader);
+    write_file_atomic(out, csv_line(FinetuneRow::columns()));
   }
   return p;
 }
@@ -213,36 +212,39 @@ Plan prepare(FinetuneCli& cli) {
 // Appends finished rows as they come (a stop keeps them), then prints the ranking.
 class Output {
  public:
-  Output(const Plan& p) : f_(p.dir + "/finetune.csv"), rows_(p.tasks.size()) {}
+  Output(const Plan& p) : path_(p.dir + "/finetune.csv"), f_(path_), rows_(p.tasks.size()) {}
   // Each row reaches the file before the next is trained; a full disk throws IoError.
-  void add(std::size_t i, std::vector<std::string> row, bool write = true) {
+  void add(std::size_t i, const FinetuneRow& row, bool write = true) {
+    const std::vector<std::string> cells = row.cells();
     std::lock_guard<std::mutex> lock(mutex_);
     if (write) {
-      std::string line;
-      for (std::size_t c = 0; c < row.size(); ++c) line += (c ? "," : "") + csv_escape(row[c]);
-      f_.write(line + "\n");
+      f_.write(csv_line(cells));
       f_.flush();
     }
-    rows_[i] = std::move(row);
+    // Kept as finetune.csv holds it (10 significant digits), so that a resumed run ranks and
+    // correlates exactly as an uninterrupted one.
+    rows_[i] = FinetuneRow::parse(FinetuneRow::columns(), cells, path_);
   }
   void report() const {
     std::vector<std::size_t> order;
     std::vector<double> proxy, params, neg_loss;
     for (std::size_t i = 0; i < rows_.size(); ++i)
-      if (!rows_[i].empty() && rows_[i].back() == "ok") {
+      if (rows_[i] && rows_[i]->status == "ok") {
         order.push_back(i);
-        proxy.push_back(std::stod(rows_[i][1]));
-        params.push_back(std::stod(rows_[i][2]));
-        neg_loss.push_back(-std::stod(rows_[i][6]));
+        proxy.push_back(rows_[i]->proxy_score);
+        params.push_back(double(rows_[i]->params));
+        neg_loss.push_back(-rows_[i]->valid_loss);
       }
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return std::stod(rows_[a][6]) < std::stod(rows_[b][6]);
+      return rows_[a]->valid_loss < rows_[b]->valid_loss;
     });
     TextTable t{{"rank", "valid_loss", "perplexity", "proxy_score", "params", "wall_s", "encoding"},
                 {}};
     for (std::size_t k = 0; k < order.size(); ++k) {
-      const auto& r = rows_[order[k]];
-      t.rows.push_back({std::to_string(k + 1), r[6], r[7], r[1], r[2], r[8], r[0]});
+      const FinetuneRow& r = *rows_[order[k]];
+      t.rows.push_back({std::to_string(k + 1), format_number(r.valid_loss),
+                        format_number(r.perplexity), format_number(r.proxy_score),
+                        std::to_string(r.params), format_number(r.wall_s), r.encoding});
     }
     std::printf("%s", t.render(Format::Table).c_str());
     if (proxy.size() >= 3) {
@@ -259,8 +261,9 @@ class Output {
   }
 
  private:
+  std::string path_;
   AppendFile f_;
-  std::vector<std::vector<std::string>> rows_;
+  std::vector<std::optional<FinetuneRow>> rows_;
   mutable std::mutex mutex_;
 };
 
@@ -271,11 +274,14 @@ void run_threads(const Plan& p, Output& out, const Corpus& corpus, const TrainOp
     if (it != p.done.end())
       out.add(i, it->second, false);
     else if (StopHandler::level() == StopLevel::None)
-      out.add(i, train_one(p.tasks[i], p.config, corpus, o));
+      out.add(i, train_one(i, p.tasks[i], p.config, corpus, o));
   });
 }
 
-void run_coordinator(const Plan& p, Output& out, int size) {
+using Farm = FarmCoordinator<FinetuneWork, FinetuneResult>;
+
+// Rank 0 with workers: one architecture at a time to each free worker (rank 0's thread included).
+void run_coordinator(const Plan& p, Output& out, Farm& farm) {
   std::deque<std::size_t> queue;
   for (std::size_t i = 0; i < p.tasks.size(); ++i) {
     auto it = p.done.find(p.tasks[i].encoding);
@@ -284,74 +290,80 @@ void run_coordinator(const Plan& p, Output& out, int size) {
     else
       queue.push_back(i);
   }
-  AsyncSender sender;
-  std::vector<int> busy(std::size_t(size), 0);
-  int in_flight = 0;
   for (;;) {
-    for (int w = 1; w < size && StopHandler::level() == StopLevel::None; ++w) {
-      if (busy[std::size_t(w)] || queue.empty()) continue;
-      WorkMessage m{{Candidate{queue.front(), p.tasks[queue.front()].encoding}}};
+    for (int w : farm.workers()) {
+      if (farm.in_flight(w) > 0 || queue.empty() || StopHandler::level() != StopLevel::None)
+        continue;
+      farm.send(w, FinetuneWork{queue.front(), p.tasks[queue.front()].encoding});
       queue.pop_front();
-      sender.send(pack(m), w, kTagWork);
-      busy[std::size_t(w)] = 1;
-      ++in_flight;
     }
-    if (in_flight == 0) break;
-    MPI_Status st;
-    wait_message(MPI_ANY_SOURCE, st, [&] {
-      sender.progress();
-      return true;
-    });
-    const std::string bytes = recv_bytes(st);
-    if (st.MPI_TAG != kTagResults) continue;
-    const std::size_t i = std::size_t(std::stoull(bytes.substr(0, bytes.find(' '))));
-    auto row = unpack_row(bytes.substr(bytes.find(' ') + 1));
-    row[1] = format_number(p.tasks[i].score);  // workers know the encoding only
-    row[2] = std::to_string(p.tasks[i].params);
-    out.add(i, std::move(row));
-    busy[std::size_t(st.MPI_SOURCE)] = 0;
-    --in_flight;
+    if (!farm.busy()) break;
+    Farm::Event e;
+    farm.next(e, [] { return true; });
+    if (e.notice) continue;
+    const std::size_t i = std::size_t(e.result.index);
+    FinetuneRow& row = e.result.row;
+    row.proxy_score = p.tasks[i].score;  // workers know the encoding only
+    row.params = p.tasks[i].params;
+    out.add(i, row);
   }
-  for (int w = 1; w < size; ++w) sender.send("0", w, kTagStop);
-  for (int acks = 0; acks < size - 1;) {
-    MPI_Status st;
-    wait_message(MPI_ANY_SOURCE, st, [&] {
-      sender.progress();
-      return true;
-    });
-    recv_bytes(st);
-    acks += st.MPI_TAG == kTagStop;
-  }
-  sender.drain();
+  farm.finish(0, [](const FinetuneResult&) {});
 }
 
-void run_worker(const Plan& p, const Corpus& corpus, const TrainOptions& o) {
-  for (;;) {
-    MPI_Status st;
-    wait_message(0, st, [] { return true; });
-    const std::string bytes = recv_bytes(st);
-    if (st.MPI_TAG == kTagStop) {
-      send_bytes("", 0, kTagStop);
-      return;
-    }
-    const Candidate c = unpack_work(bytes).candidates.at(0);
-    Task t;
-    t.encoding = c.encoding;
-    const auto row = train_one(t, p.config, corpus, o);
-    send_bytes(std::to_string(c.index) + " " + pack_rows(row), 0, kTagResults);
+int run_worker(MPI_Comm comm, const Plan& p, const Corpus& corpus, const TrainOptions& o) {
+  return farm_worker<FinetuneWork, FinetuneResult>(
+      comm,
+      [&](const FinetuneWork& w) {
+        Task t;
+        t.encoding = w.encoding;
+        return FinetuneResult{w.index, train_one(std::size_t(w.index), t, p.config, corpus, o)};
+      },
+      [] { return std::optional<FinetuneResult>(); });
+}
+
+// SentencePiece ids go to every rank as one message (rank 0 alone runs the tokenizer).
+void broadcast_corpus(Corpus& corpus, bool root, MPI_Comm comm) {
+  CorpusMessage m;
+  if (root) {
+    m.train.assign(corpus.train.begin(), corpus.train.end());
+    m.valid.assign(corpus.valid.begin(), corpus.valid.end());
+    m.vocab_size = corpus.vocab.size;
+    m.mask = corpus.vocab.mask;
+    m.regular = corpus.vocab.regular;
+    m.tokenizer = corpus.tokenizer;
   }
+  m = unpack<CorpusMessage>(broadcast(root ? pack(m) : std::string(), comm));
+  if (root) return;
+  corpus.train.assign(m.train.begin(), m.train.end());
+  corpus.valid.assign(m.valid.begin(), m.valid.end());
+  corpus.vocab = Vocabulary{m.vocab_size, m.mask, m.regular};
+  corpus.tokenizer = m.tokenizer;
 }
 
 int run_finetune(FinetuneCli& cli, log::Level level) {
   MpiSession mpi(nullptr, nullptr);
   StopHandler::install();
   log::init(level, "", mpi.rank, mpi.rank == 0);
-  return finetune_job(mpi, cli);
+  int code = 0;
+  try {
+    code = finetune_job(mpi, cli);
+  } catch (const InputError& e) {
+    std::cerr << "zerolm: error: " << e.what() << "\n";
+    code = 2;
+  } catch (const std::exception& e) {
+    std::cerr << "zerolm: error: " << e.what() << "\n";
+    code = 1;
+  }
+  // No rank leaves before rank 0 has said why: mpiexec ends the whole job as soon as one rank
+  // exits non-zero.
+  MPI_Barrier(MPI_COMM_WORLD);
+  return code;
 }
 
 }  // namespace
 
 int finetune_job(MpiSession& mpi, FinetuneCli& cli) {
+  const PhaseComm comm;  // the finetune's own messages
   std::string err;
   Plan plan;
   if (mpi.rank == 0) {
@@ -365,10 +377,10 @@ int finetune_job(MpiSession& mpi, FinetuneCli& cli) {
     if (mpi.rank == 0) std::cerr << "zerolm: error: " << e << "\n";
     return 2;
   };
-  if (err = first_error(err); !err.empty()) return fail(err);
+  if (err = first_error(err, comm.get()); !err.empty()) return fail(err);
   // Workers need the configuration (space, profile, init), not the scores: rank 0 keeps those.
-  plan.config = SearchConfig::from_json(broadcast(plan.config.to_json()), "config");
-  plan.tokenizer_model = broadcast(plan.tokenizer_model);
+  plan.config = SearchConfig::from_json(broadcast(plan.config.to_json(), comm.get()), "config");
+  plan.tokenizer_model = broadcast(plan.tokenizer_model, comm.get());
   set_torch_threads(1);
   TrainOptions o = cli.train;
   if (mpi.size > 1 && o.device == "auto") o.device = pick_device("auto", mpi.local_rank);
@@ -382,40 +394,27 @@ int finetune_job(MpiSession& mpi, FinetuneCli& cli) {
       err = e.what();
     }
   } else {
-    auto send = [](const std::vector<std::int64_t>& ids) {
-      std::string bytes(ids.size() * sizeof(std::int32_t), '\0');
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        const auto v = std::int32_t(ids[i]);
-        std::memcpy(&bytes[i * sizeof v], &v, sizeof v);
-      }
-      return bytes;
-    };
-    auto receive = [](const std::string& bytes) {
-      std::vector<std::int64_t> ids(bytes.size() / sizeof(std::int32_t));
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        std::int32_t v;
-        std::memcpy(&v, &bytes[i * sizeof v], sizeof v);
-        ids[i] = v;
-      }
-      return ids;
-    };
-    corpus.train = receive(broadcast(mpi.rank == 0 ? send(corpus.train) : std::string()));
-    corpus.valid = receive(broadcast(mpi.rank == 0 ? send(corpus.valid) : std::string()));
-    std::vector<std::int64_t> v = {corpus.vocab.size, corpus.vocab.mask, corpus.vocab.regular};
-    v = receive(broadcast(mpi.rank == 0 ? send(v) : std::string()));
-    corpus.vocab = Vocabulary{v.at(0), v.at(1), v.at(2)};
+    broadcast_corpus(corpus, mpi.rank == 0, comm.get());
   }
-  if (err = first_error(err); !err.empty()) return fail(err);
-  if (mpi.rank == 0) {
+  if (err = first_error(err, comm.get()); !err.empty()) return fail(err);
+  if (mpi.rank != 0) return run_worker(comm.get(), plan, corpus, o);
+  if (mpi.size == 1) {
     Output out(plan);
-    if (mpi.size == 1)
-      run_threads(plan, out, corpus, o, cli.threads);
-    else
-      run_coordinator(plan, out, mpi.size);
+    run_threads(plan, out, corpus, o, cli.threads);
     out.report();
-  } else {
-    run_worker(plan, corpus, o);
+    return 0;
   }
+  // The farm first: whatever rank 0 throws from here on, its destructor stops the workers.
+  Farm farm(
+      comm.get(),
+      [&](const FinetuneWork& w) {
+        return FinetuneResult{
+            w.index, train_one(std::size_t(w.index), plan.tasks[w.index], plan.config, corpus, o)};
+      },
+      [] { set_torch_threads(1); });  // per thread, as on the other ranks
+  Output out(plan);
+  run_coordinator(plan, out, farm);
+  out.report();
   return 0;
 }
 

@@ -2,8 +2,11 @@
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
+#include <cstdlib>
 #include <sstream>
+
 #include "driver/serialization.h"
+#include "driver/table.h"
 
 namespace boost::serialization {
 
@@ -23,6 +26,27 @@ void serialize(Ar& ar, zerolm::ResultMessage& m, unsigned) {
   ar& m.stop_requested& m.records;
 }
 
+template <class Ar>
+void serialize(Ar& ar, zerolm::FinetuneWork& m, unsigned) {
+  ar& m.index& m.encoding;
+}
+
+template <class Ar>
+void serialize(Ar& ar, zerolm::FinetuneRow& r, unsigned) {
+  ar& r.encoding& r.proxy_score& r.params& r.steps& r.tokens& r.train_loss& r.valid_loss& r
+      .perplexity& r.wall_s& r.device& r.precision& r.status;
+}
+
+template <class Ar>
+void serialize(Ar& ar, zerolm::FinetuneResult& m, unsigned) {
+  ar& m.index& m.row;
+}
+
+template <class Ar>
+void serialize(Ar& ar, zerolm::CorpusMessage& m, unsigned) {
+  ar& m.train& m.valid& m.vocab_size& m.mask& m.regular& m.tokenizer;
+}
+
 }  // namespace boost::serialization
 
 namespace zerolm {
@@ -39,13 +63,69 @@ const char* status_name(Status s) {
   return "?";
 }
 
-namespace {
+const std::vector<std::string>& FinetuneRow::columns() {
+  static const std::vector<std::string> c = {"encoding", "proxy_score", "params",     "steps",
+                                             "tokens",   "train_loss",  "valid_loss", "perplexity",
+                                             "wall_s",   "device",      "precision",  "status"};
+  return c;
+}
+
+std::vector<std::string> FinetuneRow::cells() const {
+  return {encoding,
+          format_number(proxy_score),
+          std::to_string(params),
+          std::to_string(steps),
+          std::to_string(tokens),
+          format_number(train_loss),
+          format_number(valid_loss),
+          format_number(perplexity),
+          format_number(wall_s),
+          device,
+          precision,
+          status};
+}
+
+FinetuneRow FinetuneRow::parse(const std::vector<std::string>& header,
+                               const std::vector<std::string>& cells, const std::string& where) {
+  auto field = [&](const std::string& name) -> const std::string& {
+    for (std::size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) {
+        if (i >= cells.size())
+          throw InputError(where + ": " + std::to_string(cells.size()) + " fields, expected " +
+                           std::to_string(header.size()));
+        return cells[i];
+      }
+    throw InputError(where + ": no column " + name + " (expected the columns of finetune.csv)");
+  };
+  auto number = [&](const std::string& name) {
+    const std::string& s = field(name);
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (s.empty() || *end != '\0')
+      throw InputError(where + ": " + name + " \"" + s + "\": expected a number");
+    return v;
+  };
+  FinetuneRow r;
+  r.encoding = field("encoding");
+  r.proxy_score = number("proxy_score");
+  r.params = std::int64_t(number("params"));
+  r.steps = std::int64_t(number("steps"));
+  r.tokens = std::int64_t(number("tokens"));
+  r.train_loss = number("train_loss");
+  r.valid_loss = number("valid_loss");
+  r.perplexity = number("perplexity");
+  r.wall_s = number("wall_s");
+  r.device = field("device");
+  r.precision = field("precision");
+  r.status = field("status");
+  return r;
+}
 
 // No archive header: both ends are the same binary, and it saves bytes on tiny messages.
 constexpr unsigned kFlags = boost::archive::no_header;
 
 template <class T>
-std::string pack_any(const T& m) {
+std::string pack(const T& m) {
   std::ostringstream out;
   {
     boost::archive::binary_oarchive ar(out, kFlags);
@@ -55,7 +135,7 @@ std::string pack_any(const T& m) {
 }
 
 template <class T>
-T unpack_any(const std::string& bytes) {
+T unpack(const std::string& bytes) {
   std::istringstream in(bytes);
   boost::archive::binary_iarchive ar(in, kFlags);
   T m;
@@ -63,19 +143,14 @@ T unpack_any(const std::string& bytes) {
   return m;
 }
 
-}  // namespace
-
-std::string pack(const WorkMessage& m) {
-  return pack_any(m);
-}
-std::string pack(const ResultMessage& m) {
-  return pack_any(m);
-}
-WorkMessage unpack_work(const std::string& bytes) {
-  return unpack_any<WorkMessage>(bytes);
-}
-ResultMessage unpack_results(const std::string& bytes) {
-  return unpack_any<ResultMessage>(bytes);
-}
+#define ZEROLM_MESSAGE(T)                   \
+  template std::string pack<T>(const T& m); \
+  template T unpack<T>(const std::string& bytes);
+ZEROLM_MESSAGE(WorkMessage)
+ZEROLM_MESSAGE(ResultMessage)
+ZEROLM_MESSAGE(FinetuneWork)
+ZEROLM_MESSAGE(FinetuneResult)
+ZEROLM_MESSAGE(CorpusMessage)
+#undef ZEROLM_MESSAGE
 
 }  // namespace zerolm

@@ -1,5 +1,5 @@
 // What rank 0 and the workers exchange, serialised with Boost.Serialization into byte buffers
-// sent over plain MPI (variable-size payloads; see mpi_comm.h).
+// sent over plain MPI (variable-size payloads; see mpi_comm.h and task_farm.h).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,7 @@ struct Record {
   std::string reason;
 };
 
+// Search: a batch of candidates to score, and their records.
 struct WorkMessage {
   std::vector<Candidate> candidates;
 };
@@ -36,9 +37,54 @@ struct ResultMessage {
   std::vector<Record> records;
 };
 
-std::string pack(const WorkMessage& m);
-std::string pack(const ResultMessage& m);
-WorkMessage unpack_work(const std::string& bytes);
-ResultMessage unpack_results(const std::string& bytes);
+// One row of finetune.csv: an architecture trained briefly.
+struct FinetuneRow {
+  std::string encoding;
+  double proxy_score = 0;
+  std::int64_t params = 0;
+  std::int64_t steps = 0, tokens = 0;
+  double train_loss = 0, valid_loss = 0, perplexity = 0, wall_s = 0;
+  std::string device, precision;
+  std::string status;  // ok, or preempted (stopped before the last step)
+
+  static const std::vector<std::string>& columns();  // finetune.csv's header, in order
+  std::vector<std::string> cells() const;            // the CSV fields, in that order
+  // A row of a finetune.csv whose header is `header`; throws InputError naming `where` (file and
+  // line) when a column is missing or a number unreadable.
+  static FinetuneRow parse(const std::vector<std::string>& header,
+                           const std::vector<std::string>& cells, const std::string& where);
+};
+
+// Finetune: one architecture to train (index into rank 0's task list), and its row (rank 0 fills
+// in the proxy score and size it knows).
+struct FinetuneWork {
+  std::uint64_t index = 0;
+  std::string encoding;
+};
+
+struct FinetuneResult {
+  std::uint64_t index = 0;
+  FinetuneRow row;
+};
+
+// Finetune: the tokenized corpus rank 0 sends every rank (ids fit 32 bits: vocabularies are far
+// smaller), so all train on exactly the same tokens.
+struct CorpusMessage {
+  std::vector<std::int32_t> train, valid;
+  std::int64_t vocab_size = 0, mask = 0, regular = 0;
+  std::string tokenizer;
+};
+
+// Serialisation of the message types above (explicitly instantiated in messages.cpp).
+template <class T>
+std::string pack(const T& m);
+template <class T>
+T unpack(const std::string& bytes);
+inline WorkMessage unpack_work(const std::string& bytes) {
+  return unpack<WorkMessage>(bytes);
+}
+inline ResultMessage unpack_results(const std::string& bytes) {
+  return unpack<ResultMessage>(bytes);
+}
 
 }  // namespace zerolm

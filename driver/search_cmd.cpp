@@ -19,6 +19,7 @@
 #include "driver/search_run.h"
 #include "driver/stop_handler.h"
 #include "driver/table.h"
+#include "driver/task_farm.h"
 #include "proxy/capacity_stat.h"
 #include "proxy/torch_runtime.h"
 #include "search/strategy.h"
@@ -209,10 +210,10 @@ int run_search(SearchCli& cli, log::Level level) {
       start_code = kFailureExit;
     }
   }
-  if (err = first_error(err); !err.empty())
-    return fail_all(mpi, err, std::stoi(broadcast(std::to_string(start_code))));
-  config = SearchConfig::from_json(broadcast(config.to_json()), "config");
-  dir = RunDir(broadcast(dir.path()));
+  if (err = first_error(err, MPI_COMM_WORLD); !err.empty())
+    return fail_all(mpi, err, std::stoi(broadcast(std::to_string(start_code), MPI_COMM_WORLD)));
+  config = SearchConfig::from_json(broadcast(config.to_json(), MPI_COMM_WORLD), "config");
+  dir = RunDir(broadcast(dir.path(), MPI_COMM_WORLD));
 
   log::init(level, dir.log_file(mpi.rank), mpi.rank, mpi.rank == 0);
   log::info("rank " + std::to_string(mpi.rank) + " of " + std::to_string(mpi.size) + " on " +
@@ -220,26 +221,29 @@ int run_search(SearchCli& cli, log::Level level) {
   set_torch_threads(config.threads);
 
   SearchRun run{&mpi, config, &dir, !cli.resume.empty(), cli.stop_after};
+  // Every rank scores, rank 0 too (in a thread beside the coordination): N ranks on a node use
+  // N devices.
   std::unique_ptr<Scorer> scorer;
-  const bool evaluates = mpi.rank > 0 || mpi.size == 1;
-  if (evaluates) {
-    try {
-      scorer = std::make_unique<Scorer>(config, mpi.rank, mpi.local_rank);
-      log::info("scoring on " + scorer->device());
-    } catch (const std::exception& e) {
-      err = e.what();
-    }
+  try {
+    scorer = std::make_unique<Scorer>(config, mpi.rank, mpi.local_rank);
+    log::info("scoring on " + scorer->device());
+  } catch (const std::exception& e) {
+    err = e.what();
   }
-  if (err = first_error(err); !err.empty()) return fail_all(mpi, err);
+  if (err = first_error(err, MPI_COMM_WORLD); !err.empty()) return fail_all(mpi, err);
   if (mpi.rank == 0) {
-    const int gpus = cuda_device_count(), evaluators_here = mpi.size == 1 ? 1 : mpi.local_size - 1;
+    const int gpus = cuda_device_count(), evaluators_here = mpi.local_size;
     if (gpus > evaluators_here && config.device == "auto")
       log::warn(std::to_string(gpus) + " GPUs visible on " + mpi.host + " but only " +
                 std::to_string(evaluators_here) + " evaluating ranks there: some GPUs stay idle");
   }
+  int code = 0;
   try {
-    int code = mpi.rank == 0 ? run_coordinator(run, mpi.size == 1 ? scorer.get() : nullptr)
-                             : run_worker(run, *scorer);
+    {
+      const PhaseComm comm;  // the search's own messages
+      code = mpi.rank == 0 ? run_coordinator(run, comm.get(), *scorer)
+                           : run_worker(comm.get(), *scorer);
+    }
     log::flush();
     // Then, on the same ranks, the top architectures are trained briefly (unless stopped early).
     if (code == 0 && cli.finetune.top_k > 0 && StopHandler::level() == StopLevel::None) {
@@ -247,7 +251,13 @@ int run_search(SearchCli& cli, log::Level level) {
       cli.finetune.resume = true;
       code = finetune_job(mpi, cli.finetune);
     }
-    return code;
+  } catch (const FarmFailure& e) {
+    // Rank 0 only: every rank has been stopped and exits non-zero.
+    const std::string line = "zerolm: error: " + printable(e.what()) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    log::error(e.what());
+    log::flush();
+    code = 1;
   } catch (const std::exception& e) {
     // After start-up a failure cannot be agreed on collectively: end the whole job (the lock
     // first: MPI_Abort runs no destructors).
@@ -257,12 +267,16 @@ int run_search(SearchCli& cli, log::Level level) {
     log::error(e.what());
     log::flush();
     lock.release();
-    const int code = dynamic_cast<const IoError*>(&e)      ? kIoErrorExit
-                     : dynamic_cast<const InputError*>(&e) ? kInputErrorExit
-                                                           : kFailureExit;
-    MPI_Abort(MPI_COMM_WORLD, code);
-    return code;
+    const int exit_code = dynamic_cast<const IoError*>(&e)      ? kIoErrorExit
+                          : dynamic_cast<const InputError*>(&e) ? kInputErrorExit
+                                                                : kFailureExit;
+    MPI_Abort(MPI_COMM_WORLD, exit_code);
+    return exit_code;
   }
+  // No rank leaves before rank 0 has said why (and written its checkpoint): mpiexec ends the whole
+  // job as soon as one rank exits non-zero.
+  MPI_Barrier(MPI_COMM_WORLD);
+  return code;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// The two roles of a search run: rank 0 coordinates (coordinator.cpp), every other rank
-// evaluates (worker.cpp). With a single rank, rank 0 evaluates itself.
+// The two roles of a search run: rank 0 coordinates (coordinator.cpp) and every rank evaluates
+// (worker.cpp; rank 0 in a thread beside the coordination). Both talk through the task farm on the
+// search's own communicator.
 #pragma once
 
 #include <memory>
@@ -42,7 +43,9 @@ class Scorer {
 
 EvalOptions eval_options(const SearchConfig& c, const std::string& device);
 
-int run_coordinator(SearchRun& run, Scorer* self);  // self: non-null when rank 0 evaluates
-int run_worker(SearchRun& run, Scorer& scorer);
+// Rank 0; `self` is rank 0's own scorer, used from its worker thread.
+int run_coordinator(SearchRun& run, MPI_Comm comm, Scorer& self);
+// Ranks > 0: returns the exit status rank 0 sent (non-zero after a failure).
+int run_worker(MPI_Comm comm, Scorer& scorer);
 
 }  // namespace zerolm

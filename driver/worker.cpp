@@ -1,10 +1,12 @@
-// What a worker rank does: take batches of candidates from rank 0, score them on the local
-// device, send the records back; report a stop signal; leave when told to.
+// What a worker does: score batches of candidates on the local device (Scorer; rank 0 does this
+// too, in a thread), and on ranks > 0 the task farm's worker loop around it: take batches from
+// rank 0, send the records back, report a stop signal, leave when told to.
 #include <csignal>
 
 #include "driver/log.h"
 #include "driver/search_run.h"
 #include "driver/stop_handler.h"
+#include "driver/task_farm.h"
 #include "proxy/torch_runtime.h"
 
 namespace zerolm {
@@ -89,35 +91,25 @@ std::vector<Record> Scorer::score(const std::vector<Candidate>& batch) {
   return out;
 }
 
-int run_worker(SearchRun& run, Scorer& scorer) {
-  (void)run;
+int run_worker(MPI_Comm comm, Scorer& scorer) {
   bool told_stop = false;
-  for (;;) {
-    MPI_Status st;
-    // While idle, a stop signal is passed on at once rather than with the next results.
-    wait_message(0, st, [&] {
-      if (!told_stop && StopHandler::level() != StopLevel::None) {
+  return farm_worker<WorkMessage, ResultMessage>(
+      comm,
+      [&](const WorkMessage& work) {
+        ResultMessage res;
+        res.records = scorer.score(work.candidates);
+        res.stop_requested = !told_stop && StopHandler::level() != StopLevel::None;
+        told_stop = told_stop || res.stop_requested;
+        return res;
+      },
+      // While idle, a stop signal is passed on at once rather than with the next results.
+      [&]() -> std::optional<ResultMessage> {
+        if (told_stop || StopHandler::level() == StopLevel::None) return std::nullopt;
+        told_stop = true;
         ResultMessage m;
         m.stop_requested = true;
-        send_bytes(pack(m), 0, kTagResults);
-        told_stop = true;
-      }
-      return true;
-    });
-    const std::string bytes = recv_bytes(st);
-    if (st.MPI_TAG == kTagStop) {
-      send_bytes("", 0, kTagStop);  // acknowledged: rank 0 may finish
-      const int code = bytes.empty() ? 0 : std::stoi(bytes);
-      log::info("stopping (exit status " + std::to_string(code) + ")");
-      return code;
-    }
-    const WorkMessage work = unpack_work(bytes);
-    ResultMessage res;
-    res.records = scorer.score(work.candidates);
-    res.stop_requested = !told_stop && StopHandler::level() != StopLevel::None;
-    told_stop = told_stop || res.stop_requested;
-    send_bytes(pack(res), 0, kTagResults);
-  }
+        return m;
+      });
 }
 
 }  // namespace zerolm

@@ -35,5 +35,15 @@ check "run complete" grep -q '"state": "complete"' "$RUN/status.json"
 check "600 evaluations, none twice" test "$(grep -c ',ok,' "$RUN/evaluations.csv")" -eq 600 -a \
   "$(grep ',ok,' "$RUN/evaluations.csv" | cut -d, -f1 | sort | uniq -d | wc -l)" -eq 0
 check "not requeued again" test "$(wc -l <"$tmp/scontrol.log")" -eq 1
+# Every task scores on one GPU (rank 0 too): a script asks for as many GPUs per node as it starts
+# tasks there, or its job waits for a GPU it never uses (or never starts on a full node).
+sbatch_value() { sed -nE "s/^#SBATCH --$2=([0-9]+).*/\1/p" "$1"; }
+for f in "$repo"/jobs/*.sbatch; do
+  nodes=$(sbatch_value "$f" nodes) tasks=$(sbatch_value "$f" ntasks) per_node=$(sbatch_value "$f" ntasks-per-node)
+  [ -n "$per_node" ] || per_node=$((tasks / nodes))
+  gpus=$(sbatch_value "$f" gpus-per-node) per_task=$(sbatch_value "$f" gpus-per-task)
+  [ -n "$gpus" ] || gpus=$((per_task * per_node))
+  check "$(basename "$f"): $per_node tasks per node use the $gpus GPUs asked for" test "$per_node" -eq "$gpus" -a "$gpus" -gt 0
+done
 echo "$pass passed, $fails failed"
 test "$fails" -eq 0

@@ -9,6 +9,8 @@
 #   lock      a running search's directory is locked: --resume and --force are refused, naming
 #             the holder; a stale lock (dead process) is taken over
 #   truncated-log  a last evaluation record cut off by a crash is dropped and evaluated again
+#   finetune-fails  a training that throws (as CUDA out of memory would) on a worker or on rank 0
+#             ends every rank non-zero with one line from rank 0, never a hang
 set -u
 scenario=$1
 zerolm=$2
@@ -40,7 +42,7 @@ ranks)
   check "top.csv has 10 rows and the header" test "$(wc -l <r1/top.csv)" -eq 11
   check "top.csv header" test "$(head -1 r1/top.csv)" = "rank,encoding,score,params"
   check "same architectures evaluated" test "$(cut -d, -f2 r1/evaluations.csv | sort | md5sum)" = "$(cut -d, -f2 r4/evaluations.csv | sort | md5sum)"
-  check "4 ranks: work spread over 3 workers" test "$(grep ',ok,' r4/evaluations.csv | cut -d, -f7 | sort -u | wc -l)" -eq 3
+  check "4 ranks: work spread over all 4, rank 0 included" test "$(grep ',ok,' r4/evaluations.csv | cut -d, -f7 | sort -u | wc -l)" -eq 4
   check "one log per rank" test "$(ls r4/logs | wc -l)" -eq 4
   check "console shows the top table" grep -q "^1 " r2.out
   ;;
@@ -257,6 +259,31 @@ finetune)
   check "search --finetune-top-k trains the top 2" test "$(grep -c ',ok$' sft/finetune.csv)" -eq 2
   mpi 3 finetune --run nowhere --corpus corpus.txt >out.txt 2>err.txt
   check "bad run directory: non-zero on every rank, one line" test $? -ne 0 -a "$(grep -c 'zerolm: error' err.txt)" -eq 1
+  ;;
+finetune-fails)
+  mpi 2 search --space flexibert-small --evaluations 12 --population 4 --sample 2 --generation 4 --out ft >/dev/null 2>&1
+  for i in $(seq 400); do echo "a short corpus line number $i, with words to learn."; done >corpus.txt
+  # Tasks go out in rank order at the start: task 1 to rank 1, task 0 to rank 0's own thread.
+  for case in "1 1" "0 0"; do
+    read -r task rank <<<"$case"
+    rm -f rc.*
+    # Each rank writes its own exit status, so that every rank is checked, not only mpiexec's
+    # (which, by default, ends the other ranks once one exits non-zero).
+    ZEROLM_TEST_FAIL_TRAIN=$task timeout 120 "$mpiexec" "${flags[@]}" --mca orte_abort_on_non_zero_status 0 \
+      -x ZEROLM_TEST_FAIL_TRAIN -n 3 \
+      sh -c '"$0" "$@"; rc=$?; echo $rc >rc.$OMPI_COMM_WORLD_RANK; exit $rc' "$zerolm" --log-level warn \
+      finetune --run ft --corpus corpus.txt --top-k 4 --steps 4 --batch 2 --seq 16 --force >out.txt 2>err.txt
+    rc=$?
+    check "task $task throws: no rank left waiting (exit $rc)" test "$rc" -ne 124
+    for r in 0 1 2; do
+      check "task $task throws: rank $r exits non-zero (got '$(cat rc.$r 2>/dev/null)')" \
+        test -s rc.$r -a "$(cat rc.$r 2>/dev/null)" != 0
+    done
+    check "task $task throws: exactly one zerolm line (got $(grep -c 'zerolm: error' err.txt))" \
+      test "$(grep -c 'zerolm: error' err.txt)" -eq 1
+    check "task $task throws: names rank $rank and the cause (got: $(grep 'zerolm: error' err.txt))" \
+      grep -qE "^zerolm: error: rank $rank: training .* failed \(ZEROLM_TEST_FAIL_TRAIN=$task\)$" err.txt
+  done
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
