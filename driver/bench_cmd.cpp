@@ -46,7 +46,7 @@ std::vector<BenchRow> run_parallel(const std::vector<std::function<BenchRow()>>&
 ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Benchmark& b,
                             const std::string& profile) {
   const bool numeric_alpha =
-      cli.scoring.alpha != "heuristic" && cli.scoring.alpha.rfind("sample:", 0) != 0;
+      cli.scoring.config.alpha != "heuristic" && cli.scoring.config.alpha.rfind("sample:", 0) != 0;
   EvalOptions opt = to_eval_options(cli.scoring, profile, numeric_alpha);
   std::vector<std::string> names = cli.scoring.proxies;
   const auto has = [&](const std::string& n) {
@@ -91,8 +91,8 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
   std::vector<std::function<BenchRow()>> jobs;
   std::string zerolm_alpha;
   if (zerolm) {
-    if (cli.scoring.alpha.rfind("sample:", 0) == 0) {
-      const std::string k_text = cli.scoring.alpha.substr(7);
+    if (cli.scoring.config.alpha.rfind("sample:", 0) == 0) {
+      const std::string k_text = cli.scoring.config.alpha.substr(7);
       const double k = std::stod(k_text);  // checked by check_alpha
       const SampledAlpha s =
           sample_alpha(attn, ffn, b.truth, params, std::size_t(k), cli.splits, opt.seed, grid);
@@ -108,15 +108,15 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
       std::sort(sorted.begin(), sorted.end());
       std::string list;
       for (double a : s.alphas) list += (list.empty() ? "" : " ") + fixed(a, 2);
-      r.alpha = cli.scoring.alpha + " median " + fixed(sorted[sorted.size() / 2], 2);
-      out.notes.push_back("zerolm alpha " + cli.scoring.alpha + ": fitted on " + k_text +
+      r.alpha = cli.scoring.config.alpha + " median " + fixed(sorted[sorted.size() / 2], 2);
+      out.notes.push_back("zerolm alpha " + cli.scoring.config.alpha + ": fitted on " + k_text +
                           " random rows over [-1.5, 1.5] step 0.05, reported on the other " +
                           std::to_string(r.n) + " rows, mean +- sd over " +
                           std::to_string(cli.splits) + " splits; chosen alphas: " + list);
       jobs.push_back([r] { return r; });
     } else {
       double alpha = 0;
-      if (cli.scoring.alpha == "heuristic") {
+      if (cli.scoring.config.alpha == "heuristic") {
         // Data-free: architectures sampled from the space, never the benchmark's rows.
         double tau = 0;
         alpha = heuristic_alpha(space, opt, cli.heuristic_samples, cli.scoring.threads, &tau);
@@ -127,7 +127,7 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
                             space.name() + " (seed " + std::to_string(opt.seed) +
                             ") most like their parameter count (Kendall " + fixed(tau) + ")");
       } else {
-        alpha = parse_alpha_number(cli.scoring.alpha);
+        alpha = parse_alpha_number(cli.scoring.config.alpha);
         zerolm_alpha = fixed(alpha, 2);
       }
       auto x = combine(attn, ffn, alpha);
@@ -170,7 +170,7 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
 // Rejects a bad --alpha before any scoring: fixed number, heuristic, or sample:<rows> with rows
 // left to report on.
 void check_alpha(const BenchCli& cli, std::size_t rows) {
-  const AlphaChoice a = parse_alpha(cli.scoring.alpha);
+  const AlphaChoice a = parse_alpha(cli.scoring.config.alpha);
   if (a.kind != AlphaChoice::Kind::Sample) return;
   if (a.rows >= rows)
     throw InputError("--alpha " + a.text + ": expected sample:<rows>, 2 <= rows < " +
@@ -189,7 +189,7 @@ int run_bench(BenchCli& cli) {
     throw InputError("--plot draws the alpha sweep: add --alpha-sweep");
   for (const auto& p : cli.scoring.profiles)
     to_eval_options(cli.scoring, p, false);  // validate early
-  cli.source.space = cli.scoring.space;
+  cli.source.space = cli.scoring.config.space;
   const Benchmark b = read_benchmark(cli.source);
   const Space& space = *b.space;
   check_alpha(cli, b.archs.size());
@@ -222,7 +222,7 @@ Runner add_bench_command(CLI::App& app) {
   cmd->add_option("--truth", cli->source.truth, "ground-truth column")->capture_default_str();
   cmd->add_flag("--truth-lower-is-better", cli->source.lower_is_better,
                 "negate the truth (perplexity, loss)");
-  add_scoring_options(cmd, cli->scoring, true);
+  add_scoring_options(cmd, cli->scoring, false);
   cmd->add_option("--splits", cli->splits, "random splits for --alpha sample:K")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));

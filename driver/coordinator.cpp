@@ -22,6 +22,7 @@
 #include "driver/stop_handler.h"
 #include "driver/table.h"
 #include "driver/task_farm.h"
+#include "proxy/torch_runtime.h"
 
 namespace zerolm {
 

@@ -30,6 +30,7 @@
 #include "proxy/metrics.h"
 #include "proxy/parallel.h"
 #include "proxy/torch_runtime.h"
+#include "search/strategy.h"
 #include "spaces/space.h"
 #include "train/trainer.h"
 
@@ -72,23 +73,16 @@ std::vector<Task> sample_tasks(const SearchConfig& c, int m) {
   if (c.max_params > 0 && c.min_params > c.max_params)
     throw InputError("--min-params " + std::to_string(c.min_params) + " exceeds --max-params " +
                      std::to_string(c.max_params));
-  // Uniform over the space's architectures; with a parameter range (a space of 7B decoders holds
-  // models no CPU can train), the depth is drawn uniformly first: uniform sampling is almost
-  // always at the greatest depth, where the small models are not.
-  const bool ranged = c.min_params > 0 || c.max_params > 0;
-  std::vector<Arch> archs;
-  for (long tries = 0; int(archs.size()) < m; ++tries) {
-    if (tries >= 1000L * m)
-      throw InputError("--sample " + std::to_string(m) + ": fewer than that in " + c.space +
-                       " between --min-params " + std::to_string(c.min_params) +
-                       " and --max-params " + std::to_string(c.max_params) + " after " +
-                       std::to_string(tries) + " draws");
-    const auto& depths = space.spec().depths;
-    Arch a =
-        ranged ? space.sample_at_depth(rng, depths[rng.below(depths.size())]) : space.sample(rng);
-    const std::int64_t n = count_params(make_plan(a, parse_profile(c.profile), false));
-    if (n >= c.min_params && (c.max_params == 0 || n <= c.max_params)) archs.push_back(a);
-  }
+  // The search's parameter budget (search/strategy.h); with a bound the depth is drawn first, so
+  // that a space of 7B decoders still yields the small models a CPU can train.
+  long draws = 0;
+  const std::vector<Arch> archs = sample_in_range(
+      space, {parse_profile(c.profile), c.min_params, c.max_params}, m, rng, &draws);
+  if (int(archs.size()) < m)
+    throw InputError("--sample " + std::to_string(m) + ": fewer than that in " + c.space +
+                     " between --min-params " + std::to_string(c.min_params) +
+                     " and --max-params " + std::to_string(c.max_params) + " after " +
+                     std::to_string(draws) + " draws");
   std::vector<Task> out;
   for (const Evaluation& e : evaluate_all(archs, {c.proxy}, o, 1))
     out.push_back({e.encoding, e.results[0].score, e.params});
@@ -145,6 +139,7 @@ Plan prepare(FinetuneCli& cli) {
     if (cli.out.empty()) throw InputError("--sample needs --out DIR for finetune.csv");
     if (!cli.run.empty()) throw InputError("--run and --sample are exclusive");
     p.config = cli.sampled;
+    validate_scoring(p.config);
     p.config.alpha_value = parse_alpha_number(p.config.alpha);
     p.dir = cli.out;
     std::filesystem::create_directories(p.dir);
@@ -427,13 +422,13 @@ Runner add_finetune_command(CLI::App& app, const std::string& log_level) {
                   "instead: M architectures sampled from --space, scored with --proxy")
       ->check(CLI::Range(1, 1000000));
   cmd->add_option("--out", cli->out, "with --sample: directory for finetune.csv");
-  cmd->add_option("--space", cli->sampled.space, "with --sample: the space")->capture_default_str();
-  cmd->add_option("--profile", cli->sampled.profile, "with --sample: model shapes")
-      ->capture_default_str();
-  cmd->add_option("--proxy", cli->sampled.proxy, "with --sample: the proxy to compare")
-      ->capture_default_str();
-  cmd->add_option("--alpha", cli->sampled.alpha, "with --sample: ZeroLM alpha")
-      ->capture_default_str();
+  ScoringOptions how;
+  how.seed_and_device = false;  // --seed and --device below are the training's
+  how.memory_limit = false;
+  how.help_prefix = "with --sample: ";
+  how.proxy_help = "the proxy to compare";
+  how.alpha_help = "ZeroLM alpha (a number)";
+  add_scoring_options(cmd, cli->sampled, how);
   cmd->add_option("--min-params", cli->sampled.min_params,
                   "with --sample: only architectures of at least this many parameters")
       ->check(CLI::NonNegativeNumber);

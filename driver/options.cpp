@@ -9,18 +9,11 @@
 #include <cstdlib>
 
 #include "driver/table.h"
-#include "proxy/capacity_stat.h"
 #include "spaces/space.h"
 
 namespace zerolm {
 
 namespace {
-
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
 
 bool plain(const std::string& s) {
   // strtoll and friends skip leading blanks and accept a sign: only the digits are ours to judge.
@@ -92,37 +85,15 @@ int available_cores() {
   return 1;
 }
 
-void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool many_profiles) {
-  cmd->add_option("--space", o.space,
-                  "search space: " + joined(space_names()) +
-                      " (default: the decoder space of GPT2-, GPT- or LLAMA- encodings given, "
-                      "else flexibert-bench)");
-  auto* profile = cmd->add_option("--profile", o.profiles,
-                                  many_profiles ? "model shapes (repeatable): spec, trained, compat"
-                                                : "model shapes: spec, trained or compat")
-                      ->allow_extra_args(false);
-  if (many_profiles)
-    profile->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  else
-    profile->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  // One value per occurrence, so `--proxy zerolm ARCH` does not swallow the architecture.
-  cmd->add_option("--proxy", o.proxies,
-                  "proxy to compute (repeatable): " + joined(proxies().names()))
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--alpha", o.alpha, "ZeroLM balance of attention against feed-forward")
-      ->capture_default_str();
-  cmd->add_option("--capacity", o.capacity,
-                  "ZeroLM capacity statistic: " + joined(capacity_names()))
-      ->capture_default_str();
-  cmd->add_option("--init", o.init, "weight initialisation: bert (N(0,0.02^2)), xavier or torch")
-      ->capture_default_str();
-  cmd->add_option("--mode", o.mode, "weights (real initialised tensors) or analytic (closed form)")
-      ->capture_default_str();
-  cmd->add_option("--device", o.device, "cpu, cuda, cuda:<i> or auto")->capture_default_str();
-  cmd->add_option("--seed", o.seed, "seed of the weights (and of sampling)")
-      ->capture_default_str()
-      ->check(unsigned_number());
+void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool memory_limit) {
+  ScoringOptions how;
+  how.profiles = &o.profiles;
+  how.proxies = &o.proxies;
+  how.memory_limit = memory_limit;
+  how.space_help =
+      "default: the space of the family whose encodings are given (GPT2-, GPT-, LLAMA-), else "
+      "flexibert-bench";
+  add_scoring_options(cmd, o.config, how);
   cmd->add_option("--threads", o.threads,
                   "architectures scored in parallel (default: the cores this process may use)")
       ->capture_default_str()
@@ -130,18 +101,12 @@ void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool many_profiles) {
 }
 
 EvalOptions to_eval_options(const ScoringCli& o, const std::string& profile, bool alpha_numeric) {
-  EvalOptions e;
-  e.profile = parse_profile(profile);
-  e.proxy.alpha = alpha_numeric ? parse_alpha_number(o.alpha) : 0.75;
-  e.proxy.capacity = o.capacity;
-  e.proxy.mode = parse_mode(o.mode);
-  e.proxy.init.scheme = parse_init(o.init);
-  e.seed = o.seed;
-  e.device = o.device;
-  e.memory_limit_mb = o.memory_limit_mb;
-  if (!o.space.empty()) find_space(o.space);  // validates the name early
+  ScoringConfig c = o.config;
+  c.profile = profile;
+  c.alpha_value = alpha_numeric ? parse_alpha_number(c.alpha) : 0.75;
+  validate_scoring(c);
   for (const auto& p : o.proxies) proxies().find(p);
-  return e;
+  return eval_options(c, c.device);
 }
 
 }  // namespace zerolm

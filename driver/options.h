@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "driver/scoring_config.h"
 #include "proxy/alpha.h"
 #include "proxy/evaluator.h"
 
@@ -26,23 +27,17 @@ CLI::Validator unsigned_number();
 // A finite real number, at least `lo` (`lo_inclusive`) or above it.
 CLI::Validator finite_number(double lo, bool lo_inclusive = true);
 
+// The scoring options of `score` and `bench`: the shared configuration, with --profile and
+// --proxy repeatable, and --threads (architectures scored at once).
 struct ScoringCli {
-  std::string space;  // empty: inferred from the architectures (infer_space)
+  ScoringConfig config;
   std::vector<std::string> profiles;
   std::vector<std::string> proxies;
-  std::string alpha = "0.75";
-  std::string capacity = "msv";
-  std::string init = "bert";
-  std::string mode = "weights";
-  std::string device = "cpu";
-  std::uint64_t seed = 0;
   int threads = available_cores();
-  double memory_limit_mb = 0;  // added by the commands that offer --memory-limit
 };
 
-// Adds --space --profile --proxy --alpha --capacity --init --mode --device --seed --threads;
-// --profile is repeatable when `many_profiles`.
-void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool many_profiles);
+// Adds the scoring options (scoring_config.h) and --threads; --memory-limit with `memory_limit`.
+void add_scoring_options(CLI::App* cmd, ScoringCli& o, bool memory_limit);
 // Adds --memory-limit (MiB of fp32 weights a model may need; 0: no limit).
 CLI::Option* add_memory_limit_option(CLI::App* cmd, double& mb);
 

@@ -54,15 +54,15 @@ int run_score(ScoreCli& cli) {
     auto from_file = read_arch_file(cli.input);
     sources.insert(sources.end(), from_file.begin(), from_file.end());
   }
-  const Space& space =
-      infer_space(cli.scoring.space, sources.empty() ? std::vector<std::string>{}
-                                                     : std::vector<std::string>{sources[0].text});
+  const Space& space = infer_space(
+      cli.scoring.config.space,
+      sources.empty() ? std::vector<std::string>{} : std::vector<std::string>{sources[0].text});
   std::vector<Arch> archs;
   if (sources.empty()) {
     log::info("no architectures given: scoring " + std::to_string(cli.sample) +
               " sampled uniformly from " + space.name() + " (seed " +
-              std::to_string(cli.scoring.seed) + ")");
-    Rng rng(derive_seed(cli.scoring.seed, fnv1a("score-sample")));
+              std::to_string(cli.scoring.config.seed) + ")");
+    Rng rng(derive_seed(cli.scoring.config.seed, fnv1a("score-sample")));
     for (int i = 0; i < cli.sample; ++i) archs.push_back(space.sample(rng));
   } else {
     archs = parse_archs(space, sources);
@@ -111,8 +111,7 @@ Runner add_score_command(CLI::App& app) {
                   "architecture encodings, e.g. H256|SA-SDP-h4-ff512x1");
   cmd->add_option("--input", cli->input,
                   "file: a CSV with an arch_encoding column, or one encoding per line");
-  add_scoring_options(cmd, cli->scoring, false);
-  add_memory_limit_option(cmd, cli->scoring.memory_limit_mb);
+  add_scoring_options(cmd, cli->scoring, true);
   cmd->add_option("--format", cli->format, "table, csv, json or markdown")->capture_default_str();
   cmd->add_option("--output,-o", cli->output, "output file (written atomically); - for stdout")
       ->capture_default_str();

@@ -50,15 +50,10 @@ std::string timestamp_dir() {
 }
 
 void validate(const SearchConfig& c) {
-  find_space(c.space);
+  validate_scoring(c);
   SearchSettings settings;
   settings.space = &find_space(c.space);
   make_strategy(c.strategy, settings);
-  parse_profile(c.profile);
-  proxies().find(c.proxy);
-  parse_capacity(c.capacity);
-  parse_init(c.init);
-  parse_mode(c.mode);
   auto need = [](bool ok, const std::string& msg) {
     if (!ok) throw InputError(msg);
   };
@@ -125,7 +120,7 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir, RunLock& lock) {
     const std::int64_t saved_budget = saved.evaluations;
     if (given(cli, "evaluations")) saved.evaluations = cli.c.evaluations;
     if (given(cli, "device")) saved.device = cli.c.device;
-    if (given(cli, "threads")) saved.threads = cli.c.threads;
+    if (given(cli, "threads") || given(cli, "threads_old_name")) saved.threads = cli.c.threads;
     if (given(cli, "memory_limit_mb")) saved.memory_limit_mb = cli.c.memory_limit_mb;
     if (given(cli, "checkpoint_every")) saved.checkpoint_every = cli.c.checkpoint_every;
     if (given(cli, "progress_every")) saved.progress_every = cli.c.progress_every;
@@ -292,22 +287,14 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
     for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
     return s;
   };
-  g["space"] = cmd->add_option("--space", c.space, "search space: " + names(space_names()))
-                   ->capture_default_str();
+  ScoringOptions how;
+  how.seed_and_device = false;  // declared below: a run seed, and a run-time device
+  how.memory_limit = false;     // run-time: declared below
+  how.proxy_help = "the score to maximise";
+  how.alpha_help = "ZeroLM alpha: a number, or heuristic (data-free)";
+  g = add_scoring_options(cmd, c, how);
   g["strategy"] = cmd->add_option("--strategy", c.strategy, "strategy: " + names(strategy_names()))
                       ->capture_default_str();
-  g["profile"] = cmd->add_option("--profile", c.profile, "model shapes: spec, trained or compat")
-                     ->capture_default_str();
-  g["proxy"] =
-      cmd->add_option("--proxy", c.proxy, "the score to maximise: " + names(proxies().names()))
-          ->capture_default_str();
-  g["alpha"] =
-      cmd->add_option("--alpha", c.alpha, "ZeroLM alpha: a number, or heuristic (data-free)")
-          ->capture_default_str();
-  g["capacity"] =
-      cmd->add_option("--capacity", c.capacity, "ZeroLM capacity statistic")->capture_default_str();
-  g["init"] = cmd->add_option("--init", c.init, "bert, xavier or torch")->capture_default_str();
-  g["mode"] = cmd->add_option("--mode", c.mode, "weights or analytic")->capture_default_str();
   g["seed"] = cmd->add_option("--seed", c.seed, "run seed: candidates and weights")
                   ->capture_default_str()
                   ->check(unsigned_number());
@@ -343,9 +330,13 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
   g["device"] = cmd->add_option("--device", c.device,
                                 "auto (GPU local rank mod visible GPUs, else CPU), cpu, cuda:<i>")
                     ->capture_default_str();
-  g["threads"] = cmd->add_option("--threads", c.threads, "LibTorch threads per rank")
+  // --torch-threads: not --threads, which in score, bench and finetune counts architectures
+  // handled at once; the old spelling is still accepted (hidden).
+  g["threads"] = cmd->add_option("--torch-threads", c.threads, "LibTorch threads per rank")
                      ->capture_default_str()
                      ->check(whole_number(1, 1024));
+  g["threads_old_name"] =
+      cmd->add_option("--threads", c.threads)->check(whole_number(1, 1024))->group("");
   g["memory_limit_mb"] = add_memory_limit_option(cmd, c.memory_limit_mb);
   g["checkpoint_every"] =
       cmd->add_option("--checkpoint-every", c.checkpoint_every, "seconds between checkpoints")

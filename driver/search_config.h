@@ -6,20 +6,19 @@
 #include <string>
 #include <vector>
 
+#include "driver/scoring_config.h"
+
 namespace zerolm {
 
-struct SearchConfig {
-  // The search configuration: a resumed run must keep all of these.
-  std::string space = "flexibert-bench";
+// The scoring fields (space, profile, proxy, alpha, capacity, init, mode, seed) belong to the
+// search configuration (a resumed run keeps them); device and memory_limit_mb are run-time ones.
+struct SearchConfig : ScoringConfig {
+  SearchConfig() {
+    space = "flexibert-bench";
+    device = "auto";
+  }
+  // The search configuration: a resumed run must keep all of these (and the scoring fields).
   std::string strategy = "evolution";
-  std::string profile = "spec";
-  std::string proxy = "zerolm";
-  std::string alpha = "0.75";  // as given: a number or "heuristic"
-  double alpha_value = 0.75;   // resolved
-  std::string capacity = "msv";
-  std::string init = "bert";
-  std::string mode = "weights";
-  std::uint64_t seed = 0;
   int population = 100;
   int sample = 25;
   int generation = 32;
@@ -30,9 +29,7 @@ struct SearchConfig {
   std::vector<std::string> seed_archs;  // canonical encodings evaluated first
   // May change between runs of the same search.
   std::int64_t evaluations = 3000;  // about a minute on 2 ranks of a 2-core machine
-  std::string device = "auto";
-  int threads = 1;
-  double memory_limit_mb = 0;
+  int threads = 1;                  // LibTorch threads per rank (--torch-threads)
   double checkpoint_every = 60;
   double progress_every = 10;
 

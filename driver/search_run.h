@@ -41,8 +41,6 @@ class Scorer {
   std::unique_ptr<Evaluator> evaluator_;
 };
 
-EvalOptions eval_options(const SearchConfig& c, const std::string& device);
-
 // Rank 0; `self` is rank 0's own scorer, used from its worker thread.
 int run_coordinator(SearchRun& run, MPI_Comm comm, Scorer& self);
 // Ranks > 0: returns the exit status rank 0 sent (non-zero after a failure).

@@ -11,19 +11,6 @@
 
 namespace zerolm {
 
-EvalOptions eval_options(const SearchConfig& c, const std::string& device) {
-  EvalOptions e;
-  e.profile = parse_profile(c.profile);
-  e.proxy.alpha = c.alpha_value;
-  e.proxy.capacity = c.capacity;
-  e.proxy.mode = parse_mode(c.mode);
-  e.proxy.init.scheme = parse_init(c.init);
-  e.seed = c.seed;
-  e.device = device;
-  e.memory_limit_mb = c.memory_limit_mb;
-  return e;
-}
-
 Scorer::Scorer(const SearchConfig& config, int rank, int local_rank)
     : space_(find_space(config.space)),
       profile_(parse_profile(config.profile)),

@@ -8,12 +8,28 @@ namespace {
 constexpr int kTries = 1000;  // draws before a space is taken as exhausted
 }
 
+bool ParamRange::contains(const Arch& a) const {
+  if (!bounded()) return true;
+  const std::int64_t n = count_params(make_plan(a, profile, false));
+  return (min_params <= 0 || n >= min_params) && (max_params <= 0 || n <= max_params);
+}
+
+std::vector<Arch> sample_in_range(const Space& space, const ParamRange& range, int m, Rng& rng,
+                                  long* draws) {
+  std::vector<Arch> out;
+  const auto& depths = space.spec().depths;
+  long tries = 0;
+  for (; int(out.size()) < m && tries < 1000L * m; ++tries) {
+    Arch a = range.bounded() ? space.sample_at_depth(rng, depths[rng.below(depths.size())])
+                             : space.sample(rng);
+    if (range.contains(a)) out.push_back(std::move(a));
+  }
+  if (draws) *draws = tries;
+  return out;
+}
+
 bool Strategy::admissible(const Arch& a, const std::string& encoding) const {
-  if (proposed_.count(encoding)) return false;
-  if (settings_.min_params <= 0 && settings_.max_params <= 0) return true;
-  const std::int64_t n = count_params(make_plan(a, settings_.profile));
-  return (settings_.min_params <= 0 || n >= settings_.min_params) &&
-         (settings_.max_params <= 0 || n <= settings_.max_params);
+  return !proposed_.count(encoding) && settings_.range().contains(a);
 }
 
 bool Strategy::sample_admissible(Rng& rng, Arch& out, std::string& encoding) {

@@ -32,6 +32,23 @@ struct Outcome {
   std::int64_t params = 0;
 };
 
+// A parameter budget: the backbone's parameter count under `profile` within [min_params,
+// max_params]; 0 leaves a side open. What a strategy may propose, and what a sample may hold.
+struct ParamRange {
+  Profile profile = Profile::Spec;
+  std::int64_t min_params = 0;
+  std::int64_t max_params = 0;
+  bool bounded() const { return min_params > 0 || max_params > 0; }
+  bool contains(const Arch& a) const;
+};
+
+// Up to m architectures of `space` within `range`: uniform over the space, or, when the range is
+// bounded, with the depth drawn uniformly first (uniform sampling lands almost always at the
+// greatest depth, where the small models are not). Gives up after 1000 * m draws; `draws`
+// receives how many were made.
+std::vector<Arch> sample_in_range(const Space& space, const ParamRange& range, int m, Rng& rng,
+                                  long* draws = nullptr);
+
 struct SearchSettings {
   const Space* space = nullptr;
   Profile profile = Profile::Spec;  // shapes for the parameter-count constraint
@@ -41,6 +58,7 @@ struct SearchSettings {
   int population = 100;            // evolution: P
   int sample = 25;                 // evolution: tournament size S
   std::vector<std::string> seeds;  // canonical encodings proposed first, in order (a seed file)
+  ParamRange range() const { return {profile, min_params, max_params}; }
 };
 
 class Strategy {

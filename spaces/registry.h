@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "spaces/arch.h"
+#include "spaces/errors.h"
 
 namespace zerolm {
 
@@ -37,7 +37,7 @@ class Registry {
   // Throws InputError naming the input and listing every name.
   const T& find(std::string_view name) const {
     if (const T* e = lookup(name)) return *e;
-    throw InputError("unknown " + what_ + " \"" + std::string(name) + "\": expected one of " +
+    throw InputError("unknown " + what_ + " " + quoted_input(name) + ": expected one of " +
                      joined_names());
   }
   std::vector<std::string> names() const {

@@ -1,0 +1,93 @@
+#include "driver/scoring_config.h"
+
+#include "driver/options.h"
+#include "proxy/capacity_stat.h"
+#include "spaces/space.h"
+
+namespace zerolm {
+
+namespace {
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+}  // namespace
+
+std::map<std::string, CLI::Option*> add_scoring_options(CLI::App* cmd, ScoringConfig& c,
+                                                        const ScoringOptions& how) {
+  std::map<std::string, CLI::Option*> o;
+  const std::string& pre = how.help_prefix;
+  o["space"] = cmd->add_option("--space", c.space,
+                               pre + "the space: " + joined(space_names()) +
+                                   (how.space_help.empty() ? "" : " (" + how.space_help + ")"));
+  if (how.space_help.empty()) o["space"]->capture_default_str();
+  if (how.profiles) {
+    o["profile"] = cmd->add_option("--profile", *how.profiles,
+                                   pre + "model shapes (repeatable): spec, trained, compat")
+                       ->allow_extra_args(false)
+                       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  } else {
+    o["profile"] =
+        cmd->add_option("--profile", c.profile, pre + "model shapes: spec, trained or compat")
+            ->capture_default_str();
+  }
+  if (how.proxies) {
+    // One value per occurrence, so that `--proxy zerolm ARCH` does not swallow the architecture.
+    o["proxy"] =
+        cmd->add_option("--proxy", *how.proxies,
+                        pre + how.proxy_help + " (repeatable): " + proxies().joined_names())
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  } else {
+    o["proxy"] =
+        cmd->add_option("--proxy", c.proxy, pre + how.proxy_help + ": " + proxies().joined_names())
+            ->capture_default_str();
+  }
+  o["alpha"] = cmd->add_option("--alpha", c.alpha, pre + how.alpha_help)->capture_default_str();
+  o["capacity"] = cmd->add_option("--capacity", c.capacity,
+                                  pre + "ZeroLM capacity statistic: " + joined(capacity_names()))
+                      ->capture_default_str();
+  o["init"] = cmd->add_option("--init", c.init,
+                              pre + "weight initialisation: bert (N(0,0.02^2)), xavier or torch")
+                  ->capture_default_str();
+  o["mode"] = cmd->add_option("--mode", c.mode,
+                              pre + "weights (real initialised tensors) or analytic (closed form)")
+                  ->capture_default_str();
+  if (how.seed_and_device) {
+    o["seed"] = cmd->add_option("--seed", c.seed, pre + "seed of the weights (and of sampling)")
+                    ->capture_default_str()
+                    ->check(unsigned_number());
+    o["device"] = cmd->add_option("--device", c.device,
+                                  pre + "cpu, cuda, cuda:<i> or auto (a GPU by node-local rank)")
+                      ->capture_default_str();
+  }
+  if (how.memory_limit) o["memory_limit_mb"] = add_memory_limit_option(cmd, c.memory_limit_mb);
+  return o;
+}
+
+void validate_scoring(const ScoringConfig& c) {
+  if (!c.space.empty()) find_space(c.space);
+  parse_profile(c.profile);
+  proxies().find(c.proxy);
+  parse_capacity(c.capacity);
+  parse_init(c.init);
+  parse_mode(c.mode);
+}
+
+EvalOptions eval_options(const ScoringConfig& c, const std::string& device) {
+  EvalOptions e;
+  e.profile = parse_profile(c.profile);
+  e.proxy.alpha = c.alpha_value;
+  e.proxy.capacity = c.capacity;
+  e.proxy.mode = parse_mode(c.mode);
+  e.proxy.init.scheme = parse_init(c.init);
+  e.seed = c.seed;
+  e.device = device;
+  e.memory_limit_mb = c.memory_limit_mb;
+  return e;
+}
+
+}  // namespace zerolm
