@@ -54,9 +54,10 @@ int run_score(ScoreCli& cli) {
     auto from_file = read_arch_file(cli.input);
     sources.insert(sources.end(), from_file.begin(), from_file.end());
   }
-  const Space& space = infer_space(
-      cli.scoring.config.space,
-      sources.empty() ? std::vector<std::string>{} : std::vector<std::string>{sources[0].text});
+  // A named list, not a temporary: GCC 13 warns that the returned reference might dangle.
+  const std::vector<std::string> first =
+      sources.empty() ? std::vector<std::string>{} : std::vector<std::string>{sources[0].text};
+  const Space& space = infer_space(cli.scoring.config.space, first);
   std::vector<Arch> archs;
   if (sources.empty()) {
     log::info("no architectures given: scoring " + std::to_string(cli.sample) +
