@@ -45,9 +45,9 @@ std::vector<BenchRow> run_parallel(const std::vector<std::function<BenchRow()>>&
 
 ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Benchmark& b,
                             const std::string& profile) {
-  const bool numeric_alpha =
-      cli.scoring.config.alpha != "heuristic" && cli.scoring.config.alpha.rfind("sample:", 0) != 0;
-  EvalOptions opt = to_eval_options(cli.scoring, profile, numeric_alpha);
+  const AlphaChoice alpha_choice = parse_alpha(cli.scoring.config.alpha);
+  EvalOptions opt =
+      to_eval_options(cli.scoring, profile, alpha_choice.kind == AlphaChoice::Kind::Fixed);
   std::vector<std::string> names = cli.scoring.proxies;
   const auto has = [&](const std::string& n) {
     return std::find(names.begin(), names.end(), n) != names.end();
@@ -91,15 +91,14 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
   std::vector<std::function<BenchRow()>> jobs;
   std::string zerolm_alpha;
   if (zerolm) {
-    if (cli.scoring.config.alpha.rfind("sample:", 0) == 0) {
-      const std::string k_text = cli.scoring.config.alpha.substr(7);
-      const double k = std::stod(k_text);  // checked by check_alpha
+    if (alpha_choice.kind == AlphaChoice::Kind::Sample) {
+      const std::size_t k = alpha_choice.rows;  // below the row count: checked by check_alpha
       const SampledAlpha s =
-          sample_alpha(attn, ffn, b.truth, params, std::size_t(k), cli.splits, opt.seed, grid);
+          sample_alpha(attn, ffn, b.truth, params, k, cli.splits, opt.seed, grid);
       BenchRow r;
       r.proxy = "zerolm";
       r.source = "zerolm";
-      r.n = b.archs.size() - std::size_t(k);
+      r.n = b.archs.size() - k;
       r.kendall = {s.mean.kendall, std::nan(""), std::nan(""), s.sd.kendall};
       r.spearman = {s.mean.spearman, std::nan(""), std::nan(""), s.sd.spearman};
       r.pearson = {s.mean.pearson, std::nan(""), std::nan(""), s.sd.pearson};
@@ -109,14 +108,15 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
       std::string list;
       for (double a : s.alphas) list += (list.empty() ? "" : " ") + fixed(a, 2);
       r.alpha = cli.scoring.config.alpha + " median " + fixed(sorted[sorted.size() / 2], 2);
-      out.notes.push_back("zerolm alpha " + cli.scoring.config.alpha + ": fitted on " + k_text +
+      out.notes.push_back("zerolm alpha " + cli.scoring.config.alpha + ": fitted on " +
+                          std::to_string(k) +
                           " random rows over [-1.5, 1.5] step 0.05, reported on the other " +
                           std::to_string(r.n) + " rows, mean +- sd over " +
                           std::to_string(cli.splits) + " splits; chosen alphas: " + list);
       jobs.push_back([r] { return r; });
     } else {
       double alpha = 0;
-      if (cli.scoring.config.alpha == "heuristic") {
+      if (alpha_choice.kind == AlphaChoice::Kind::Heuristic) {
         // Data-free: architectures sampled from the space, never the benchmark's rows.
         double tau = 0;
         alpha = heuristic_alpha(space, opt, cli.heuristic_samples, cli.scoring.threads, &tau);
@@ -127,7 +127,7 @@ ProfileResult bench_profile(const BenchCli& cli, const Space& space, const Bench
                             space.name() + " (seed " + std::to_string(opt.seed) +
                             ") most like their parameter count (Kendall " + fixed(tau) + ")");
       } else {
-        alpha = parse_alpha_number(cli.scoring.config.alpha);
+        alpha = alpha_choice.value;
         zerolm_alpha = fixed(alpha, 2);
       }
       auto x = combine(attn, ffn, alpha);

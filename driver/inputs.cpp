@@ -18,6 +18,12 @@ std::vector<std::string> split_list(const std::string& s, char sep) {
   return out;
 }
 
+std::string join_list(const std::vector<std::string>& items) {
+  std::string s;
+  for (const auto& x : items) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
 std::vector<std::string> csv_encodings(const Csv& csv, const std::string& path) {
   const int enc = csv.column("arch_encoding");
   std::vector<std::string> out;

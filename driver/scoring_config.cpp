@@ -1,27 +1,18 @@
 #include "driver/scoring_config.h"
 
+#include "driver/inputs.h"
 #include "driver/options.h"
 #include "proxy/capacity_stat.h"
 #include "spaces/space.h"
 
 namespace zerolm {
 
-namespace {
-
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
-
-}  // namespace
-
 std::map<std::string, CLI::Option*> add_scoring_options(CLI::App* cmd, ScoringConfig& c,
                                                         const ScoringOptions& how) {
   std::map<std::string, CLI::Option*> o;
   const std::string& pre = how.help_prefix;
   o["space"] = cmd->add_option("--space", c.space,
-                               pre + "the space: " + joined(space_names()) +
+                               pre + "the space: " + join_list(space_names()) +
                                    (how.space_help.empty() ? "" : " (" + how.space_help + ")"));
   if (how.space_help.empty()) o["space"]->capture_default_str();
   if (how.profiles) {
@@ -48,7 +39,7 @@ std::map<std::string, CLI::Option*> add_scoring_options(CLI::App* cmd, ScoringCo
   }
   o["alpha"] = cmd->add_option("--alpha", c.alpha, pre + how.alpha_help)->capture_default_str();
   o["capacity"] = cmd->add_option("--capacity", c.capacity,
-                                  pre + "ZeroLM capacity statistic: " + joined(capacity_names()))
+                                  pre + "ZeroLM capacity statistic: " + join_list(capacity_names()))
                       ->capture_default_str();
   o["init"] = cmd->add_option("--init", c.init,
                               pre + "weight initialisation: bert (N(0,0.02^2)), xavier or torch")

@@ -282,19 +282,15 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
       "search", "Search a space for the best-scoring architectures (run under mpirun or srun)");
   SearchConfig& c = cli->c;
   auto& g = cli->given;
-  auto names = [](const std::vector<std::string>& v) {
-    std::string s;
-    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-    return s;
-  };
   ScoringOptions how;
   how.seed_and_device = false;  // declared below: a run seed, and a run-time device
   how.memory_limit = false;     // run-time: declared below
   how.proxy_help = "the score to maximise";
   how.alpha_help = "ZeroLM alpha: a number, or heuristic (data-free)";
   g = add_scoring_options(cmd, c, how);
-  g["strategy"] = cmd->add_option("--strategy", c.strategy, "strategy: " + names(strategy_names()))
-                      ->capture_default_str();
+  g["strategy"] =
+      cmd->add_option("--strategy", c.strategy, "strategy: " + join_list(strategy_names()))
+          ->capture_default_str();
   g["seed"] = cmd->add_option("--seed", c.seed, "run seed: candidates and weights")
                   ->capture_default_str()
                   ->check(unsigned_number());
