@@ -31,6 +31,11 @@ double params_nonemb(const ModelPlan& p) {
 double flops(const ModelPlan& p) {
   return flops_per_token(p, 128);
 }
+double hidden_layers(const ModelPlan& p) {
+  double sum = 0;
+  for (const LayerPlan& l : p.layers) sum += double(l.hidden);
+  return sum;
+}
 double nothing(const ModelPlan&) {
   return 0;
 }
@@ -45,6 +50,9 @@ std::unique_ptr<Proxy> make_params_nonemb(const ProxyOptions&) {
 }
 std::unique_ptr<Proxy> make_noop(const ProxyOptions&) {
   return std::make_unique<PlanProxy<nothing>>("noop");
+}
+std::unique_ptr<Proxy> make_hidden_layers(const ProxyOptions&) {
+  return std::make_unique<PlanProxy<hidden_layers>>("hidden-layers");
 }
 std::unique_ptr<Proxy> make_flops(const ProxyOptions&) {
   return std::make_unique<PlanProxy<flops>>("flops");

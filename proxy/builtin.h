@@ -8,6 +8,8 @@
 namespace zerolm {
 
 std::unique_ptr<Proxy> make_zerolm(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_zerolm2(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_hidden_layers(const ProxyOptions& o);
 std::unique_ptr<Proxy> make_params(const ProxyOptions& o);
 std::unique_ptr<Proxy> make_params_nonemb(const ProxyOptions& o);
 std::unique_ptr<Proxy> make_flops(const ProxyOptions& o);

@@ -20,9 +20,15 @@ const ProxyRegistry& proxies() {
     ProxyRegistry r("proxy");
     r.add(
         {"zerolm", "ZeroLM: alpha * attention + (1 - alpha) * feed-forward capacity", make_zerolm});
+    r.add({"zerolm2",
+           "residual-bounded capacity: attention + feed-forward matrices in init-variance units, "
+           "each side counted up to 4x the residual width (no alpha)",
+           make_zerolm2});
     r.add({"params", "total parameter count (backbone, no head)", make_params});
     r.add({"params-nonemb", "parameter count without embeddings", make_params_nonemb});
     r.add({"flops", "forward FLOPs per token at sequence length 128", make_flops});
+    r.add({"hidden-layers", "hidden size x depth (sum of the layers' widths): the trivial baseline",
+           make_hidden_layers});
     r.add({"synflow", "SynFlow: sum theta * dR/dtheta with |theta|, R = sum of outputs",
            make_synflow});
     r.add({"snip", "SNIP: sum |theta * dL/dtheta| on random tokens and targets", make_snip});

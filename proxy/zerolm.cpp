@@ -4,16 +4,12 @@
 
 #include "proxy/builtin.h"
 #include "proxy/capacity.h"
+#include "proxy/submodules.h"
 #include "spaces/model.h"
 
 namespace zerolm {
 
 namespace {
-
-bool scored(const TensorSpec& t) {
-  return t.kind == ParamKind::Linear && t.layer >= 0 &&
-         (t.group == ParamGroup::Attention || t.group == ParamGroup::FFN);
-}
 
 class ZeroLM : public Proxy {
  public:
@@ -28,19 +24,14 @@ class ZeroLM : public Proxy {
 
   ProxyResult score(const ScoreInput& in) override {
     const auto& specs = in.plan.tensors;
-    std::vector<std::size_t> idx;
-    for (std::size_t i = 0; i < specs.size(); ++i)
-      if (scored(specs[i])) idx.push_back(i);
+    const std::vector<std::size_t> idx = submodule_matrices(in.plan);
 
     std::vector<double> caps(idx.size());
     if (opt_.mode == Mode::Analytic) {
       // E[sum s_i^2] = var * m * n, so E[capacity] = var * max(m, n).
       for (std::size_t j = 0; j < idx.size(); ++j) {
         const TensorSpec& t = specs[idx[j]];
-        const double scale =
-            opt_.init.scheme == InitScheme::Bert ? t.init_scale * t.init_scale : 1.0;
-        caps[j] = scale * linear_weight_variance(opt_.init, t.fan_in, t.fan_out) *
-                  double(std::max(t.shape[0], t.shape[1]));
+        caps[j] = init_variance(opt_.init, t) * double(std::max(t.shape[0], t.shape[1]));
       }
     } else {
       torch::NoGradGuard no_grad;
@@ -52,21 +43,7 @@ class ZeroLM : public Proxy {
       std::copy_n(host.data_ptr<double>(), caps.size(), caps.begin());
     }
 
-    ProxyResult r;
-    r.layers.resize(in.plan.layers.size());
-    for (std::size_t j = 0; j < idx.size(); ++j) {
-      const TensorSpec& t = specs[idx[j]];
-      (t.group == ParamGroup::Attention ? r.layers[t.layer].attn : r.layers[t.layer].ffn) +=
-          caps[j];
-    }
-    double attn = 0, ffn = 0;
-    for (const LayerScore& l : r.layers) {
-      attn += l.attn;
-      ffn += l.ffn;
-    }
-    r.score = opt_.alpha * attn + (1 - opt_.alpha) * ffn;
-    r.parts = {attn, ffn};
-    return r;
+    return sum_by_submodule(in.plan, idx, caps, opt_.alpha, 1 - opt_.alpha);
   }
 
  private:

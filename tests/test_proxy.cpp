@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "proxy/capacity.h"
@@ -132,6 +133,53 @@ TEST(ZeroLM, DecoderWeightsModeMatchesAnalyticAndDecomposes) {
   EXPECT_NEAR(r.layers[0].ffn, 4e-4 * 2816 * 3, 1e-9);
 }
 
+TEST(ZeroLM2, HandComputedResidualBound) {
+  // gpt2-lts, d = 128, so each side counts up to 512. Layer 0: q, k, v, o are 128 x 128; the
+  // feed-forward 128 -> 1024 -> 128 counts 128 x 512 twice. Layer 1: 128 -> 300 -> 128, unbounded.
+  Evaluator an({"zerolm2"}, options(Profile::Spec, Mode::Analytic));
+  const auto r = an.evaluate(parse_encoding("GPT2-d128-e128-v1|h2-ff1024|h4-ff300")).results[0];
+  ASSERT_EQ(r.layers.size(), 2u);
+  EXPECT_DOUBLE_EQ(r.layers[0].attn, 4.0 * 128 * 128);
+  EXPECT_DOUBLE_EQ(r.layers[0].ffn, 2.0 * 128 * 512);
+  EXPECT_DOUBLE_EQ(r.layers[1].ffn, 2.0 * 128 * 300);
+  EXPECT_DOUBLE_EQ(r.score, 8.0 * 128 * 128 + 2.0 * 128 * 512 + 2.0 * 128 * 300);
+  // Within the conventional ratio it is the sub-modules' parameter count: LLaMA, d 1024 with two
+  // key/value heads of 128 and a 2816-wide gated feed-forward (< 4 x 1024).
+  const auto l = an.evaluate(parse_encoding("LLAMA-d1024|h8-kv2-ff2816")).results[0];
+  EXPECT_DOUBLE_EQ(l.layers[0].attn, 2.0 * 1024 * 1024 + 2.0 * 1024 * 256);
+  EXPECT_DOUBLE_EQ(l.layers[0].ffn, 3.0 * 1024 * 2816);
+}
+
+TEST(ZeroLM2, WeightsModeMatchesAnalyticOnEverySpace) {
+  // The weights mode measures each matrix's energy in units of its init variance; on every space
+  // and under both scale-aware inits it is within sampling noise of the closed form.
+  for (const std::string& name : space_names()) {
+    const Space& s = find_space(name);
+    // The three smallest of 100 samples: drawing the weights of a 7B model would take minutes.
+    Rng rng(5);
+    std::vector<std::pair<std::int64_t, Arch>> drawn;
+    for (int i = 0; i < 100; ++i) {
+      Arch a = s.sample(rng);
+      drawn.emplace_back(count_params(make_plan(a, Profile::Spec, false)), a);
+    }
+    std::sort(drawn.begin(), drawn.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (int i = 0; i < 3; ++i) {
+      const Arch& a = drawn[i].second;
+      for (const char* init : {"bert", "torch"}) {
+        EvalOptions o = options(Profile::Spec, Mode::Weights);
+        o.proxy.init.scheme = parse_init(init);
+        Evaluator w({"zerolm2"}, o);
+        o.proxy.mode = Mode::Analytic;
+        Evaluator an({"zerolm2"}, o);
+        const double rw = w.evaluate(a).results[0].score, ra = an.evaluate(a).results[0].score;
+        EXPECT_NEAR(rw / ra, 1.0, 0.03) << name << " " << init << " " << encode(a);
+        EXPECT_NE(rw, ra);
+      }
+    }
+  }
+}
+
 std::unique_ptr<Proxy> make_proxy_for_test_never_called(const ProxyOptions&) {
   return nullptr;
 }
@@ -145,8 +193,8 @@ TEST(Registry, RejectsDuplicatesAndNamesKnownProxies) {
     FAIL();
   } catch (const InputError& e) {
     EXPECT_STREQ(e.what(),
-                 "unknown proxy \"nope\": expected one of zerolm, params, params-nonemb, flops, "
-                 "synflow, snip, grad-norm, noop");
+                 "unknown proxy \"nope\": expected one of zerolm, zerolm2, params, params-nonemb, "
+                 "flops, hidden-layers, synflow, snip, grad-norm, noop");
   }
 }
 
