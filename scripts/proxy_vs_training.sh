@@ -12,7 +12,9 @@ build=${5:-$root/build} ranks=${6:-1}
 [ -x "$build/driver/zerolm" ] || bash "$root/scripts/build.sh" >&2
 corpus=/usr/share/common-licenses/GPL-3
 out_dir=$(mktemp -d)
-trap 'rm -rf "$out_dir"' EXIT
+# Kept when the run does not finish (a time limit, a failure): the finished architectures are in
+# it, and `zerolm finetune ... --out DIR --resume` continues from them.
+trap '[ "${finished:-0}" = 1 ] && rm -rf "$out_dir" || echo "unfinished run kept in $out_dir" >&2' EXIT
 args=(finetune --sample "$m" --out "$out_dir" --space "$space" --corpus "$corpus" --steps "$steps"
       --batch 8 --seq 64 --device "$device")
 if [ "$ranks" -gt 1 ]; then
@@ -55,4 +57,14 @@ with open(md_path + ".tmp", "w") as f:
 import os
 os.replace(md_path + ".tmp", md_path)
 PY
+# Every data-free proxy against the same losses (scripts/training_bench.sh), appended.
+{
+  echo
+  echo "All proxies against these validation losses (\`scripts/training_bench.sh $(basename "$md")\`, analytic mode):"
+  echo
+  BUILD_DIR=$build bash "$root/scripts/training_bench.sh" "$md" --mode analytic --format markdown \
+    --proxy zerolm2 --proxy zerolm --proxy params --proxy params-nonemb --proxy hidden-layers
+} >"$md.proxies"
+cat "$md" "$md.proxies" >"$md.tmp" && mv "$md.tmp" "$md" && rm -f "$md.proxies"
+finished=1
 echo "wrote $md"
