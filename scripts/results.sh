@@ -130,6 +130,31 @@ for path in sys.argv[1:]:
         arg("space"), arg("device"), over.group(1), arg("steps"), over.group(2), over.group(3), over.group(4),
         over.group(5), path.split("/")[-1], path.split("/")[-1]))
 PY
+cat >>"$tmp" <<MD
+
+The same recorded losses against every data-free proxy (analytic mode; no training again:
+\`scripts/training_bench.sh FILE --format csv --mode analytic --proxy ...\` reads each file's table
+as a benchmark), Kendall tau:
+
+MD
+for f in docs/proxy_vs_training-*.md; do
+  echo "running: scripts/training_bench.sh $f" >&2
+  BUILD_DIR=$build bash scripts/training_bench.sh "$f" --format csv --mode analytic --proxy zerolm2 \
+    --proxy zerolm --proxy params --proxy params-nonemb --proxy hidden-layers >"$tmp.$(basename "$f").csv"
+done
+python3 - "$tmp" docs/proxy_vs_training-*.md >>"$tmp" <<'PY'
+import csv, sys
+tmp, paths = sys.argv[1], sys.argv[2:]
+names = ["zerolm2", "zerolm", "params", "params-nonemb", "hidden-layers"]
+print("| experiment | " + " | ".join(names) + " |")
+print("| --- |" + " --- |" * len(names))
+for path in paths:
+    base = path.split("/")[-1]
+    rows = {r["proxy"]: r for r in csv.DictReader(open("%s.%s.csv" % (tmp, base)))}
+    print("| [%s](%s) | %s |" % (base[len("proxy_vs_training-"):-3], base,
+                                 " | ".join("%.3f" % float(rows[n]["kendall"]) for n in names)))
+PY
+rm -f "$tmp".*.csv
 echo >>"$tmp"
 mv "$tmp" "$out"
 trap - EXIT
