@@ -1,13 +1,21 @@
-// `zerolm bench`'s LibTorch-free parts: the protocols for a constant fitted on rows and the
-// progress lines.
+// `zerolm bench`'s LibTorch-free parts: the protocols for a constant fitted on rows, the progress
+// lines, the table over several benchmarks, and how a benchmark argument and file are read.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <functional>
 
 #include "driver/bench_protocol.h"
+#include "driver/bench_report.h"
+#include "driver/benchmark.h"
 #include "driver/progress.h"
 #include "proxy/ranking.h"
+#include "spaces/errors.h"
 #include "spaces/rng.h"
+#include "tests/testing.h"
 
 namespace zerolm {
 namespace {
@@ -143,6 +151,150 @@ TEST(Progress, QuietWhileShortThenAtMostOneLinePerInterval) {
     quick.finish();
   }
   EXPECT_TRUE(lines.empty()) << lines.front();
+}
+
+BenchRow row(const std::string& proxy, const std::string& source, double kendall,
+             const std::string& alpha = "") {
+  BenchRow r;
+  r.proxy = proxy;
+  r.source = source;
+  r.kendall.value = kendall;
+  r.alpha = alpha;
+  r.n = 10;
+  return r;
+}
+
+TEST(BenchReport, MergedRowsKeepOrderAndLeaveMissingCellsEmpty) {
+  const auto m = merge_rows({{row("zerolm", "zerolm", 0.5, "heuristic 0.80"),
+                              row("params", "zerolm", 0.4), row("tfm_x", "published", 0.3)},
+                             {row("zerolm", "zerolm", 0.7, "heuristic 1.10"),
+                              row("params", "zerolm", 0.6), row("params_Attn", "published", 0.9)}});
+  ASSERT_EQ(m.size(), 4u);
+  EXPECT_EQ(m[0].proxy, "zerolm");
+  EXPECT_EQ(m[0].alpha, "heuristic 0.80 / heuristic 1.10");
+  EXPECT_EQ(m[1].alpha, "");
+  EXPECT_EQ(m[1].on[1].kendall.value, 0.6);
+  EXPECT_EQ(m[2].proxy, "tfm_x");
+  EXPECT_EQ(m[2].on[1].n, 0u);
+  EXPECT_EQ(m[3].proxy, "params_Attn");
+  EXPECT_EQ(m[3].on[0].n, 0u);
+
+  ReportContext ctx;
+  ctx.profiles = {"spec"};
+  ctx.benchmarks = {{"one", "a/one.csv", "glue", false, 10, false},
+                    {"two", "b/two.csv", "valid_ppl", true, 10, true}};
+  ProfileResult r;
+  r.multi = m;
+  const std::string csv = render_report(ctx, {r}, Format::Csv);
+  EXPECT_EQ(
+      csv.substr(0, csv.find('\n')).rfind("proxy,one_kendall,one_spearman,one_pw10_kendall,", 0),
+      0u)
+      << csv;
+  EXPECT_NE(csv.find("\ntfm_x,0.3,,,"), std::string::npos) << csv;                  // NaN: empty
+  EXPECT_NE(csv.find(",,,,,,,,,,,,,published,spec,\n"), std::string::npos) << csv;  // two: empty
+  const std::string md = render_report(ctx, {r}, Format::Markdown);
+  EXPECT_NE(md.find("**profile spec**"), std::string::npos) << md;
+  EXPECT_NE(md.find("- two: 10 architectures of b/two.csv, truth valid_ppl (lower is better, "
+                    "negated); shapes as encoded"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| proxy | one kendall | one spearman | one pw10_kendall | two kendall |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| params_Attn (published) |  |  |  | 0.900 |"), std::string::npos) << md;
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(BenchmarkArg, OptionsFollowTheFileAndUnknownKeysAreNamed) {
+  BenchmarkSource d;
+  d.truth = "glue";
+  const BenchmarkSource s = parse_benchmark_arg(
+      "x/lts.csv,truth=valid_ppl,lower-is-better,space=gpt2-lts,reference-prefix=params_,"
+      "reference-prefix=n_,name=lts",
+      d);
+  EXPECT_EQ(s.path, "x/lts.csv");
+  EXPECT_EQ(s.truth, "valid_ppl");
+  EXPECT_EQ(s.orientation, Orientation::LowerIsBetter);
+  EXPECT_EQ(s.space, "gpt2-lts");
+  EXPECT_EQ(s.reference_prefixes, (std::vector<std::string>{"params_", "n_"}));
+  EXPECT_EQ(s.name, "lts");
+  const BenchmarkSource plain = parse_benchmark_arg("x/a.csv", d);
+  EXPECT_EQ(plain.truth, "glue");
+  EXPECT_EQ(plain.reference_prefixes, d.reference_prefixes);
+  EXPECT_EQ(parse_benchmark_arg("a.csv,higher-is-better", d).orientation,
+            Orientation::HigherIsBetter);
+  const std::string m = message_of([&] { parse_benchmark_arg("a.csv,truht=ppl", d); });
+  EXPECT_EQ(
+      m.rfind("--benchmark \"a.csv,truht=ppl\": unknown key \"truht\"; expected FILE followed "
+              "by truth=COLUMN, lower-is-better, higher-is-better, space=SPACE",
+              0),
+      0u)
+      << m;
+  EXPECT_NE(message_of([&] { parse_benchmark_arg("a.csv,space=tiny", d); }).find("unknown space"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] { parse_benchmark_arg("a.csv,truth=", d); }).find("truth needs a value"),
+            std::string::npos);
+  EXPECT_NE(message_of([&] {
+              parse_benchmark_arg("a.csv,lower-is-better,higher-is-better", d);
+            }).find("both given"),
+            std::string::npos);
+  EXPECT_EQ(benchmark_stem("../shared/benchmarks/lts_gpt2_wt103.csv"), "lts_gpt2_wt103");
+}
+
+TEST(BenchmarkRead, TruthColumnIsInferredWithItsOrientation) {
+  BenchmarkSource src;
+  src.path = testing::shared_path("benchmarks/lts_gpt2_wt103.csv");
+  src.reference_prefixes = {};
+  const Benchmark lts = read_benchmark(src);
+  EXPECT_EQ(lts.name, "lts_gpt2_wt103");
+  EXPECT_EQ(lts.truth, "valid_ppl");
+  EXPECT_TRUE(lts.lower_is_better);
+  EXPECT_EQ(lts.space->name(), "gpt2-lts");
+  ASSERT_EQ(lts.archs.size(), 200u);
+  EXPECT_NEAR(lts.truth_values[0], -45.022968707221274, 1e-9);  // negated valid_ppl of row 1
+  EXPECT_FALSE(shapes_follow_profile(lts));
+
+  src.path = testing::shared_path("benchmarks/flexibert_glue.csv");
+  const Benchmark flex = read_benchmark(src);
+  EXPECT_EQ(flex.truth, "glue");
+  EXPECT_FALSE(flex.lower_is_better);
+  EXPECT_NEAR(flex.truth_values[0], 74.73375, 1e-9);
+  EXPECT_TRUE(shapes_follow_profile(flex));
+}
+
+TEST(BenchmarkRead, SkipInvalidSkipsRowsTheSpaceCannotExpress) {
+  const std::string path =
+      ::testing::TempDir() + "zerolm_bench_skip_" + std::to_string(::getpid()) + ".csv";
+  {
+    std::ofstream f(path);
+    f << "arch_encoding,glue\n";
+    f << "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1,70\n";
+    f << "H300|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1,71\n";  // hidden 300: not in the space
+    f << "H128|SA-SDP-h2-ff512x1|SA-SDP-h4-ff1024x3,72\n";
+    f << "H128|XX-h2-ff512x1,73\n";  // not an encoding
+    f << "H256|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1,74\n";
+  }
+  BenchmarkSource src;
+  src.path = path;
+  const std::string m = message_of([&] { read_benchmark(src); });
+  EXPECT_NE(m.find(".csv:3: \"H300|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\": hidden size 300"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("; --skip-invalid skips such rows"), std::string::npos) << m;
+  src.skip_invalid = true;
+  const Benchmark b = read_benchmark(src);
+  EXPECT_EQ(b.archs.size(), 3u);
+  EXPECT_EQ(b.invalid_skipped, 2u);
+  EXPECT_EQ(b.truth_values, (std::vector<double>{70, 72, 74}));
+  std::remove(path.c_str());
 }
 
 }  // namespace
