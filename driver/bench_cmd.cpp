@@ -450,7 +450,7 @@ Runner add_bench_command(CLI::App& app) {
     truths += (truths.empty() ? "" : ", ") + name;
   cmd->add_option("--truth", cli->defaults.truth,
                   "ground-truth column (default: the first of " + truths +
-                      " in the file; glue is higher is better, the others lower)");
+                      " in the file; glue is higher is better, the others lower, also when named)");
   cmd->add_flag("--truth-lower-is-better", cli->lower_is_better,
                 "negate the truth (perplexity, loss)");
   add_scoring_options(cmd, cli->scoring, false);

@@ -148,6 +148,9 @@ Benchmark read_benchmark(const BenchmarkSource& src) {
     if (truth < 0)
       throw InputError(src.path + ": no ground-truth column \"" + src.truth + "\" (--truth)");
     b.truth = src.truth;
+    // A perplexity named without an orientation is still a perplexity.
+    for (const auto& [name, lower_is_better] : default_truth_columns())
+      if (name == src.truth && src.orientation == Orientation::Auto) lower = lower_is_better;
   } else {
     std::string names;
     for (const auto& [name, lower_is_better] : default_truth_columns()) {

@@ -22,8 +22,8 @@ struct BenchmarkSource {
   std::string path;
   std::string name;   // label in tables; empty: the file's stem
   std::string truth;  // ground-truth column; empty: the first of default_truth_columns()
-  // Auto: a column from default_truth_columns() has its own orientation, a named one is higher
-  // is better.
+  // Auto: a column of default_truth_columns() has its own orientation (named or inferred), any
+  // other is higher is better.
   Orientation orientation = Orientation::Auto;
   std::string space;                                       // empty: inferred from the encodings
   std::vector<std::string> reference_prefixes = {"tfm_"};  // published columns

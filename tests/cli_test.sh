@@ -215,7 +215,7 @@ lts=$shared/benchmarks/lts_gpt2_wt103.csv
 check "decoder header: shapes as encoded, truth inferred as valid_ppl, one table ($(sed -n 2p "$tmp/dl.txt"))" \
   test "$(grep -c 'architectures' "$tmp/dl.txt")" -eq 1 -a "$(sed -n 2p "$tmp/dl.txt")" = \
   "shapes as encoded: 200 architectures of $lts, truth valid_ppl (lower is better, negated)"
-check "decoder: no profile named" test "$(grep -c 'profile' "$tmp/dl.txt")" -eq 0
+check "decoder: no profile named" test "$(grep -c 'profile' "$tmp/dl.txt")" -eq 0 -a "$(grep -c '^params-nonemb' "$tmp/dl.txt")" -eq 1
 check "decoder: params-nonemb Kendall 0.847 with the inferred truth" grep -qE '^params-nonemb +0\.847 ' "$tmp/dl.txt"
 
 # Several benchmarks, no other option needed: one table, a column group per benchmark.
@@ -261,7 +261,7 @@ rows = [l.split('|') for l in open('$tmp/m.md') if l.startswith('| params-nonemb
 assert len(rows) == 2 and rows[0][2:5] == [' 0.454 ', ' 0.652 ', ' -0.111 '] and rows[1][2] == ' 0.484 ', rows
 assert rows[0][5:8] == rows[1][5:8] == [' 0.847 ', ' 0.967 ', ' 0.609 '], rows"
 # Per-benchmark options after the path; the same file twice is told apart by its truth.
-"$zerolm" bench --benchmark "$lts" --benchmark "$lts,truth=test_ppl,lower-is-better" --proxy params-nonemb \
+"$zerolm" bench --benchmark "$lts" --benchmark "$lts,truth=test_ppl" --proxy params-nonemb \
   --mode analytic --bootstrap 0 --reference-prefix none --format csv >"$tmp/o.csv" 2>/dev/null
 check "per-benchmark truth" python3 -c "
 import csv; r = list(csv.DictReader(open('$tmp/o.csv')))[0]

@@ -261,6 +261,17 @@ TEST(BenchmarkRead, TruthColumnIsInferredWithItsOrientation) {
   ASSERT_EQ(lts.archs.size(), 200u);
   EXPECT_NEAR(lts.truth_values[0], -45.022968707221274, 1e-9);  // negated valid_ppl of row 1
   EXPECT_FALSE(shapes_follow_profile(lts));
+  src.truth = "test_ppl";  // named: still lower is better, unless said otherwise
+  EXPECT_TRUE(read_benchmark(src).lower_is_better);
+  src.orientation = Orientation::HigherIsBetter;
+  EXPECT_FALSE(read_benchmark(src).lower_is_better);
+  src.truth = "train_elapsed_s";  // any other column: higher is better unless said otherwise
+  src.orientation = Orientation::Auto;
+  EXPECT_FALSE(read_benchmark(src).lower_is_better);
+  src.orientation = Orientation::LowerIsBetter;
+  EXPECT_TRUE(read_benchmark(src).lower_is_better);
+  src.truth = "";
+  src.orientation = Orientation::Auto;
 
   src.path = testing::shared_path("benchmarks/flexibert_glue.csv");
   const Benchmark flex = read_benchmark(src);
