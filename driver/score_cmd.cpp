@@ -44,8 +44,10 @@ std::string render_json(const Evaluator& ev, const std::vector<Evaluation>& eval
 
 int run_score(ScoreCli& cli) {
   if (cli.scoring.proxies.empty()) cli.scoring.proxies = {"zerolm", "params"};
-  const EvalOptions opt = to_eval_options(
-      cli.scoring, cli.scoring.profiles.empty() ? "spec" : cli.scoring.profiles.back());
+  // The default profile is the scoring configuration's, as in bench and search.
+  const EvalOptions opt =
+      to_eval_options(cli.scoring, cli.scoring.profiles.empty() ? cli.scoring.config.profile
+                                                                : cli.scoring.profiles.back());
   const Format format = parse_format(cli.format);
   std::vector<ArchSource> sources;
   for (std::size_t i = 0; i < cli.encodings.size(); ++i)

@@ -16,10 +16,12 @@ std::map<std::string, CLI::Option*> add_scoring_options(CLI::App* cmd, ScoringCo
                                    (how.space_help.empty() ? "" : " (" + how.space_help + ")"));
   if (how.space_help.empty()) o["space"]->capture_default_str();
   if (how.profiles) {
-    o["profile"] = cmd->add_option("--profile", *how.profiles,
-                                   pre + "model shapes (repeatable): spec, trained, compat")
-                       ->allow_extra_args(false)
-                       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    o["profile"] =
+        cmd->add_option("--profile", *how.profiles,
+                        pre + "model shapes (repeatable): spec, trained, compat (default " +
+                            c.profile + "; decoders are built as encoded)")
+            ->allow_extra_args(false)
+            ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   } else {
     o["profile"] =
         cmd->add_option("--profile", c.profile, pre + "model shapes: spec, trained or compat")

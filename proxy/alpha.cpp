@@ -35,6 +35,10 @@ AlphaChoice parse_alpha(std::string_view text_view) {
     c.kind = AlphaChoice::Kind::Heuristic;
     return c;
   }
+  if (text == "lobo") {
+    c.kind = AlphaChoice::Kind::LeaveOneOut;
+    return c;
+  }
   if (text.rfind("sample:", 0) == 0) {
     double k = 0;
     if (!parse_double(text.substr(7), k) || k < 2 || k != std::floor(k) || k > 1e9)
@@ -46,7 +50,7 @@ AlphaChoice parse_alpha(std::string_view text_view) {
   }
   if (!parse_double(text, c.value))
     throw InputError("--alpha " + quoted_input(text) +
-                     ": expected a number such as 0.75, sample:<rows> or heuristic");
+                     ": expected a number such as 0.75, sample:<rows>, heuristic or lobo");
   return c;
 }
 

@@ -1,6 +1,6 @@
 // How ZeroLM's alpha (the weight of attention against feed-forward capacity) is chosen: a fixed
 // number, the data-free self-parameter heuristic, or (bench only) fitted on k rows of a benchmark
-// and reported on the rest.
+// and reported on the rest, or fitted on the other benchmarks of a run (leave one benchmark out).
 #pragma once
 
 #include <cstddef>
@@ -14,14 +14,14 @@ namespace zerolm {
 class Space;
 
 struct AlphaChoice {
-  enum class Kind { Fixed, Heuristic, Sample };
+  enum class Kind { Fixed, Heuristic, Sample, LeaveOneOut };
   Kind kind = Kind::Fixed;
   double value = 0.75;   // Fixed: the alpha
   std::size_t rows = 0;  // Sample: rows fitted on
-  std::string text;      // as the user wrote it ("0.75", "heuristic", "sample:50")
+  std::string text;      // as the user wrote it ("0.75", "heuristic", "sample:50", "lobo")
 };
 
-// "0.75", "heuristic" or "sample:<rows>" (rows >= 2); throws InputError naming the input.
+// "0.75", "heuristic", "sample:<rows>" (rows >= 2) or "lobo"; throws InputError naming the input.
 AlphaChoice parse_alpha(std::string_view text);
 // A fixed alpha only (search, score): throws InputError for anything but a finite number.
 double parse_alpha_number(const std::string& text);

@@ -196,6 +196,159 @@ assert len(ours) == 200 and ours == theirs, (len(ours), [(a, b) for a, b in zip(
 check "a llama encoding is scored in the llama space without --space" \
   "$zerolm" score --mode analytic "LLAMA-d768$(printf '|h8-kv2-ff2048%.0s' 1 2 3 4)"
 
+# bench and score agree on the default profile (spec), and bench's header names it; for decoders,
+# where profiles change nothing, the header says so instead of naming one.
+"$zerolm" bench --benchmark "$bench" --proxy params-nonemb --mode analytic --bootstrap 0 \
+  --reference-prefix none >"$tmp/dp.txt" 2>/dev/null
+check "bench default profile named in the header ($(sed -n 2p "$tmp/dp.txt"))" \
+  grep -q '^profile spec: 500 architectures of .*flexibert_glue.csv, truth glue$' "$tmp/dp.txt"
+check "bench default profile: params-nonemb of the spec shapes, Kendall 0.484" \
+  grep -qE '^params-nonemb +0\.484 ' "$tmp/dp.txt"
+"$zerolm" score --input "$bench" --proxy params-nonemb --format csv >"$tmp/sd.csv" 2>/dev/null
+"$zerolm" score --input "$bench" --proxy params-nonemb --profile spec --format csv >"$tmp/ss.csv" 2>/dev/null
+"$zerolm" score --input "$bench" --proxy params-nonemb --profile compat --format csv >"$tmp/sc.csv" 2>/dev/null
+check "score default profile is spec" cmp -s "$tmp/sd.csv" "$tmp/ss.csv"
+check "... which is not compat" test "$(md5sum <"$tmp/sd.csv")" != "$(md5sum <"$tmp/sc.csv")"
+lts=$shared/benchmarks/lts_gpt2_wt103.csv
+"$zerolm" bench --benchmark "$lts" --proxy params-nonemb --mode analytic --bootstrap 0 --reference-prefix none \
+  --profile compat --profile spec >"$tmp/dl.txt" 2>/dev/null
+check "decoder header: shapes as encoded, truth inferred as valid_ppl, one table ($(sed -n 2p "$tmp/dl.txt"))" \
+  test "$(grep -c 'architectures' "$tmp/dl.txt")" -eq 1 -a "$(sed -n 2p "$tmp/dl.txt")" = \
+  "shapes as encoded: 200 architectures of $lts, truth valid_ppl (lower is better, negated)"
+check "decoder: no profile named" test "$(grep -c 'profile' "$tmp/dl.txt")" -eq 0 -a "$(grep -c '^params-nonemb' "$tmp/dl.txt")" -eq 1
+check "decoder: params-nonemb Kendall 0.847 with the inferred truth" grep -qE '^params-nonemb +0\.847 ' "$tmp/dl.txt"
+
+# Several benchmarks, no other option needed: one table, a column group per benchmark.
+"$zerolm" bench --benchmark "$bench" --benchmark "$lts" --proxy zerolm --proxy params-nonemb --mode analytic \
+  --bootstrap 0 --format csv >"$tmp/m.csv" 2>"$tmp/err"
+check "two benchmarks: exit 0 ($(head -c 300 "$tmp/err"))" test -s "$tmp/m.csv"
+check "two benchmarks csv" python3 -c "
+import csv; rows = {r['proxy']: r for r in csv.DictReader(open('$tmp/m.csv'))}
+p = rows['params-nonemb']
+assert round(float(p['flexibert_glue_kendall']), 3) == 0.484, p
+assert round(float(p['lts_gpt2_wt103_kendall']), 3) == 0.847, p
+assert round(float(p['lts_gpt2_wt103_spearman']), 3) == 0.967, p
+assert round(float(p['lts_gpt2_wt103_pw10_kendall']), 3) == 0.609, p
+assert p['flexibert_glue_n'] == '500' and p['lts_gpt2_wt103_n'] == '200' and p['profile'] == 'spec', p
+z = rows['zerolm']
+assert z['alpha'] == '0.75' and round(float(z['lts_gpt2_wt103_kendall']), 3) == 0.694, z
+t = rows['tfm_number_of_parameters']
+assert t['source'] == 'published' and t['flexibert_glue_kendall'] and t['lts_gpt2_wt103_kendall'] == '' and t['lts_gpt2_wt103_n'] == '', t
+assert len(rows) == 2 + 15, sorted(rows)"
+"$zerolm" bench --benchmark "$bench" --benchmark "$lts" --proxy params-nonemb --mode analytic --bootstrap 0 \
+  --reference-prefix tfm_number --reference-prefix params_Attn >"$tmp/m.txt" 2>/dev/null
+check "two benchmarks table: header and column groups" python3 -c "
+lines = open('$tmp/m.txt').read().split('\n')
+assert lines[1] == 'profile spec', lines[:4]
+assert lines[2] == '  flexibert_glue: 500 architectures of $bench, truth glue', lines[2]
+assert lines[3] == '  lts_gpt2_wt103: 200 architectures of $lts, truth valid_ppl (lower is better, negated); shapes as encoded', lines[3]
+head = lines[4].split()
+assert head == ['proxy', 'flexibert_glue', 'kendall', 'flexibert_glue', 'spearman', 'flexibert_glue', 'pw10_kendall',
+                'lts_gpt2_wt103', 'kendall', 'lts_gpt2_wt103', 'spearman', 'lts_gpt2_wt103', 'pw10_kendall', 'source', 'alpha'], head
+rows = {l.split('  ')[0].strip(): l.split() for l in lines[5:] if l}
+assert rows['params-nonemb'][1:7] == ['0.484', '0.676', '0.084', '0.847', '0.967', '0.609'], rows['params-nonemb']
+assert rows['params_Attn (published)'][2:5] == ['0.883', '0.976', '0.684'], rows['params_Attn (published)']"
+"$zerolm" bench --benchmark "$bench" --benchmark "$lts" --proxy params-nonemb --mode analytic --bootstrap 0 \
+  --reference-prefix none --format json >"$tmp/m.json" 2>/dev/null
+check "two benchmarks json" python3 -c "
+import json; d = json.load(open('$tmp/m.json'))
+assert len(d) == 1 and round(d[0]['lts_gpt2_wt103_kendall'], 3) == 0.847 and d[0]['flexibert_glue_n'] == 500, d"
+"$zerolm" bench --benchmark "$bench" --benchmark "$lts" --proxy params-nonemb --mode analytic --bootstrap 0 \
+  --reference-prefix none --format markdown --profile compat --profile spec >"$tmp/m.md" 2>/dev/null
+check "two benchmarks markdown: one table per profile" test "$(grep -c '^| proxy | flexibert_glue kendall | flexibert_glue spearman | flexibert_glue pw10_kendall | lts_gpt2_wt103 kendall |' "$tmp/m.md")" -eq 2
+check "... compat then spec, the decoder columns alike" python3 -c "
+rows = [l.split('|') for l in open('$tmp/m.md') if l.startswith('| params-nonemb')]
+assert len(rows) == 2 and rows[0][2:5] == [' 0.454 ', ' 0.652 ', ' -0.111 '] and rows[1][2] == ' 0.484 ', rows
+assert rows[0][5:8] == rows[1][5:8] == [' 0.847 ', ' 0.967 ', ' 0.609 '], rows"
+# Per-benchmark options after the path; the same file twice is told apart by its truth.
+"$zerolm" bench --benchmark "$lts" --benchmark "$lts,truth=test_ppl" --proxy params-nonemb \
+  --mode analytic --bootstrap 0 --reference-prefix none --format csv >"$tmp/o.csv" 2>/dev/null
+check "per-benchmark truth" python3 -c "
+import csv; r = list(csv.DictReader(open('$tmp/o.csv')))[0]
+a, b = float(r['lts_gpt2_wt103_kendall']), float(r['lts_gpt2_wt103:test_ppl_kendall'])
+assert round(a, 3) == 0.847 and 0.8 < b < 0.9 and a != b, r"
+expect_error "bench: unknown per-benchmark key" \
+  "--benchmark \"$lts,truht=ppl\": unknown key \"truht\"; expected FILE followed by truth=COLUMN, lower-is-better" \
+  bench --benchmark "$lts,truht=ppl"
+
+# Transfer: alpha fitted on 50 rows of one benchmark, reported on its other rows and on the other
+# benchmark; the fitting benchmark's figures are those of the same splits in a one-benchmark run.
+"$zerolm" bench --benchmark "$bench" --benchmark "$lts" --proxy zerolm --alpha sample:50 --splits 3 \
+  --mode analytic --reference-prefix none --format csv >"$tmp/tr.csv" 2>"$tmp/err"
+check "transfer exit 0 ($(head -c 300 "$tmp/err"))" test -s "$tmp/tr.csv"
+"$zerolm" bench --benchmark "$lts" --proxy zerolm --alpha sample:50 --splits 3 --mode analytic \
+  --reference-prefix none --format csv >"$tmp/tr1.csv" 2>/dev/null
+check "transfer rows" python3 -c "
+import csv; rows = {r['proxy']: r for r in csv.DictReader(open('$tmp/tr.csv'))}
+assert sorted(rows) == ['zerolm (alpha sample:50 on flexibert_glue)', 'zerolm (alpha sample:50 on lts_gpt2_wt103)'], sorted(rows)
+f, l = rows['zerolm (alpha sample:50 on flexibert_glue)'], rows['zerolm (alpha sample:50 on lts_gpt2_wt103)']
+assert (f['flexibert_glue_n'], f['lts_gpt2_wt103_n'], l['flexibert_glue_n'], l['lts_gpt2_wt103_n']) == ('450', '200', '500', '150'), (f, l)
+for r in (f, l):
+  for b in ('flexibert_glue', 'lts_gpt2_wt103'):
+    assert 0.3 < float(r[b + '_kendall']) < 1 and float(r[b + '_kendall_sd']) >= 0 and r[b + '_kendall_lo'] == '', r
+  assert r['alpha'].startswith('sample:50 median '), r
+one = list(csv.DictReader(open('$tmp/tr1.csv')))[0]
+assert l['lts_gpt2_wt103_kendall'] == one['kendall'] and l['lts_gpt2_wt103_kendall_sd'] == one['kendall_sd'], (l, one)
+assert l['alpha'] == one['alpha'], (l['alpha'], one['alpha'])"
+"$zerolm" bench --benchmark "$bench" --benchmark "$lts" --proxy zerolm --alpha sample:50 --splits 3 \
+  --mode analytic --reference-prefix none >"$tmp/tr.txt" 2>/dev/null
+check "transfer notes" grep -qE '^  zerolm alpha sample:50 on lts_gpt2_wt103: fitted on 50 random rows of lts_gpt2_wt103 over \[-1.5, 1.5\] step 0.05, reported on its other 150 rows and on all rows of flexibert_glue, mean \+- sd over 3 splits; chosen alphas: (-?[0-9.]+ ){2}-?[0-9.]+$' "$tmp/tr.txt"
+
+# Leave one benchmark out: each benchmark's alpha is the in-sample best of the other one.
+"$zerolm" bench --benchmark "$bench" --benchmark "$lts" --proxy zerolm --alpha lobo --mode analytic \
+  --bootstrap 0 --reference-prefix none --format csv >"$tmp/lobo.csv" 2>"$tmp/err"
+check "lobo exit 0 ($(head -c 300 "$tmp/err"))" test -s "$tmp/lobo.csv"
+"$zerolm" bench --benchmark "$bench" --benchmark "$lts" --proxy zerolm --alpha-sweep --mode analytic \
+  --format csv >"$tmp/sw2.csv" 2>/dev/null
+check "lobo alphas and figures are those of the sweeps" python3 -c "
+import csv
+sweep = {}
+for r in csv.DictReader(open('$tmp/sw2.csv')): sweep.setdefault(r['benchmark'], []).append(r)
+best = {b: max(v, key=lambda r: float(r['kendall'])) for b, v in sweep.items()}
+at = lambda b, a: [r for r in sweep[b] if float(r['alpha']) == a][0]
+row = list(csv.DictReader(open('$tmp/lobo.csv')))[0]
+assert row['proxy'] == 'zerolm (alpha lobo)', row
+fa, la = [float(x.split()[1]) for x in row['alpha'].split(' / ')]
+assert abs(float(at('lts_gpt2_wt103', fa)['kendall']) - float(best['lts_gpt2_wt103']['kendall'])) < 1e-4, (fa, best)
+assert abs(float(at('flexibert_glue', la)['kendall']) - float(best['flexibert_glue']['kendall'])) < 1e-4, (la, best)
+assert abs(float(row['flexibert_glue_kendall']) - float(at('flexibert_glue', fa)['kendall'])) < 1e-4, row
+assert abs(float(row['lts_gpt2_wt103_kendall']) - float(at('lts_gpt2_wt103', la)['kendall'])) < 1e-4, row"
+expect_error "lobo needs two benchmarks" '--alpha lobo: leaving one benchmark out needs two or more --benchmark, got 1' \
+  bench --benchmark "$bench" --alpha lobo
+
+# sample:K refuses, before any scoring, when fewer than K (or 10) rows are left to report on.
+expect_error "sample:K leaves too few rows" \
+  "--alpha sample:101: lts_gpt2_wt103 ($lts) has 200 rows; fitting on 101 leaves 99 to report on, expected at least 101 (sample:K with K <= 100)" \
+  bench --benchmark "$bench" --benchmark "$lts" --proxy zerolm --alpha sample:101
+head -16 "$bench" >"$tmp/small.csv"
+expect_error "sample:K leaves fewer than 10 rows" \
+  "--alpha sample:6: small ($tmp/small.csv) has 15 rows; fitting on 6 leaves 9 to report on, expected at least 10 (sample:K with K <= 5)" \
+  bench --benchmark "$tmp/small.csv" --proxy zerolm --alpha sample:6
+"$zerolm" bench --benchmark "$tmp/small.csv" --proxy zerolm --alpha sample:5 --splits 2 --mode analytic \
+  --reference-prefix none --format csv >"$tmp/small.out" 2>/dev/null
+check "sample:5 of 15 rows reports on 10" test "$(tail -1 "$tmp/small.out" | cut -d, -f18)" = 10
+
+# --skip-invalid: rows the space cannot express are named (the first ten), counted and skipped.
+{ head -21 "$bench"; for i in $(seq 12); do echo "x$i,H300|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1$(tail -1 "$bench" | cut -d, -f3- | sed 's/^/,/')"; done; } >"$tmp/inv.csv"
+expect_error "invalid row stops without --skip-invalid" \
+  "inv.csv:22: \"H300|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1\": hidden size 300 is not in {128, 256} of space flexibert-bench; --skip-invalid skips such rows" \
+  bench --benchmark "$tmp/inv.csv" --proxy params
+"$zerolm" --log-level warn bench --benchmark "$tmp/inv.csv" --proxy params --skip-invalid --mode analytic \
+  --bootstrap 0 --reference-prefix none --format csv >"$tmp/inv.out" 2>"$tmp/err"
+check "--skip-invalid: 20 rows used" test "$(tail -1 "$tmp/inv.out" | cut -d, -f18)" = 20
+check "--skip-invalid: ten rows named" test "$(grep -c 'hidden size 300 .* (skipped)$' "$tmp/err")" -eq 10
+check "--skip-invalid: then a count ($(tail -1 "$tmp/err"))" \
+  grep -q "inv.csv: 12 rows skipped (2 not named above): not expressible in space flexibert-bench (--skip-invalid)$" "$tmp/err"
+check "--skip-invalid: nothing else on stderr" test "$(wc -l <"$tmp/err")" -eq 11
+printf '%s\nc0,2,128,256,4,2;4,1071;640,50264,192,45.0\nc1,x,128,256,4,2;4,1071;640,50264,192,46.0\n' \
+  'arch_id,n_layer,d_model,d_embed,div_val,n_head,d_inner,n_token,tgt_len,valid_ppl' >"$tmp/lts_bad.csv"
+for i in 2 3 4; do echo "c$i,$i,128,256,4,$(seq -s';' $i | sed 's/[0-9]\+/2/g'),$(seq -s';' $i | sed 's/[0-9]\+/512/g'),50264,192,4$i.0" >>"$tmp/lts_bad.csv"; done
+expect_error "a bad LTS row names --skip-invalid" 'lts_bad.csv:3: n_layer "x": expected a number of layers >= 1; --skip-invalid skips such rows' \
+  bench --benchmark "$tmp/lts_bad.csv" --proxy params
+"$zerolm" --log-level warn bench --benchmark "$tmp/lts_bad.csv" --proxy params --skip-invalid --bootstrap 0 \
+  --reference-prefix none --format csv >"$tmp/lts_bad.out" 2>"$tmp/err"
+check "--skip-invalid skips a bad LTS row: 4 rows used ($(cat "$tmp/err"))" test "$(tail -1 "$tmp/lts_bad.out" | cut -d, -f18)" = 4
+
 # zerolm finetune: the top architectures of a (tiny) search, trained briefly on a corpus.
 (cd "$tmp" && "$zerolm" --log-level warn search --space flexibert-small --evaluations 12 --population 4 \
   --sample 2 --generation 4 --out ft >/dev/null 2>&1)
