@@ -1,7 +1,8 @@
 // Shape formulas against a benchmark: the measurements behind docs/beyond-size.md. Each formula is
 // a function of the model plan's attention and feed-forward matrices (m x n, in the layer of
 // residual width d); printed with Kendall, Spearman and pw10 (pairs within 10% in parameters).
-// Usage: shape_formulas BENCHMARK.csv TRUTH lower|higher PROFILE [SPACE]
+// Usage: shape_formulas BENCHMARK.csv[,truth=COLUMN,...] PROFILE (the options of zerolm bench's
+// --benchmark; the truth column is inferred as there)
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -34,19 +35,15 @@ double sum_matrices(const ModelPlan& plan, const std::function<double(double, do
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 5) {
-    std::fprintf(stderr,
-                 "usage: shape_formulas BENCHMARK.csv TRUTH lower|higher PROFILE [SPACE]\n");
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: shape_formulas BENCHMARK.csv[,truth=COLUMN,...] PROFILE\n");
     return 2;
   }
   try {
-    BenchmarkSource src;
-    src.path = argv[1];
-    src.truth = argv[2];
-    src.lower_is_better = std::string(argv[3]) == "lower";
-    src.reference_prefixes = {};
-    if (argc > 5) src.space = argv[5];
-    const Profile profile = parse_profile(argv[4]);
+    BenchmarkSource defaults;
+    defaults.reference_prefixes = {};
+    const BenchmarkSource src = parse_benchmark_arg(argv[1], defaults);
+    const Profile profile = parse_profile(argv[2]);
     const Benchmark b = read_benchmark(src);
 
     using Formula = std::function<double(const ModelPlan&)>;
@@ -114,12 +111,13 @@ int main(int argc, char** argv) {
       plans.push_back(make_plan(a, profile, false));
       params.push_back(double(count_params(plans.back())));
     }
-    std::printf("%s, profile %s, %zu rows\n", argv[1], argv[4], b.archs.size());
+    std::printf("%s, truth %s%s, profile %s, %zu rows\n", b.path.c_str(), b.truth.c_str(),
+                b.lower_is_better ? " (lower is better)" : "", argv[2], b.archs.size());
     std::printf("%-45s %8s %8s %8s\n", "formula", "kendall", "spearman", "pw10");
     for (const auto& [name, f] : formulas) {
       std::vector<double> x;
       for (const ModelPlan& p : plans) x.push_back(f(p));
-      const Metrics m = compute_metrics(x, b.truth, params);
+      const Metrics m = compute_metrics(x, b.truth_values, params);
       std::printf("%-45s %8.3f %8.3f %8.3f\n", name.c_str(), m.kendall, m.spearman, m.pw10);
     }
   } catch (const std::exception& e) {
