@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "driver/table.h"
@@ -70,37 +69,34 @@ std::vector<std::string> csv_encodings(const Csv& csv, const std::string& path) 
 }
 
 std::vector<ArchSource> read_arch_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open for reading (" + std::strerror(errno) + ")");
-  std::string first;
-  std::getline(in, first);
+  // Read once: a pipe or /dev/stdin cannot be opened again to read it from the start.
+  std::string text = read_text(path);
+  const std::string name = input_name(path);
   // A UTF-8 byte-order mark (saved by spreadsheet programs and some editors) is not text.
   const std::string bom = "\xEF\xBB\xBF";
-  const bool has_bom = first.rfind(bom, 0) == 0;
-  if (has_bom) first.erase(0, bom.size());
+  if (text.rfind(bom, 0) == 0) text.erase(0, bom.size());
+  const std::string first = text.substr(0, text.find('\n'));
   std::vector<ArchSource> out;
   if (first.find("arch_encoding") != std::string::npos ||
       (first.find("n_layer") != std::string::npos && first.find("d_inner") != std::string::npos)) {
-    const Csv csv = read_csv(path);
-    const std::vector<std::string> enc = csv_encodings(csv, path);
+    const Csv csv = parse_csv(text, name);
+    const std::vector<std::string> enc = csv_encodings(csv, name);
     for (std::size_t i = 0; i < csv.rows.size(); ++i)
-      out.push_back({enc[i], path + ":" + std::to_string(csv.lines[i])});
-    if (out.empty()) throw InputError(path + ": a CSV header and no rows: no architectures found");
+      out.push_back({enc[i], name + ":" + std::to_string(csv.lines[i])});
+    if (out.empty()) throw InputError(name + ": a CSV header and no rows: no architectures found");
     return out;
   }
-  in.clear();
-  in.seekg(0);
+  std::istringstream in(text);
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
-    if (n == 1 && has_bom) line.erase(0, bom.size());
     const auto hash = line.find('#');
     if (hash != std::string::npos) line.erase(hash);
     const auto b = line.find_first_not_of(" \t\r");
     if (b == std::string::npos) continue;
     const auto e = line.find_last_not_of(" \t\r");
-    out.push_back({line.substr(b, e - b + 1), path + ":" + std::to_string(n)});
+    out.push_back({line.substr(b, e - b + 1), name + ":" + std::to_string(n)});
   }
-  if (out.empty()) throw InputError(path + ": no architecture encodings found");
+  if (out.empty()) throw InputError(name + ": no architecture encodings found");
   return out;
 }
 

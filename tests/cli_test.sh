@@ -40,6 +40,28 @@ check "params equals tfm_number_of_parameters" test \
 "$zerolm" score --profile compat --input "$bench" --format csv --threads 1 >"$tmp/s1.csv" 2>/dev/null
 check "threads give identical scores" cmp -s "$tmp/s1.csv" "$tmp/s2.csv"
 
+# Inputs are read exactly once, so standard input ("-" or /dev/stdin), pipes and process
+# substitutions give the file's own results.
+"$zerolm" score --proxy params --format csv --input "$bench" >"$tmp/in0.csv" 2>/dev/null
+cat "$bench" | "$zerolm" score --proxy params --format csv --input - >"$tmp/in1.csv" 2>/dev/null
+"$zerolm" score --proxy params --format csv --input /dev/stdin <"$bench" >"$tmp/in2.csv" 2>/dev/null
+cat "$bench" | "$zerolm" score --proxy params --format csv --input /dev/stdin >"$tmp/in3.csv" 2>/dev/null
+"$zerolm" score --proxy params --format csv --input <(cat "$bench") >"$tmp/in4.csv" 2>/dev/null
+check "score --input file: 501 lines" test "$(wc -l <"$tmp/in0.csv")" -eq 501
+check "score: cat file | --input - as the file" cmp -s "$tmp/in0.csv" "$tmp/in1.csv"
+check "score: --input /dev/stdin < file as the file" cmp -s "$tmp/in0.csv" "$tmp/in2.csv"
+check "score: cat file | --input /dev/stdin as the file" cmp -s "$tmp/in0.csv" "$tmp/in3.csv"
+check "score: --input <(cat file) as the file" cmp -s "$tmp/in0.csv" "$tmp/in4.csv"
+printf '# two encodings\nH128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\nH256|LT-DFT-h2-ff512x1|DSC-5-h4-ff1024x3\n' |
+  "$zerolm" score --proxy params --format csv --input - >"$tmp/in5.csv" 2>/dev/null
+check "score: a list of encodings from standard input" test "$(tail -n +2 "$tmp/in5.csv" | cut -d, -f1 | tr '\n' ' ')" = \
+  "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1 H256|LT-DFT-h2-ff512x1|DSC-5-h4-ff1024x3 "
+printf 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\nH300|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\n' |
+  "$zerolm" score --input - >"$tmp/out" 2>"$tmp/err"
+check "score: a bad line of standard input: exit 2" test $? -eq 2
+check "score: a bad line of standard input is named (got: $(head -c 300 "$tmp/err"))" \
+  grep -qF 'standard input:2: "H300|' "$tmp/err"
+
 # Default job: sampled architectures, a table.
 "$zerolm" score >"$tmp/t.txt" 2>/dev/null
 check "default score prints 10 rows and a header" test "$(wc -l <"$tmp/t.txt")" -eq 11
@@ -187,6 +209,14 @@ import csv; rows = {r['proxy']: r for r in csv.DictReader(open('$tmp/lts.csv'))}
 assert round(float(rows['params-nonemb']['spearman']), 3) == 0.967, rows['params-nonemb']
 assert rows['params-nonemb']['kendall'] == rows['params_nonembedding']['kendall']
 assert rows['zerolm']['n'] == '200'"
+lts=$shared/benchmarks/lts_gpt2_wt103.csv
+lts_bench=(bench --truth valid_ppl --truth-lower-is-better --proxy params-nonemb --bootstrap 0 --format csv)
+"$zerolm" "${lts_bench[@]}" --benchmark "$lts" >"$tmp/lb0.csv" 2>/dev/null
+"$zerolm" "${lts_bench[@]}" --benchmark <(cat "$lts") >"$tmp/lb1.csv" 2>/dev/null
+cat "$lts" | "$zerolm" "${lts_bench[@]}" --benchmark - >"$tmp/lb2.csv" 2>/dev/null
+check "bench --benchmark file gives the reference figures" grep -q '^params-nonemb,0.846834' "$tmp/lb0.csv"
+check "bench --benchmark <(cat file) as the file" cmp -s "$tmp/lb0.csv" "$tmp/lb1.csv"
+check "bench --benchmark - as the file" cmp -s "$tmp/lb0.csv" "$tmp/lb2.csv"
 "$zerolm" score --input "$shared/benchmarks/lts_gpt2_wt103.csv" --proxy params-nonemb --format csv >"$tmp/ltsp.csv"
 check "score reads the LTS columns: params-nonemb = params_nonembedding on all 200 rows" python3 -c "
 import csv
