@@ -223,6 +223,16 @@ import csv
 ours = [float(r['params-nonemb']) for r in csv.DictReader(open('$tmp/ltsp.csv'))]
 theirs = [float(r['params_nonembedding']) for r in csv.DictReader(open('$shared/benchmarks/lts_gpt2_wt103.csv'))]
 assert len(ours) == 200 and ours == theirs, (len(ours), [(a, b) for a, b in zip(ours, theirs) if a != b][:3])"
+# GPT-2 small (12 heads of 64, off gpt-large's grid of heads) is scored as it is: its published
+# non-embedding count; a head count that does not divide the width is refused.
+gpt2_small="GPT-d768$(printf '|h12-ff3072%.0s' $(seq 12))"
+"$zerolm" score --mode analytic --proxy params --proxy params-nonemb --format csv "$gpt2_small" \
+  >"$tmp/gpt2s.csv" 2>/dev/null
+check "GPT-2 small: 124,439,808 parameters, 85,056,000 non-embedding" \
+  test "$(tail -1 "$tmp/gpt2s.csv" | cut -d, -f2,3)" = "124439808,85056000"
+expect_error "heads not dividing the width" \
+  'argument 1: "GPT-d768|h7-ff3072|' score "GPT-d768$(printf '|h7-ff3072%.0s' $(seq 12))"
+check "heads not dividing the width: why" grep -qF 'layer 1: hidden size 768 is not divisible by 7 heads' "$tmp/err"
 check "a llama encoding is scored in the llama space without --space" \
   "$zerolm" score --mode analytic "LLAMA-d768$(printf '|h8-kv2-ff2048%.0s' 1 2 3 4)"
 

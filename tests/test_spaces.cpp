@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -308,9 +309,9 @@ TEST(LlamaSpace, Llama7BCountsItsPublishedParametersAndRoundTrips) {
 
 TEST(LlamaSpace, InvalidFieldsAreNamed) {
   const std::string four = "|h8-kv8-ff2048|h8-kv8-ff2048|h8-kv8-ff2048";
-  EXPECT_EQ(error_of("llama", "LLAMA-d768|h8-kv3-ff2048" + four),
-            "\"LLAMA-d768|h8-kv3-ff2048" + four +
-                "\": layer 1: key/value heads 3 is not 8 heads / {1, 2, 4, 8} of space llama");
+  EXPECT_EQ(
+      error_of("llama", "LLAMA-d768|h8-kv3-ff2048" + four),
+      "\"LLAMA-d768|h8-kv3-ff2048" + four + "\": layer 1: key/value heads 3 do not divide 8 heads");
   EXPECT_NE(error_of("llama", "LLAMA-d768|h8-kv8-ff1500" + four)
                 .find("SwiGLU width 1500 is not in {1536, 2048, 2304} for hidden size 768"),
             std::string::npos);
@@ -343,6 +344,112 @@ TEST(LlamaSpace, SamplesSpanTinyTo7BAndAreValid) {
   std::string top = "LLAMA-d4096";
   for (int i = 0; i < 32; ++i) top += "|h32-kv32-ff12288";
   EXPECT_EQ(count_params(make_plan(s.parse(top), Profile::Spec, false)), 7241732096);
+}
+
+}  // namespace
+}  // namespace zerolm
+
+namespace zerolm {
+namespace {
+
+std::string repeat(const std::string& layer, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += layer;
+  return out;
+}
+
+TEST(DecoderSpaces, AcceptAnyHeadCountThatDividesTheWidth) {
+  // GPT-2 small: 12 layers of width 768 with 12 heads (off gpt-large's grid 4/8/16), MLP 3072.
+  const std::string small = "GPT-d768" + repeat("|h12-ff3072", 12);
+  const Arch a = find_space("gpt-large").parse(small);
+  EXPECT_EQ(encode(a), small);
+  EXPECT_EQ(a.layers[5].heads, 12);
+  const ModelPlan plan = make_plan(a, Profile::Spec, false);
+  // Published: 124,439,808 parameters; non-embedding (Kaplan et al.'s 85M) per layer 12 d^2 +
+  // 13 d biases and norms (7,087,872) x 12 + the final LayerNorm (1,536) = 85,056,000.
+  EXPECT_EQ(count_params(plan), 124439808);
+  EXPECT_EQ(count_params_nonembedding(plan), 85056000);
+  EXPECT_EQ(count_params(plan) - count_params_nonembedding(plan), 50257LL * 768 + 1024 * 768);
+
+  // A count that does not divide the width is refused, naming the input, the layer and why.
+  const std::string seven = "GPT-d768|h12-ff3072|h7-ff3072" + repeat("|h12-ff3072", 10);
+  EXPECT_EQ(error_of("gpt-large", seven),
+            "\"" + seven + "\": layer 2: hidden size 768 is not divisible by 7 heads");
+
+  // gpt2-lts: LTS's model code needs only that the heads divide d_model.
+  EXPECT_EQ(find_space("gpt2-lts").parse("GPT2-d512-e128-v1|h16-ff2048|h1-ff512").layers[0].heads,
+            16);
+  EXPECT_EQ(error_of("gpt2-lts", "GPT2-d512-e128-v1|h16-ff2048|h3-ff512"),
+            "\"GPT2-d512-e128-v1|h16-ff2048|h3-ff512\": layer 2: hidden size 512 is not divisible "
+            "by 3 heads");
+
+  // llama: any heads dividing the width with an even head width, any key/value heads dividing
+  // the heads.
+  const Space& llama = find_space("llama");
+  const Arch l = llama.parse("LLAMA-d768" + repeat("|h12-kv3-ff2048", 4));
+  EXPECT_EQ(l.layers[0].kv_heads, 3);
+  EXPECT_NO_THROW(llama.parse("LLAMA-d768" + repeat("|h48-kv48-ff2048", 4)));
+  EXPECT_EQ(error_of("llama", "LLAMA-d768" + repeat("|h12-kv5-ff2048", 4)),
+            "\"LLAMA-d768" + repeat("|h12-kv5-ff2048", 4) +
+                "\": layer 1: key/value heads 5 do not divide 12 heads");
+  EXPECT_NE(
+      error_of("llama", "LLAMA-d768" + repeat("|h256-kv256-ff2048", 4)).find("head width 3 is odd"),
+      std::string::npos);
+
+  // The flexibert spaces keep their lists.
+  EXPECT_NE(error_of("flexibert-bench", "H256|SA-SDP-h8-ff512x1|SA-SDP-h4-ff512x1")
+                .find("heads 8 is not in {2, 4}"),
+            std::string::npos);
+}
+
+TEST(DecoderSpaces, SamplesStayOnTheGridAndMutationsOfOffGridModelsStayValid) {
+  struct Case {
+    std::string space, start;
+  };
+  const std::vector<Case> cases = {
+      {"gpt-large", "GPT-d768" + repeat("|h12-ff3072", 12)},
+      {"gpt-large", "GPT-d1280" + repeat("|h20-ff5120", 10)},  // 20 divides 1280 only
+      {"gpt2-lts", "GPT2-d512-e128-v1" + repeat("|h16-ff2048", 3)},
+      {"gpt2-lts", "GPT2-d64-e128-v1|h64-ff512|h32-ff512"},
+      {"llama", "LLAMA-d768" + repeat("|h12-kv3-ff2048", 4)},
+      {"llama", "LLAMA-d768" + repeat("|h48-kv1-ff2048", 4)},  // group 48: not on the grid
+  };
+  for (const Case& c : cases) {
+    const Space& s = find_space(c.space);
+    Rng rng(3);
+    const Arch start = s.parse(c.start);
+    Arch walk = start;
+    for (int i = 0; i < 2000; ++i) {
+      const Arch m = s.mutate(start, rng);
+      ASSERT_NE(m, start) << c.start;
+      ASSERT_NO_THROW(s.validate(m, encode(m))) << c.start << " -> " << encode(m);
+      const Arch w = s.mutate(walk, rng);
+      ASSERT_NE(w, walk) << encode(walk);
+      ASSERT_NO_THROW(s.validate(w, encode(w))) << encode(walk) << " -> " << encode(w);
+      walk = w;
+    }
+  }
+  // A width change is only to widths the off-grid heads divide: 20 heads of 64 (1280 wide) allow
+  // 320, 640 and 960 of gpt-large's widths.
+  const Space& large = find_space("gpt-large");
+  const Arch twenty = large.parse(cases[1].start);
+  std::set<int> widths;
+  Rng rng(5);
+  for (int i = 0; i < 3000; ++i) widths.insert(large.mutate(twenty, rng).layers[0].hidden);
+  EXPECT_EQ(widths, (std::set<int>{320, 640, 960, 1280}));
+  for (const std::string name : {"gpt-large", "gpt2-lts", "llama"}) {
+    const Space& s = find_space(name);
+    Rng rng(4);
+    for (int i = 0; i < 300; ++i)
+      for (const Layer& l : s.sample(rng).layers) {
+        ASSERT_NE(std::find(s.spec().heads.begin(), s.spec().heads.end(), l.heads),
+                  s.spec().heads.end());
+        if (!s.spec().kv_groups.empty()) {
+          const auto& g = s.spec().kv_groups;
+          ASSERT_NE(std::find(g.begin(), g.end(), l.heads / l.kv_heads), g.end());
+        }
+      }
+  }
 }
 
 }  // namespace
