@@ -5,6 +5,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "driver/log.h"
 #include "driver/table.h"
 
 namespace zerolm {
@@ -103,7 +104,47 @@ std::vector<ArchSource> read_arch_file(const std::string& path) {
 const Space& infer_space(const std::string& given, const std::vector<std::string>& encodings) {
   if (!given.empty()) return find_space(given);
   const std::string first = encodings.empty() ? std::string() : encodings.front();
-  return find_space(family_of_encoding(first).default_space());
+  const Family& family = family_of_encoding(first);
+  const Space& fallback = find_space(family.default_space());
+  std::vector<Arch> archs;
+  archs.reserve(encodings.size());
+  for (const std::string& e : encodings) {
+    try {
+      archs.push_back(parse_encoding(e));
+    } catch (const InputError&) {
+      // Malformed in every space: reported when the chosen space parses it.
+    }
+  }
+  auto fitting = [&](const Space& s) {
+    std::size_t n = 0;
+    for (const Arch& a : archs) {
+      try {
+        s.validate(a, "");
+        ++n;
+      } catch (const InputError&) {
+      }
+    }
+    return n;
+  };
+  // The default space when it expresses them all (the usual case, one pass); else the family's
+  // space that expresses the most (the default on ties), so that, say, FlexiBERT models with
+  // per-layer widths land in flexibert-original.
+  std::size_t best_n = fitting(fallback);
+  if (best_n == archs.size()) return fallback;
+  const Space* best = &fallback;
+  for (const std::string& name : space_names()) {
+    const Space& s = find_space(name);
+    if (s.spec().family != &family || &s == &fallback) continue;
+    const std::size_t n = fitting(s);
+    if (n > best_n) {
+      best = &s;
+      best_n = n;
+    }
+  }
+  if (best != &fallback)
+    log::info("space " + best->name() + ": it expresses " + std::to_string(best_n) + " of the " +
+              std::to_string(encodings.size()) + " architectures given (--space to choose)");
+  return *best;
 }
 
 std::vector<Arch> parse_archs(const Space& space, const std::vector<ArchSource>& sources) {

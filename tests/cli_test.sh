@@ -233,6 +233,13 @@ check "GPT-2 small: 124,439,808 parameters, 85,056,000 non-embedding" \
 expect_error "heads not dividing the width" \
   'argument 1: "GPT-d768|h7-ff3072|' score "GPT-d768$(printf '|h7-ff3072%.0s' $(seq 12))"
 check "heads not dividing the width: why" grep -qF 'layer 1: hidden size 768 is not divisible by 7 heads' "$tmp/err"
+# FlexiBERT's own design space: per-layer widths are scored there without --space (and logged).
+"$zerolm" score --proxy params --format csv 'H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3' \
+  >"$tmp/fo.csv" 2>"$tmp/fo.err"
+check "per-layer widths: scored" test "$(wc -l <"$tmp/fo.csv")" -eq 2
+check "per-layer widths: in flexibert-original" grep -q 'space flexibert-original' "$tmp/fo.err"
+check "zerolm list names flexibert-original and its size" \
+  sh -c "'$zerolm' list | grep -q 'flexibert-original  (84943872 architectures)'"
 check "a llama encoding is scored in the llama space without --space" \
   "$zerolm" score --mode analytic "LLAMA-d768$(printf '|h8-kv2-ff2048%.0s' 1 2 3 4)"
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "driver/inputs.h"
 #include "spaces/plan.h"
 #include "spaces/space.h"
 #include "tests/testing.h"
@@ -110,8 +111,8 @@ TEST(Spaces, UnknownNameListsKnownOnes) {
     FAIL() << "no error";
   } catch (const InputError& e) {
     EXPECT_STREQ(e.what(),
-                 "unknown space \"bert-huge\": expected one of flexibert-bench, flexibert-small, "
-                 "flexibert, gpt2-lts, gpt-large, llama");
+                 "unknown space \"bert-huge\": expected one of flexibert-bench, "
+                 "flexibert-original, flexibert-small, flexibert, gpt2-lts, gpt-large, llama");
   }
 }
 
@@ -152,8 +153,8 @@ TEST(Spaces, SamplingIsSeededAndCoversEveryChoice) {
 }
 
 TEST(Spaces, MutationChangesExactlyOneFieldAndStaysInSpace) {
-  for (const std::string name :
-       {"flexibert-bench", "flexibert-small", "flexibert", "gpt2-lts", "gpt-large", "llama"}) {
+  for (const std::string name : {"flexibert-bench", "flexibert-original", "flexibert-small",
+                                 "flexibert", "gpt2-lts", "gpt-large", "llama"}) {
     const Space& s = find_space(name);
     Rng rng(7);
     for (int i = 0; i < 3000; ++i) {
@@ -450,6 +451,104 @@ TEST(DecoderSpaces, SamplesStayOnTheGridAndMutationsOfOffGridModelsStayValid) {
         }
       }
   }
+}
+
+}  // namespace
+}  // namespace zerolm
+
+namespace zerolm {
+namespace {
+
+TEST(FlexibertOriginal, CountsSamplesRoundTripsAndPerLayerWidths) {
+  const Space& s = find_space("flexibert-original");
+  // 2 widths x 6 operations x 2 heads x 2 widths x 2 counts = 96 choices for every layer.
+  EXPECT_EQ(s.count_with_depth(2), 96.0 * 96);
+  EXPECT_EQ(s.count_with_depth(4), 96.0 * 96 * 96 * 96);
+  EXPECT_EQ(s.count_with_depth(3), 0.0);
+  EXPECT_EQ(s.count(), 84943872.0);
+  Rng rng(9);
+  int mixed = 0, all_distinct = 0, depth4 = 0;
+  std::set<std::string> ops;
+  for (int i = 0; i < 5000; ++i) {
+    const Arch a = s.sample(rng);
+    const std::string e = encode(a);
+    const Arch back = s.parse(e);
+    ASSERT_EQ(back, a) << e;
+    ASSERT_EQ(encode(back), e);
+    std::set<int> widths;
+    std::set<std::string> layers;
+    for (const Layer& l : a.layers) {
+      widths.insert(l.hidden);
+      ops.insert(op_name(l.op, l.kernel));
+      layers.insert(op_name(l.op, l.kernel) + std::to_string(l.heads) + "/" +
+                    std::to_string(l.ff_dim) + "/" + std::to_string(l.num_ff) + "/" +
+                    std::to_string(l.hidden));
+    }
+    mixed += widths.size() > 1;
+    all_distinct += layers.size() == a.layers.size();
+    depth4 += a.layers.size() == 4;
+  }
+  // Widths drawn per layer: 2 layers share one with probability 1/2, 4 layers with 1/8.
+  EXPECT_NEAR(mixed / 5000.0, (9216.0 * 0.5 + 84934656.0 * 0.875) / 84943872.0, 0.02);
+  EXPECT_GT(all_distinct, 4000);  // every layer its own stack
+  EXPECT_NEAR(depth4 / 5000.0, 84934656.0 / 84943872.0, 0.002);
+  EXPECT_EQ(ops.size(), 6u);
+}
+
+TEST(FlexibertOriginal, AnEncodingWithPerLayerWidthsParsesIntoItAndBuildsProjections) {
+  const std::string enc =
+      "H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3|DSC-9-h2-ff512x3|H128:SA-WMA-h4-ff1024x1";
+  const Arch a = find_space("flexibert-original").parse(enc);
+  ASSERT_EQ(a.layers.size(), 4u);
+  EXPECT_EQ(a.layers[0].hidden, 128);
+  EXPECT_EQ(a.layers[1].hidden, 256);
+  EXPECT_EQ(a.layers[2].hidden, 256);
+  EXPECT_EQ(a.layers[3].hidden, 128);
+  EXPECT_EQ(encode(a), enc);
+  // The other spaces cannot express it: one width per model, or stacks of 2 identical layers.
+  EXPECT_NE(error_of("flexibert-bench", enc).find("has one hidden size per model"),
+            std::string::npos);
+  EXPECT_NE(error_of("flexibert-small", enc).find("builds stacks of 2 identical layers"),
+            std::string::npos);
+  // A projection follows each layer whose successor is wider or narrower.
+  const ModelPlan plan = make_plan(a, Profile::Spec);
+  std::vector<std::string> projections;
+  std::int64_t projection_params = 0;
+  for (const TensorSpec& t : plan.tensors)
+    if (t.group == ParamGroup::Projection) {
+      projections.push_back(t.name);
+      projection_params += t.shape.size() == 2 ? t.shape[0] * t.shape[1] : t.shape[0];
+    }
+  EXPECT_EQ(projections,
+            (std::vector<std::string>{"layers.0.project.weight", "layers.0.project.bias",
+                                      "layers.2.project.weight", "layers.2.project.bias"}));
+  EXPECT_EQ(projection_params, (128 * 256 + 256) + (256 * 128 + 128));
+  EXPECT_EQ(plan.layers[0].next_hidden, 256);
+  EXPECT_EQ(plan.layers[1].next_hidden, 0);
+  EXPECT_EQ(plan.layers[2].next_hidden, 128);
+}
+
+TEST(FlexibertOriginal, IsTheSpaceInferredForPerLayerWidths) {
+  EXPECT_EQ(infer_space("", {"H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3"}).name(),
+            "flexibert-original");
+  // With encodings of one width among them, as long as the space expresses the most.
+  EXPECT_EQ(infer_space("", {"H256|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1",
+                             "H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3",
+                             "H128|SA-SDP-h2-ff512x1|H256:DSC-5-h4-ff1024x3"})
+                .name(),
+            "flexibert-original");
+  // The default when it expresses all of them (FlexiBERT-500), or when no space does better.
+  const Csv& csv = testing::flexibert_csv();
+  std::vector<std::string> bench;
+  for (const auto& row : csv.rows) bench.push_back(row[std::size_t(csv.column("arch_encoding"))]);
+  EXPECT_EQ(infer_space("", bench).name(), "flexibert-bench");
+  EXPECT_EQ(infer_space("", {"H999|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1"}).name(),
+            "flexibert-bench");
+  EXPECT_EQ(infer_space("", {"H512|SA-SDP-h8-ff4096x2|SA-SDP-h8-ff4096x2"}).name(), "flexibert");
+  EXPECT_EQ(
+      infer_space("flexibert-small", {"H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3"}).name(),
+      "flexibert-small");
+  EXPECT_EQ(infer_space("", {"GPT-d768|h12-ff3072"}).name(), "gpt-large");
 }
 
 }  // namespace
