@@ -1,6 +1,7 @@
 // Time of `zerolm bench`'s bootstrap at the scale of real benchmarks: 1000 resamples (by
 // default) of 15,674 synthetic rows, all four metrics (Kendall, Spearman, Pearson, pw10), and the
 // time of each metric on one set of rows. Medians of repeated runs.
+// Usage: bootstrap_bench [resamples=1000] [runs=3] [rows=15674] [threads=0: one per core]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   const int resamples = argc > 1 ? std::stoi(argv[1]) : 1000;
   const int runs = argc > 2 ? std::stoi(argv[2]) : 3;
   const std::size_t n = argc > 3 ? std::stoul(argv[3]) : 15674;
+  const int threads = argc > 4 ? std::stoi(argv[4]) : 0;
   // Parameter counts log-uniform over two decades and rounded to 1000 (so some rows share a
   // count, as architectures of one space do), a proxy that follows the count with noise, and a
   // truth that follows the proxy with more noise; scores rounded so that both have ties.
@@ -57,7 +59,7 @@ int main(int argc, char** argv) {
   std::vector<double> t;
   for (int r = 0; r < runs; ++r) {
     MetricIntervals iv;
-    t.push_back(seconds([&] { iv = bootstrap(proxy, truth, params, resamples, 7); }));
+    t.push_back(seconds([&] { iv = bootstrap(proxy, truth, params, resamples, 7, threads); }));
     check += iv.kendall.lo + iv.pw10.hi;
     std::printf("run %d: %.2f s (kendall [%.4f, %.4f] pw10 [%.4f, %.4f])\n", r + 1, t.back(),
                 iv.kendall.lo, iv.kendall.hi, iv.pw10.lo, iv.pw10.hi);
