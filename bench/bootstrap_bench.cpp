@@ -65,9 +65,9 @@ int main(int argc, char** argv) {
                 iv.kendall.lo, iv.kendall.hi, iv.pw10.lo, iv.pw10.hi);
   }
   std::printf(
-      "rows=%zu resamples=%d bootstrap_s=%.2f (median of %d, min %.2f max %.2f) "
+      "rows=%zu resamples=%d threads=%d bootstrap_s=%.2f (median of %d, min %.2f max %.2f) "
       "checksum=%.6g\n",
-      n, resamples, median(t), runs, *std::min_element(t.begin(), t.end()),
+      n, resamples, threads, median(t), runs, *std::min_element(t.begin(), t.end()),
       *std::max_element(t.begin(), t.end()), check);
   return 0;
 }
