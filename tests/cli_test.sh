@@ -238,6 +238,17 @@ check "heads not dividing the width: why" grep -qF 'layer 1: hidden size 768 is 
   >"$tmp/fo.csv" 2>"$tmp/fo.err"
 check "per-layer widths: scored" test "$(wc -l <"$tmp/fo.csv")" -eq 2
 check "per-layer widths: in flexibert-original" grep -q 'space flexibert-original' "$tmp/fo.err"
+{
+  echo 'arch_encoding,glue'
+  echo 'H256|SA-SDP-h4-ff512x1|LT-DFT-h2-ff1024x3,70.1'
+  echo 'H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3,71.5'
+  echo 'H256|DSC-5-h2-ff512x3|H128:SA-WMA-h4-ff1024x1,69.0'
+  echo 'H128|LT-DCT-h2-ff512x1|H256:SA-SDP-h4-ff1024x3|DSC-9-h2-ff512x3|H128:SA-WMA-h4-ff1024x1,72.3'
+} >"$tmp/early.csv"
+"$zerolm" bench --benchmark "$tmp/early.csv" --proxy params --bootstrap 0 --format csv \
+  >"$tmp/early.out" 2>"$tmp/early.err"
+check "bench: per-layer widths after a first row of one width: all 4 rows in flexibert-original" \
+  sh -c "grep -q '^params,.*,4,' '$tmp/early.out' && grep -q 'space flexibert-original' '$tmp/early.err'"
 check "zerolm list names flexibert-original and its size" \
   sh -c "'$zerolm' list | grep -q 'flexibert-original  (84943872 architectures)'"
 check "a llama encoding is scored in the llama space without --space" \
