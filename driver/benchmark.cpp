@@ -122,8 +122,10 @@ Benchmark read_benchmark(const BenchmarkSource& src) {
     }
   }
   const std::string hint = "; --skip-invalid skips such rows";
-  std::vector<std::string> first;  // the encoding the space is inferred from
+  std::vector<std::string> first;  // the encodings the space is inferred from, its family first
+  std::size_t i_first = csv.rows.size();
   for (std::size_t i = 0; i < csv.rows.size() && first.empty(); ++i) {
+    i_first = i;
     if (!errors[i].empty()) {
       if (!src.skip_invalid) throw InputError(errors[i] + hint);
       continue;
@@ -138,6 +140,10 @@ Benchmark read_benchmark(const BenchmarkSource& src) {
     } catch (const InputError&) {
     }
   }
+  // Then every other row, so that the family's space that expresses the most rows is chosen
+  // when its default space cannot express them all (per-layer widths: flexibert-original).
+  for (std::size_t i = i_first + 1; i < csv.rows.size() && !first.empty(); ++i)
+    if (errors[i].empty()) first.push_back(encodings[i]);
   b.space = &infer_space(src.space, first);
   const Space& space = *b.space;
 

@@ -3,9 +3,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
+#include "driver/log.h"
 #include "driver/table.h"
 
 namespace zerolm {
@@ -70,44 +70,81 @@ std::vector<std::string> csv_encodings(const Csv& csv, const std::string& path) 
 }
 
 std::vector<ArchSource> read_arch_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open for reading (" + std::strerror(errno) + ")");
-  std::string first;
-  std::getline(in, first);
+  // Read once: a pipe or /dev/stdin cannot be opened again to read it from the start.
+  std::string text = read_text(path);
+  const std::string name = input_name(path);
   // A UTF-8 byte-order mark (saved by spreadsheet programs and some editors) is not text.
   const std::string bom = "\xEF\xBB\xBF";
-  const bool has_bom = first.rfind(bom, 0) == 0;
-  if (has_bom) first.erase(0, bom.size());
+  if (text.rfind(bom, 0) == 0) text.erase(0, bom.size());
+  const std::string first = text.substr(0, text.find('\n'));
   std::vector<ArchSource> out;
   if (first.find("arch_encoding") != std::string::npos ||
       (first.find("n_layer") != std::string::npos && first.find("d_inner") != std::string::npos)) {
-    const Csv csv = read_csv(path);
-    const std::vector<std::string> enc = csv_encodings(csv, path);
+    const Csv csv = parse_csv(text, name);
+    const std::vector<std::string> enc = csv_encodings(csv, name);
     for (std::size_t i = 0; i < csv.rows.size(); ++i)
-      out.push_back({enc[i], path + ":" + std::to_string(csv.lines[i])});
-    if (out.empty()) throw InputError(path + ": a CSV header and no rows: no architectures found");
+      out.push_back({enc[i], name + ":" + std::to_string(csv.lines[i])});
+    if (out.empty()) throw InputError(name + ": a CSV header and no rows: no architectures found");
     return out;
   }
-  in.clear();
-  in.seekg(0);
+  std::istringstream in(text);
   std::string line;
   for (int n = 1; std::getline(in, line); ++n) {
-    if (n == 1 && has_bom) line.erase(0, bom.size());
     const auto hash = line.find('#');
     if (hash != std::string::npos) line.erase(hash);
     const auto b = line.find_first_not_of(" \t\r");
     if (b == std::string::npos) continue;
     const auto e = line.find_last_not_of(" \t\r");
-    out.push_back({line.substr(b, e - b + 1), path + ":" + std::to_string(n)});
+    out.push_back({line.substr(b, e - b + 1), name + ":" + std::to_string(n)});
   }
-  if (out.empty()) throw InputError(path + ": no architecture encodings found");
+  if (out.empty()) throw InputError(name + ": no architecture encodings found");
   return out;
 }
 
 const Space& infer_space(const std::string& given, const std::vector<std::string>& encodings) {
   if (!given.empty()) return find_space(given);
   const std::string first = encodings.empty() ? std::string() : encodings.front();
-  return find_space(family_of_encoding(first).default_space());
+  const Family& family = family_of_encoding(first);
+  const Space& fallback = find_space(family.default_space());
+  std::vector<Arch> archs;
+  archs.reserve(encodings.size());
+  for (const std::string& e : encodings) {
+    try {
+      archs.push_back(parse_encoding(e));
+    } catch (const InputError&) {
+      // Malformed in every space: reported when the chosen space parses it.
+    }
+  }
+  auto fitting = [&](const Space& s) {
+    std::size_t n = 0;
+    for (const Arch& a : archs) {
+      try {
+        s.validate(a, "");
+        ++n;
+      } catch (const InputError&) {
+      }
+    }
+    return n;
+  };
+  // The default space when it expresses them all (the usual case, one pass); else the family's
+  // space that expresses the most (the default on ties), so that, say, FlexiBERT models with
+  // per-layer widths land in flexibert-original.
+  std::size_t best_n = fitting(fallback);
+  if (best_n == archs.size()) return fallback;
+  const Space* best = &fallback;
+  for (const std::string& name : space_names()) {
+    const Space& s = find_space(name);
+    if (s.spec().family != &family || &s == &fallback) continue;
+    const std::size_t n = fitting(s);
+    if (n > best_n) {
+      best = &s;
+      best_n = n;
+    }
+  }
+  if (best != &fallback)
+    log::info("space " + best->name() + ": it expresses " + std::to_string(best_n) + " of the " +
+              std::to_string(encodings.size()) + " architectures given (--space to choose)");
+  return *best;
 }
 
 std::vector<Arch> parse_archs(const Space& space, const std::vector<ArchSource>& sources) {

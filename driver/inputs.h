@@ -29,8 +29,10 @@ std::vector<std::string> csv_encodings(const Csv& csv, const std::string& path);
 // per line ('#' starts a comment). Throws InputError naming the file and line.
 std::vector<ArchSource> read_arch_file(const std::string& path);
 
-// The space named `given`; when empty, the space of the first source's family (GPT2- -> gpt2-lts,
-// GPT- -> gpt-large, LLAMA- -> llama), flexibert-bench for encoders and for no sources.
+// The space named `given`; when empty, a space of the first encoding's family: its default space
+// (GPT2- -> gpt2-lts, GPT- -> gpt-large, LLAMA- -> llama, flexibert-bench for encoders and for no
+// encodings) when that expresses every encoding, else the family's space that expresses the most
+// of them (the default on ties; logged).
 const Space& infer_space(const std::string& given, const std::vector<std::string>& encodings);
 
 // Parses and validates each source in `space`; errors are prefixed with the source's origin.

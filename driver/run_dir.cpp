@@ -48,15 +48,6 @@ std::string checkpoint_format() {
          (little ? " le" : " be") + (sizeof(long) == 8 ? " lp64" : " ilp32");
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open for reading (" + std::strerror(errno) + ")");
-  std::stringstream s;
-  s << in.rdbuf();
-  if (in.bad()) throw io_error(path, "read failed");
-  return s.str();
-}
-
 std::string host_name() {
   char host[HOST_NAME_MAX + 1] = "?";
   gethostname(host, sizeof host - 1);

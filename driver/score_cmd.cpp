@@ -57,9 +57,9 @@ int run_score(ScoreCli& cli) {
     sources.insert(sources.end(), from_file.begin(), from_file.end());
   }
   // A named list, not a temporary: GCC 13 warns that the returned reference might dangle.
-  const std::vector<std::string> first =
-      sources.empty() ? std::vector<std::string>{} : std::vector<std::string>{sources[0].text};
-  const Space& space = infer_space(cli.scoring.config.space, first);
+  std::vector<std::string> texts;
+  for (const ArchSource& s : sources) texts.push_back(s.text);
+  const Space& space = infer_space(cli.scoring.config.space, texts);
   std::vector<Arch> archs;
   if (sources.empty()) {
     log::info("no architectures given: scoring " + std::to_string(cli.sample) +

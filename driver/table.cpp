@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -59,9 +58,38 @@ std::string csv_escape(const std::string& f) {
   return q + "\"";
 }
 
+std::string input_name(const std::string& path) {
+  return path == "-" ? "standard input" : path;
+}
+
+std::string read_text(const std::string& path) {
+  const bool stdin_ = path == "-";
+  const int fd = stdin_ ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(path + ": cannot open for reading (" + std::strerror(errno) + ")");
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      if (!stdin_) ::close(fd);
+      errno = err;
+      throw io_error(input_name(path), "read failed");
+    }
+    if (n == 0) break;
+    text.append(buf, std::size_t(n));
+  }
+  if (!stdin_) ::close(fd);
+  return text;
+}
+
 Csv read_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open for reading (" + std::strerror(errno) + ")");
+  return parse_csv(read_text(path), input_name(path));
+}
+
+Csv parse_csv(const std::string& text, const std::string& name) {
+  std::istringstream in(text);
   Csv csv;
   std::string line;
   int n = 0;
@@ -76,14 +104,13 @@ Csv read_csv(const std::string& path) {
       continue;
     }
     if (fields.size() != csv.header.size())
-      throw InputError(path + ":" + std::to_string(n) + ": expected " +
+      throw InputError(name + ":" + std::to_string(n) + ": expected " +
                        std::to_string(csv.header.size()) + " fields as in the header, found " +
                        std::to_string(fields.size()));
     csv.rows.push_back(std::move(fields));
     csv.lines.push_back(n);
   }
-  if (in.bad()) throw io_error(path, "read failed");
-  if (csv.header.empty()) throw InputError(path + ": empty file, expected a CSV header line");
+  if (csv.header.empty()) throw InputError(name + ": empty file, expected a CSV header line");
   return csv;
 }
 

@@ -15,9 +15,17 @@ struct Csv {
   int column(const std::string& name) const;  // -1 when absent
 };
 
+// The whole content of an input file, read exactly once, so that a pipe, /dev/stdin or a process
+// substitution <(...) reads as a file does; "-" is standard input. Throws InputError naming the
+// path when it cannot be opened, IoError when reading fails.
+std::string read_text(const std::string& path);
+// How an input path is named in messages: "standard input" for "-", else the path.
+std::string input_name(const std::string& path);
+
 // RFC 4180 subset (quoted fields, no embedded newlines); a UTF-8 byte-order mark before the
-// header is skipped. Throws InputError naming the file.
-Csv read_csv(const std::string& path);
+// header is skipped. Throws InputError naming the file (`name` for parse_csv).
+Csv read_csv(const std::string& path);  // read_text, then parse_csv
+Csv parse_csv(const std::string& text, const std::string& name);
 std::vector<std::string> split_csv_line(const std::string& line);
 std::string csv_escape(const std::string& field);
 

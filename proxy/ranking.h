@@ -4,15 +4,20 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace zerolm {
 
 // Kendall tau-b over the pairs whose parameter counts differ by less than `rel` (relative to
-// the larger): what a proxy knows beyond model size.
+// the larger): what a proxy knows beyond model size. O(n log^2 n): sorted by parameter count, the
+// partners of a row form a window; with a NaN or a negative count, the pair loop below.
 double pw_kendall(const std::vector<double>& proxy, const std::vector<double>& truth,
                   const std::vector<double>& params, double rel = 0.10);
+// The same by the O(n^2) pair loop: the definition, kept as the check of the fast one.
+double pw_kendall_quadratic(const std::vector<double>& proxy, const std::vector<double>& truth,
+                            const std::vector<double>& params, double rel = 0.10);
 
 struct Metrics {
   double kendall = 0, spearman = 0, pearson = 0, pw10 = 0;
@@ -26,9 +31,13 @@ struct Interval {
 struct MetricIntervals {
   Interval kendall, spearman, pearson, pw10;
 };
-// Percentile bootstrap (rows resampled with replacement), 95% intervals.
+// Called with the number of resamples done so far and the total, from one thread at a time.
+using BootstrapProgress = std::function<void(int done, int total)>;
+// Percentile bootstrap (rows resampled with replacement), 95% intervals. Resample r draws from a
+// generator seeded by (seed, r), so the intervals do not depend on `threads` (0: one per core).
 MetricIntervals bootstrap(const std::vector<double>& proxy, const std::vector<double>& truth,
-                          const std::vector<double>& params, int resamples, std::uint64_t seed);
+                          const std::vector<double>& params, int resamples, std::uint64_t seed,
+                          int threads = 0, const BootstrapProgress& progress = {});
 
 // The alpha grid [lo, hi] in `step` (inclusive of both ends).
 std::vector<double> alpha_grid(double lo = -1.5, double hi = 1.5, double step = 0.05);

@@ -127,15 +127,50 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
   enum What { kHidden, kOp, kHeads, kKv, kFf, kNumFf, kDepth, kEmbed, kDivVal };
   std::vector<std::pair<int, What>> fields;
   const int stacks = int(arch.layers.size()) / spec_.stack;
+  // Whether a layer's heads (and key/value heads) suit its width, so that a layer off the grid
+  // of heads (any_dividing_heads) is only given widths its heads divide.
+  auto heads_fit = [&](const Layer& l) {
+    if (l.hidden % l.heads != 0 || (l.kv_heads > 0 && l.heads % l.kv_heads != 0)) return false;
+    try {
+      spec_.family->check_layer(l, "");
+    } catch (const InputError&) {
+      return false;
+    }
+    return true;
+  };
+  // The other widths of the grid that layers [first, last) can take.
+  auto widths_for = [&](int first, int last) {
+    std::vector<int> out;
+    for (int w : spec_.hidden) {
+      bool ok = w != arch.layers[std::size_t(first)].hidden;
+      for (int i = first; i < last && ok; ++i) {
+        Layer l = arch.layers[std::size_t(i)];
+        l.hidden = w;
+        ok = heads_fit(l);
+      }
+      if (ok) out.push_back(w);
+    }
+    return out;
+  };
+  // The other key/value head counts of the grid's groupings that divide the layer's heads.
+  auto kv_for = [&](const Layer& l) {
+    std::vector<int> out;
+    for (int g : spec_.kv_groups)
+      if (l.heads % g == 0 && l.heads / g != l.kv_heads) out.push_back(l.heads / g);
+    return out;
+  };
   if (spec_.depths.size() > 1) fields.push_back({-1, kDepth});
   if (spec_.embeds.size() > 1) fields.push_back({-1, kEmbed});
   if (spec_.div_vals.size() > 1) fields.push_back({-1, kDivVal});
-  if (!spec_.hidden_per_stack && spec_.hidden.size() > 1) fields.push_back({-1, kHidden});
+  if (!spec_.hidden_per_stack && !widths_for(0, int(arch.layers.size())).empty())
+    fields.push_back({-1, kHidden});
   for (int s = 0; s < stacks; ++s) {
-    if (spec_.hidden_per_stack && spec_.hidden.size() > 1) fields.push_back({s, kHidden});
+    const Layer& l = arch.layers[std::size_t(s * spec_.stack)];
+    if (spec_.hidden_per_stack && !widths_for(s * spec_.stack, (s + 1) * spec_.stack).empty())
+      fields.push_back({s, kHidden});
     if (spec_.ops.size() > 1) fields.push_back({s, kOp});
     if (spec_.heads.size() > 1) fields.push_back({s, kHeads});
-    if (spec_.kv_groups.size() > 1) fields.push_back({s, kKv});
+    if (!kv_for(l).empty()) fields.push_back({s, kKv});
     if (ff_table_.front().size() > 1) fields.push_back({s, kFf});
     if (spec_.num_ff.size() > 1) fields.push_back({s, kNumFf});
   }
@@ -162,7 +197,7 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
   Layer l = out.layers[first];
   switch (what) {
     case kHidden:
-      l.hidden = pick_other(spec_.hidden, l.hidden, rng);
+      l.hidden = pick(widths_for(first, last), rng);
       break;
     case kOp: {
       std::vector<OpChoice> others;
@@ -176,11 +211,14 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
     case kHeads: {
       const int group = l.kv_heads > 0 ? l.heads / l.kv_heads : 0;
       l.heads = pick_other(spec_.heads, l.heads, rng);
-      if (group > 0) l.kv_heads = l.heads / group;  // the same grouping of query heads
+      // The same grouping of query heads, or (from a grouping off the grid that does not divide
+      // the new count) one of the grid's.
+      if (group > 0)
+        l.kv_heads = l.heads % group == 0 ? l.heads / group : l.heads / pick(spec_.kv_groups, rng);
       break;
     }
     case kKv:
-      l.kv_heads = l.heads / pick_other(spec_.kv_groups, l.heads / l.kv_heads, rng);
+      l.kv_heads = pick(kv_for(l), rng);
       break;
     case kFf:
       l.ff_dim = pick_other(ff_choices(l.hidden), l.ff_dim, rng);
@@ -241,14 +279,19 @@ void Space::validate(const Arch& arch, std::string_view input) const {
       throw InputError(where + "operation " + op_name(l.op, l.kernel) + " is not in {" + ops + "}" +
                        tail);
     }
-    if (!contains(spec_.heads, l.heads))
+    // With any_dividing_heads, the division checks below are the rule.
+    if (!spec_.any_dividing_heads && !contains(spec_.heads, l.heads))
       throw InputError(where + "heads " + std::to_string(l.heads) + " is not in " +
                        list(spec_.heads) + tail);
-    if (spec_.kv_groups.empty() ? l.kv_heads != 0
-                                : l.kv_heads <= 0 || l.heads % l.kv_heads != 0 ||
-                                      !contains(spec_.kv_groups, l.heads / l.kv_heads))
-      throw InputError(where + "key/value heads " + std::to_string(l.kv_heads) + " is not " +
-                       std::to_string(l.heads) + " heads / " + list(spec_.kv_groups) + tail);
+    if (spec_.kv_groups.empty()
+            ? l.kv_heads != 0
+            : l.kv_heads <= 0 || l.heads % l.kv_heads != 0 ||
+                  (!spec_.any_dividing_heads && !contains(spec_.kv_groups, l.heads / l.kv_heads)))
+      throw InputError(where + "key/value heads " + std::to_string(l.kv_heads) +
+                       (spec_.any_dividing_heads
+                            ? " do not divide " + std::to_string(l.heads) + " heads"
+                            : " is not " + std::to_string(l.heads) + " heads / " +
+                                  list(spec_.kv_groups) + tail));
     if (!spec_.ff_ratios.empty()) {
       if (l.ff_dim % l.hidden != 0 || !contains(spec_.ff_ratios, l.ff_dim / l.hidden))
         throw InputError(where + "inner width " + std::to_string(l.ff_dim) + " is not " +

@@ -39,6 +39,12 @@ struct SpaceSpec {
   std::vector<int> swiglu_thirds = {};
   // When set (llama): grouped-query attention, key/value heads = heads / group.
   std::vector<int> kv_groups = {};
+  // When true (the decoder spaces): an architecture is in the space with any number of heads that
+  // divides its hidden size (and, with kv_groups, any number of key/value heads that divides its
+  // heads), as the models allow, so that published models such as GPT-2 small (768 wide, 12
+  // heads) are scored as they are. Sampling, mutation and count() keep to the grid `heads` x
+  // `kv_groups`.
+  bool any_dividing_heads = false;
 };
 
 class Space {
@@ -48,7 +54,8 @@ class Space {
   const std::string& name() const { return spec_.name; }
   const SpaceSpec& spec() const { return spec_; }
 
-  // Number of distinct architectures (exact below 2^53).
+  // Number of distinct architectures the sampler draws from (exact below 2^53); with
+  // any_dividing_heads, validation accepts more.
   double count() const;
   double count_with_depth(int depth) const;
 
@@ -57,7 +64,9 @@ class Space {
   // Uniform over the architectures of one depth (a depth the space allows).
   Arch sample_at_depth(Rng& rng, int depth) const;
   // Changes exactly one field (one stack's op, heads, ff width or count, a hidden size, or the
-  // depth) to another allowed value; the result is in the space and differs from `arch`.
+  // depth) to another value of the grid; the result is in the space and differs from `arch`
+  // (`arch` may be off the grid where any_dividing_heads allows it: a hidden size is then only
+  // changed to one its heads divide).
   Arch mutate(const Arch& arch, Rng& rng) const;
 
   // The feed-forward widths a layer of this hidden size may have (ff_dims, or derived from it).

@@ -40,6 +40,28 @@ check "params equals tfm_number_of_parameters" test \
 "$zerolm" score --profile compat --input "$bench" --format csv --threads 1 >"$tmp/s1.csv" 2>/dev/null
 check "threads give identical scores" cmp -s "$tmp/s1.csv" "$tmp/s2.csv"
 
+# Inputs are read exactly once, so standard input ("-" or /dev/stdin), pipes and process
+# substitutions give the file's own results.
+"$zerolm" score --proxy params --format csv --input "$bench" >"$tmp/in0.csv" 2>/dev/null
+cat "$bench" | "$zerolm" score --proxy params --format csv --input - >"$tmp/in1.csv" 2>/dev/null
+"$zerolm" score --proxy params --format csv --input /dev/stdin <"$bench" >"$tmp/in2.csv" 2>/dev/null
+cat "$bench" | "$zerolm" score --proxy params --format csv --input /dev/stdin >"$tmp/in3.csv" 2>/dev/null
+"$zerolm" score --proxy params --format csv --input <(cat "$bench") >"$tmp/in4.csv" 2>/dev/null
+check "score --input file: 501 lines" test "$(wc -l <"$tmp/in0.csv")" -eq 501
+check "score: cat file | --input - as the file" cmp -s "$tmp/in0.csv" "$tmp/in1.csv"
+check "score: --input /dev/stdin < file as the file" cmp -s "$tmp/in0.csv" "$tmp/in2.csv"
+check "score: cat file | --input /dev/stdin as the file" cmp -s "$tmp/in0.csv" "$tmp/in3.csv"
+check "score: --input <(cat file) as the file" cmp -s "$tmp/in0.csv" "$tmp/in4.csv"
+printf '# two encodings\nH128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\nH256|LT-DFT-h2-ff512x1|DSC-5-h4-ff1024x3\n' |
+  "$zerolm" score --proxy params --format csv --input - >"$tmp/in5.csv" 2>/dev/null
+check "score: a list of encodings from standard input" test "$(tail -n +2 "$tmp/in5.csv" | cut -d, -f1 | tr '\n' ' ')" = \
+  "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1 H256|LT-DFT-h2-ff512x1|DSC-5-h4-ff1024x3 "
+printf 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\nH300|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\n' |
+  "$zerolm" score --input - >"$tmp/out" 2>"$tmp/err"
+check "score: a bad line of standard input: exit 2" test $? -eq 2
+check "score: a bad line of standard input is named (got: $(head -c 300 "$tmp/err"))" \
+  grep -qF 'standard input:2: "H300|' "$tmp/err"
+
 # Default job: sampled architectures, a table.
 "$zerolm" score >"$tmp/t.txt" 2>/dev/null
 check "default score prints 10 rows and a header" test "$(wc -l <"$tmp/t.txt")" -eq 11
@@ -187,12 +209,48 @@ import csv; rows = {r['proxy']: r for r in csv.DictReader(open('$tmp/lts.csv'))}
 assert round(float(rows['params-nonemb']['spearman']), 3) == 0.967, rows['params-nonemb']
 assert rows['params-nonemb']['kendall'] == rows['params_nonembedding']['kendall']
 assert rows['zerolm']['n'] == '200'"
+lts=$shared/benchmarks/lts_gpt2_wt103.csv
+lts_bench=(bench --truth valid_ppl --truth-lower-is-better --proxy params-nonemb --bootstrap 0 --format csv)
+"$zerolm" "${lts_bench[@]}" --benchmark "$lts" >"$tmp/lb0.csv" 2>/dev/null
+"$zerolm" "${lts_bench[@]}" --benchmark <(cat "$lts") >"$tmp/lb1.csv" 2>/dev/null
+cat "$lts" | "$zerolm" "${lts_bench[@]}" --benchmark - >"$tmp/lb2.csv" 2>/dev/null
+check "bench --benchmark file gives the reference figures" grep -q '^params-nonemb,0.846834' "$tmp/lb0.csv"
+check "bench --benchmark <(cat file) as the file" cmp -s "$tmp/lb0.csv" "$tmp/lb1.csv"
+check "bench --benchmark - as the file" cmp -s "$tmp/lb0.csv" "$tmp/lb2.csv"
 "$zerolm" score --input "$shared/benchmarks/lts_gpt2_wt103.csv" --proxy params-nonemb --format csv >"$tmp/ltsp.csv"
 check "score reads the LTS columns: params-nonemb = params_nonembedding on all 200 rows" python3 -c "
 import csv
 ours = [float(r['params-nonemb']) for r in csv.DictReader(open('$tmp/ltsp.csv'))]
 theirs = [float(r['params_nonembedding']) for r in csv.DictReader(open('$shared/benchmarks/lts_gpt2_wt103.csv'))]
 assert len(ours) == 200 and ours == theirs, (len(ours), [(a, b) for a, b in zip(ours, theirs) if a != b][:3])"
+# GPT-2 small (12 heads of 64, off gpt-large's grid of heads) is scored as it is: its published
+# non-embedding count; a head count that does not divide the width is refused.
+gpt2_small="GPT-d768$(printf '|h12-ff3072%.0s' $(seq 12))"
+"$zerolm" score --mode analytic --proxy params --proxy params-nonemb --format csv "$gpt2_small" \
+  >"$tmp/gpt2s.csv" 2>/dev/null
+check "GPT-2 small: 124,439,808 parameters, 85,056,000 non-embedding" \
+  test "$(tail -1 "$tmp/gpt2s.csv" | cut -d, -f2,3)" = "124439808,85056000"
+expect_error "heads not dividing the width" \
+  'argument 1: "GPT-d768|h7-ff3072|' score "GPT-d768$(printf '|h7-ff3072%.0s' $(seq 12))"
+check "heads not dividing the width: why" grep -qF 'layer 1: hidden size 768 is not divisible by 7 heads' "$tmp/err"
+# FlexiBERT's own design space: per-layer widths are scored there without --space (and logged).
+"$zerolm" score --proxy params --format csv 'H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3' \
+  >"$tmp/fo.csv" 2>"$tmp/fo.err"
+check "per-layer widths: scored" test "$(wc -l <"$tmp/fo.csv")" -eq 2
+check "per-layer widths: in flexibert-original" grep -q 'space flexibert-original' "$tmp/fo.err"
+{
+  echo 'arch_encoding,glue'
+  echo 'H256|SA-SDP-h4-ff512x1|LT-DFT-h2-ff1024x3,70.1'
+  echo 'H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3,71.5'
+  echo 'H256|DSC-5-h2-ff512x3|H128:SA-WMA-h4-ff1024x1,69.0'
+  echo 'H128|LT-DCT-h2-ff512x1|H256:SA-SDP-h4-ff1024x3|DSC-9-h2-ff512x3|H128:SA-WMA-h4-ff1024x1,72.3'
+} >"$tmp/early.csv"
+"$zerolm" bench --benchmark "$tmp/early.csv" --proxy params --bootstrap 0 --format csv \
+  >"$tmp/early.out" 2>"$tmp/early.err"
+check "bench: per-layer widths after a first row of one width: all 4 rows in flexibert-original" \
+  sh -c "grep -q '^params,.*,4,' '$tmp/early.out' && grep -q 'space flexibert-original' '$tmp/early.err'"
+check "zerolm list names flexibert-original and its size" \
+  sh -c "'$zerolm' list | grep -q 'flexibert-original  (84943872 architectures)'"
 check "a llama encoding is scored in the llama space without --space" \
   "$zerolm" score --mode analytic "LLAMA-d768$(printf '|h8-kv2-ff2048%.0s' 1 2 3 4)"
 

@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include "spaces/model.h"
+#include "spaces/rng.h"
 #include "spaces/space.h"
 
 namespace zerolm {
@@ -46,6 +47,29 @@ TEST(Model, PerLayerWidthsWithProjectionsRunForward) {
   torch::NoGradGuard g;
   auto hs = m.forward(torch::zeros({1, 9}, torch::kLong), false);
   EXPECT_EQ(hs.sizes(), (std::vector<std::int64_t>{1, 9, 256}));
+}
+
+TEST(Model, FlexibertOriginalModelsBuildAndMatchTheirPlans) {
+  // Samples of FlexiBERT's design space, with per-layer widths: the model has the plan's
+  // tensors (projections included) and its last layer's width.
+  const Space& s = find_space("flexibert-original");
+  Rng rng(21);
+  int mixed = 0;
+  for (int i = 0; i < 12; ++i) {
+    const Arch a = s.sample(rng);
+    const ModelPlan plan = make_plan(a, Profile::Spec);
+    TorchModel m(plan, torch::kCPU, InitSpec{}, 7);
+    const auto params = m.parameters();
+    ASSERT_EQ(params.size(), plan.tensors.size()) << encode(a);
+    for (std::size_t k = 0; k < params.size(); ++k)
+      ASSERT_EQ(params[k].sizes().vec(), plan.tensors[k].shape) << plan.tensors[k].name;
+    torch::NoGradGuard g;
+    const auto hs = m.forward(torch::randint(0, 30522, {2, 8}, torch::kLong), false);
+    EXPECT_EQ(hs.size(2), a.layers.back().hidden) << encode(a);
+    EXPECT_TRUE(torch::isfinite(hs).all().item<bool>()) << encode(a);
+    mixed += a.layers.front().hidden != a.layers.back().hidden;
+  }
+  EXPECT_GT(mixed, 0);
 }
 
 TEST(Model, TensorsMatchThePlanAndParameterCount) {

@@ -180,6 +180,24 @@ TEST(ZeroLM2, WeightsModeMatchesAnalyticOnEverySpace) {
   }
 }
 
+TEST(ZeroLM, FlexibertOriginalScoresWithPerLayerWidths) {
+  // A model of FlexiBERT's design space whose width changes twice scores in both modes, the
+  // drawn weights within 2% of the expectation; per layer at its own width.
+  const Arch a = find_space("flexibert-original")
+                     .parse(
+                         "H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3|DSC-9-h2-ff512x3|"
+                         "H128:SA-WMA-h4-ff1024x1");
+  Evaluator w({"zerolm", "params"}, options(Profile::Spec, Mode::Weights));
+  Evaluator an({"zerolm"}, options(Profile::Spec, Mode::Analytic));
+  const auto rw = w.evaluate(a).results, ra = an.evaluate(a).results;
+  EXPECT_NEAR(rw[0].score / ra[0].score, 1.0, 0.02);
+  EXPECT_EQ(rw[1].score, double(count_params(make_plan(a, Profile::Spec, false))));
+  ASSERT_EQ(ra[0].layers.size(), 4u);
+  // Layer 2 (LT at 256): one 256x256 input linear; FFN 256 -> 1024 -> 1024 -> 1024 -> 256.
+  EXPECT_NEAR(ra[0].layers[1].attn, 4e-4 * 256, 1e-12);
+  EXPECT_NEAR(ra[0].layers[1].ffn, 4e-4 * 1024 * 4, 1e-12);
+}
+
 std::unique_ptr<Proxy> make_proxy_for_test_never_called(const ProxyOptions&) {
   return nullptr;
 }

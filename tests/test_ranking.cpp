@@ -23,6 +23,53 @@ TEST(Ranking, PairwiseKendallOnlyCountsSimilarSizes) {
   EXPECT_TRUE(std::isnan(pw_kendall({1, 2}, {1, 2}, {1, 100})));
 }
 
+TEST(Ranking, FastPairwiseKendallEqualsThePairLoopOnRandomDataWithTies) {
+  // Proxy, truth and parameter counts from few levels, so that ties in each (and in all three)
+  // are frequent; the counts include 0 and pairs exactly 10% apart (90 and 100, 900 and 1000:
+  // not compared, as |x - y| < 0.1 * max is strict), and sizes up to 400 rows.
+  std::uint64_t state = 99;
+  auto next = [&](int levels) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return int((state >> 33) % std::uint64_t(levels));
+  };
+  const std::vector<double> sizes = {0,   81,  89,  90,   91,   99,   100,  101, 109,
+                                     110, 111, 900, 1000, 1099, 1100, 1111, 5e6, 5.4e6};
+  int compared = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::size_t n = std::size_t(next(400));
+    const int la = 2 + next(30), lb = 2 + next(30);
+    std::vector<double> a(n), b(n), p(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      // Every other trial draws counts from a wide log-uniform range instead.
+      p[i] = trial % 2 ? sizes[std::size_t(next(int(sizes.size())))]
+                       : std::round(std::pow(10.0, 3 + next(1000) / 500.0));
+      a[i] = next(la);
+      b[i] = trial % 3 == 0 ? a[i] + next(3) : next(lb);
+    }
+    for (double rel : {0.10, 0.0, 0.25, 1.5}) {
+      const double fast = pw_kendall(a, b, p, rel), slow = pw_kendall_quadratic(a, b, p, rel);
+      if (std::isnan(slow)) {
+        EXPECT_TRUE(std::isnan(fast)) << "trial " << trial << ", rel " << rel;
+        continue;
+      }
+      EXPECT_EQ(fast, slow) << "trial " << trial << ", n " << n << ", rel " << rel;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 600);
+  // The boundary itself: 90 and 100 are not compared, 91 and 100 are.
+  EXPECT_TRUE(std::isnan(pw_kendall({1, 2}, {1, 2}, {90, 100})));
+  EXPECT_EQ(pw_kendall({1, 2}, {1, 2}, {91, 100}), 1.0);
+  EXPECT_EQ(pw_kendall({1, 2, 3}, {1, 2, 0}, {900, 1000, 1099}),
+            pw_kendall_quadratic({1, 2, 3}, {1, 2, 0}, {900, 1000, 1099}));
+  // A NaN or a negative count falls back to the pair loop.
+  const std::vector<double> x = {1, 2, 3, 4}, y = {2, 1, 3, 4};
+  EXPECT_EQ(pw_kendall(x, y, {100, NAN, 101, 102}),
+            pw_kendall_quadratic(x, y, {100, NAN, 101, 102}));
+  EXPECT_EQ(pw_kendall(x, y, {-100, -101, 101, 102}),
+            pw_kendall_quadratic(x, y, {-100, -101, 101, 102}));
+}
+
 TEST(Ranking, SplitsAreDisjointCompleteSeededAndVaried) {
   std::set<std::vector<std::size_t>> fits;
   for (int s = 0; s < 20; ++s) {
@@ -106,6 +153,37 @@ TEST(Ranking, BootstrapIntervalContainsTheEstimate) {
   EXPECT_LT(iv.kendall.hi - iv.kendall.lo, 0.2);
   const MetricIntervals again = bootstrap(x, y, p, 300, 1);
   EXPECT_EQ(again.kendall.lo, iv.kendall.lo);
+}
+
+TEST(Ranking, BootstrapIsTheSameOnAnyNumberOfThreadsAndReportsProgress) {
+  std::vector<double> x, y, p;
+  for (int i = 0; i < 150; ++i) {
+    x.push_back(i + 40 * std::cos(i));
+    y.push_back(i % 37);
+    p.push_back(1000 + 10 * (i % 29));
+  }
+  std::vector<int> seen;
+  const MetricIntervals one = bootstrap(x, y, p, 101, 5, 1, [&](int done, int total) {
+    EXPECT_EQ(total, 101);
+    seen.push_back(done);
+  });
+  ASSERT_EQ(seen.size(), 101u);
+  for (std::size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], int(i) + 1);
+  std::vector<int> seen3;
+  const MetricIntervals three =
+      bootstrap(x, y, p, 101, 5, 3, [&](int done, int) { seen3.push_back(done); });
+  ASSERT_EQ(seen3.size(), 101u);
+  EXPECT_EQ(seen3.back(), 101);
+  for (const auto& [a, b] : {std::pair{one.kendall, three.kendall},
+                             {one.spearman, three.spearman},
+                             {one.pearson, three.pearson},
+                             {one.pw10, three.pw10}}) {
+    EXPECT_EQ(a.lo, b.lo);
+    EXPECT_EQ(a.hi, b.hi);
+    EXPECT_LT(a.lo, a.hi);
+  }
+  // Another seed draws other resamples.
+  EXPECT_NE(bootstrap(x, y, p, 101, 6, 2).kendall.lo, one.kendall.lo);
 }
 
 }  // namespace

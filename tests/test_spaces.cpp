@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
+#include "driver/inputs.h"
 #include "spaces/plan.h"
 #include "spaces/space.h"
 #include "tests/testing.h"
@@ -109,8 +111,8 @@ TEST(Spaces, UnknownNameListsKnownOnes) {
     FAIL() << "no error";
   } catch (const InputError& e) {
     EXPECT_STREQ(e.what(),
-                 "unknown space \"bert-huge\": expected one of flexibert-bench, flexibert-small, "
-                 "flexibert, gpt2-lts, gpt-large, llama");
+                 "unknown space \"bert-huge\": expected one of flexibert-bench, "
+                 "flexibert-original, flexibert-small, flexibert, gpt2-lts, gpt-large, llama");
   }
 }
 
@@ -151,8 +153,8 @@ TEST(Spaces, SamplingIsSeededAndCoversEveryChoice) {
 }
 
 TEST(Spaces, MutationChangesExactlyOneFieldAndStaysInSpace) {
-  for (const std::string name :
-       {"flexibert-bench", "flexibert-small", "flexibert", "gpt2-lts", "gpt-large", "llama"}) {
+  for (const std::string name : {"flexibert-bench", "flexibert-original", "flexibert-small",
+                                 "flexibert", "gpt2-lts", "gpt-large", "llama"}) {
     const Space& s = find_space(name);
     Rng rng(7);
     for (int i = 0; i < 3000; ++i) {
@@ -308,9 +310,9 @@ TEST(LlamaSpace, Llama7BCountsItsPublishedParametersAndRoundTrips) {
 
 TEST(LlamaSpace, InvalidFieldsAreNamed) {
   const std::string four = "|h8-kv8-ff2048|h8-kv8-ff2048|h8-kv8-ff2048";
-  EXPECT_EQ(error_of("llama", "LLAMA-d768|h8-kv3-ff2048" + four),
-            "\"LLAMA-d768|h8-kv3-ff2048" + four +
-                "\": layer 1: key/value heads 3 is not 8 heads / {1, 2, 4, 8} of space llama");
+  EXPECT_EQ(
+      error_of("llama", "LLAMA-d768|h8-kv3-ff2048" + four),
+      "\"LLAMA-d768|h8-kv3-ff2048" + four + "\": layer 1: key/value heads 3 do not divide 8 heads");
   EXPECT_NE(error_of("llama", "LLAMA-d768|h8-kv8-ff1500" + four)
                 .find("SwiGLU width 1500 is not in {1536, 2048, 2304} for hidden size 768"),
             std::string::npos);
@@ -343,6 +345,210 @@ TEST(LlamaSpace, SamplesSpanTinyTo7BAndAreValid) {
   std::string top = "LLAMA-d4096";
   for (int i = 0; i < 32; ++i) top += "|h32-kv32-ff12288";
   EXPECT_EQ(count_params(make_plan(s.parse(top), Profile::Spec, false)), 7241732096);
+}
+
+}  // namespace
+}  // namespace zerolm
+
+namespace zerolm {
+namespace {
+
+std::string repeat(const std::string& layer, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += layer;
+  return out;
+}
+
+TEST(DecoderSpaces, AcceptAnyHeadCountThatDividesTheWidth) {
+  // GPT-2 small: 12 layers of width 768 with 12 heads (off gpt-large's grid 4/8/16), MLP 3072.
+  const std::string small = "GPT-d768" + repeat("|h12-ff3072", 12);
+  const Arch a = find_space("gpt-large").parse(small);
+  EXPECT_EQ(encode(a), small);
+  EXPECT_EQ(a.layers[5].heads, 12);
+  const ModelPlan plan = make_plan(a, Profile::Spec, false);
+  // Published: 124,439,808 parameters; non-embedding (Kaplan et al.'s 85M) per layer 12 d^2 +
+  // 13 d biases and norms (7,087,872) x 12 + the final LayerNorm (1,536) = 85,056,000.
+  EXPECT_EQ(count_params(plan), 124439808);
+  EXPECT_EQ(count_params_nonembedding(plan), 85056000);
+  EXPECT_EQ(count_params(plan) - count_params_nonembedding(plan), 50257LL * 768 + 1024 * 768);
+
+  // A count that does not divide the width is refused, naming the input, the layer and why.
+  const std::string seven = "GPT-d768|h12-ff3072|h7-ff3072" + repeat("|h12-ff3072", 10);
+  EXPECT_EQ(error_of("gpt-large", seven),
+            "\"" + seven + "\": layer 2: hidden size 768 is not divisible by 7 heads");
+
+  // gpt2-lts: LTS's model code needs only that the heads divide d_model.
+  EXPECT_EQ(find_space("gpt2-lts").parse("GPT2-d512-e128-v1|h16-ff2048|h1-ff512").layers[0].heads,
+            16);
+  EXPECT_EQ(error_of("gpt2-lts", "GPT2-d512-e128-v1|h16-ff2048|h3-ff512"),
+            "\"GPT2-d512-e128-v1|h16-ff2048|h3-ff512\": layer 2: hidden size 512 is not divisible "
+            "by 3 heads");
+
+  // llama: any heads dividing the width with an even head width, any key/value heads dividing
+  // the heads.
+  const Space& llama = find_space("llama");
+  const Arch l = llama.parse("LLAMA-d768" + repeat("|h12-kv3-ff2048", 4));
+  EXPECT_EQ(l.layers[0].kv_heads, 3);
+  EXPECT_NO_THROW(llama.parse("LLAMA-d768" + repeat("|h48-kv48-ff2048", 4)));
+  EXPECT_EQ(error_of("llama", "LLAMA-d768" + repeat("|h12-kv5-ff2048", 4)),
+            "\"LLAMA-d768" + repeat("|h12-kv5-ff2048", 4) +
+                "\": layer 1: key/value heads 5 do not divide 12 heads");
+  EXPECT_NE(
+      error_of("llama", "LLAMA-d768" + repeat("|h256-kv256-ff2048", 4)).find("head width 3 is odd"),
+      std::string::npos);
+
+  // The flexibert spaces keep their lists.
+  EXPECT_NE(error_of("flexibert-bench", "H256|SA-SDP-h8-ff512x1|SA-SDP-h4-ff512x1")
+                .find("heads 8 is not in {2, 4}"),
+            std::string::npos);
+}
+
+TEST(DecoderSpaces, SamplesStayOnTheGridAndMutationsOfOffGridModelsStayValid) {
+  struct Case {
+    std::string space, start;
+  };
+  const std::vector<Case> cases = {
+      {"gpt-large", "GPT-d768" + repeat("|h12-ff3072", 12)},
+      {"gpt-large", "GPT-d1280" + repeat("|h20-ff5120", 10)},  // 20 divides 1280 only
+      {"gpt2-lts", "GPT2-d512-e128-v1" + repeat("|h16-ff2048", 3)},
+      {"gpt2-lts", "GPT2-d64-e128-v1|h64-ff512|h32-ff512"},
+      {"llama", "LLAMA-d768" + repeat("|h12-kv3-ff2048", 4)},
+      {"llama", "LLAMA-d768" + repeat("|h48-kv1-ff2048", 4)},  // group 48: not on the grid
+  };
+  for (const Case& c : cases) {
+    const Space& s = find_space(c.space);
+    Rng rng(3);
+    const Arch start = s.parse(c.start);
+    Arch walk = start;
+    for (int i = 0; i < 2000; ++i) {
+      const Arch m = s.mutate(start, rng);
+      ASSERT_NE(m, start) << c.start;
+      ASSERT_NO_THROW(s.validate(m, encode(m))) << c.start << " -> " << encode(m);
+      const Arch w = s.mutate(walk, rng);
+      ASSERT_NE(w, walk) << encode(walk);
+      ASSERT_NO_THROW(s.validate(w, encode(w))) << encode(walk) << " -> " << encode(w);
+      walk = w;
+    }
+  }
+  // A width change is only to widths the off-grid heads divide: 20 heads of 64 (1280 wide) allow
+  // 320, 640 and 960 of gpt-large's widths.
+  const Space& large = find_space("gpt-large");
+  const Arch twenty = large.parse(cases[1].start);
+  std::set<int> widths;
+  Rng rng(5);
+  for (int i = 0; i < 3000; ++i) widths.insert(large.mutate(twenty, rng).layers[0].hidden);
+  EXPECT_EQ(widths, (std::set<int>{320, 640, 960, 1280}));
+  for (const std::string name : {"gpt-large", "gpt2-lts", "llama"}) {
+    const Space& s = find_space(name);
+    Rng rng(4);
+    for (int i = 0; i < 300; ++i)
+      for (const Layer& l : s.sample(rng).layers) {
+        ASSERT_NE(std::find(s.spec().heads.begin(), s.spec().heads.end(), l.heads),
+                  s.spec().heads.end());
+        if (!s.spec().kv_groups.empty()) {
+          const auto& g = s.spec().kv_groups;
+          ASSERT_NE(std::find(g.begin(), g.end(), l.heads / l.kv_heads), g.end());
+        }
+      }
+  }
+}
+
+}  // namespace
+}  // namespace zerolm
+
+namespace zerolm {
+namespace {
+
+TEST(FlexibertOriginal, CountsSamplesRoundTripsAndPerLayerWidths) {
+  const Space& s = find_space("flexibert-original");
+  // 2 widths x 6 operations x 2 heads x 2 widths x 2 counts = 96 choices for every layer.
+  EXPECT_EQ(s.count_with_depth(2), 96.0 * 96);
+  EXPECT_EQ(s.count_with_depth(4), 96.0 * 96 * 96 * 96);
+  EXPECT_EQ(s.count_with_depth(3), 0.0);
+  EXPECT_EQ(s.count(), 84943872.0);
+  Rng rng(9);
+  int mixed = 0, all_distinct = 0, depth4 = 0;
+  std::set<std::string> ops;
+  for (int i = 0; i < 5000; ++i) {
+    const Arch a = s.sample(rng);
+    const std::string e = encode(a);
+    const Arch back = s.parse(e);
+    ASSERT_EQ(back, a) << e;
+    ASSERT_EQ(encode(back), e);
+    std::set<int> widths;
+    std::set<std::string> layers;
+    for (const Layer& l : a.layers) {
+      widths.insert(l.hidden);
+      ops.insert(op_name(l.op, l.kernel));
+      layers.insert(op_name(l.op, l.kernel) + std::to_string(l.heads) + "/" +
+                    std::to_string(l.ff_dim) + "/" + std::to_string(l.num_ff) + "/" +
+                    std::to_string(l.hidden));
+    }
+    mixed += widths.size() > 1;
+    all_distinct += layers.size() == a.layers.size();
+    depth4 += a.layers.size() == 4;
+  }
+  // Widths drawn per layer: 2 layers share one with probability 1/2, 4 layers with 1/8.
+  EXPECT_NEAR(mixed / 5000.0, (9216.0 * 0.5 + 84934656.0 * 0.875) / 84943872.0, 0.02);
+  EXPECT_GT(all_distinct, 4000);  // every layer its own stack
+  EXPECT_NEAR(depth4 / 5000.0, 84934656.0 / 84943872.0, 0.002);
+  EXPECT_EQ(ops.size(), 6u);
+}
+
+TEST(FlexibertOriginal, AnEncodingWithPerLayerWidthsParsesIntoItAndBuildsProjections) {
+  const std::string enc =
+      "H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3|DSC-9-h2-ff512x3|H128:SA-WMA-h4-ff1024x1";
+  const Arch a = find_space("flexibert-original").parse(enc);
+  ASSERT_EQ(a.layers.size(), 4u);
+  EXPECT_EQ(a.layers[0].hidden, 128);
+  EXPECT_EQ(a.layers[1].hidden, 256);
+  EXPECT_EQ(a.layers[2].hidden, 256);
+  EXPECT_EQ(a.layers[3].hidden, 128);
+  EXPECT_EQ(encode(a), enc);
+  // The other spaces cannot express it: one width per model, or stacks of 2 identical layers.
+  EXPECT_NE(error_of("flexibert-bench", enc).find("has one hidden size per model"),
+            std::string::npos);
+  EXPECT_NE(error_of("flexibert-small", enc).find("builds stacks of 2 identical layers"),
+            std::string::npos);
+  // A projection follows each layer whose successor is wider or narrower.
+  const ModelPlan plan = make_plan(a, Profile::Spec);
+  std::vector<std::string> projections;
+  std::int64_t projection_params = 0;
+  for (const TensorSpec& t : plan.tensors)
+    if (t.group == ParamGroup::Projection) {
+      projections.push_back(t.name);
+      projection_params += t.shape.size() == 2 ? t.shape[0] * t.shape[1] : t.shape[0];
+    }
+  EXPECT_EQ(projections,
+            (std::vector<std::string>{"layers.0.project.weight", "layers.0.project.bias",
+                                      "layers.2.project.weight", "layers.2.project.bias"}));
+  EXPECT_EQ(projection_params, (128 * 256 + 256) + (256 * 128 + 128));
+  EXPECT_EQ(plan.layers[0].next_hidden, 256);
+  EXPECT_EQ(plan.layers[1].next_hidden, 0);
+  EXPECT_EQ(plan.layers[2].next_hidden, 128);
+}
+
+TEST(FlexibertOriginal, IsTheSpaceInferredForPerLayerWidths) {
+  EXPECT_EQ(infer_space("", {"H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3"}).name(),
+            "flexibert-original");
+  // With encodings of one width among them, as long as the space expresses the most.
+  EXPECT_EQ(infer_space("", {"H256|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1",
+                             "H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3",
+                             "H128|SA-SDP-h2-ff512x1|H256:DSC-5-h4-ff1024x3"})
+                .name(),
+            "flexibert-original");
+  // The default when it expresses all of them (FlexiBERT-500), or when no space does better.
+  const Csv& csv = testing::flexibert_csv();
+  std::vector<std::string> bench;
+  for (const auto& row : csv.rows) bench.push_back(row[std::size_t(csv.column("arch_encoding"))]);
+  EXPECT_EQ(infer_space("", bench).name(), "flexibert-bench");
+  EXPECT_EQ(infer_space("", {"H999|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1"}).name(),
+            "flexibert-bench");
+  EXPECT_EQ(infer_space("", {"H512|SA-SDP-h8-ff4096x2|SA-SDP-h8-ff4096x2"}).name(), "flexibert");
+  EXPECT_EQ(
+      infer_space("flexibert-small", {"H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3"}).name(),
+      "flexibert-small");
+  EXPECT_EQ(infer_space("", {"GPT-d768|h12-ff3072"}).name(), "gpt-large");
 }
 
 }  // namespace

@@ -127,6 +127,21 @@ class Flexibert final : public Family {
                           {2, 4},
                           {512, 1024},
                           {1, 3}});
+    // FlexiBERT's own design space (Tuli et al., Table 1) with heterogeneous layers: hidden size
+    // per layer (a projection where it changes), every layer chosen independently (one layer per
+    // stack): 96 choices per layer, 96^2 + 96^4 = 84,943,872 models.
+    v.push_back(SpaceSpec{this,
+                          "flexibert-original",
+                          "FlexiBERT's design space: hidden size per layer (128/256, projections "
+                          "between widths), every layer chosen independently",
+                          {128, 256},
+                          true,
+                          {2, 4},
+                          1,
+                          ops_with_kernels({5, 9}),
+                          {2, 4},
+                          {512, 1024},
+                          {1, 3}});
     v.push_back(SpaceSpec{this,
                           "flexibert-small",
                           "FlexiBERT-Small: stacks of 2 identical layers, hidden size per stack",

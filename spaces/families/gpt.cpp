@@ -22,8 +22,9 @@ class Gpt final : public Family {
   std::string encode(const Arch& arch) const override { return encode_decoder(arch, grammar_); }
 
   std::vector<SpaceSpec> spaces() const override {
-    // Width per model in steps of 64, 10-36 layers, heads per layer (4, 8, 16 divide every
-    // width), MLP ratio per layer.
+    // Width per model in steps of 64, 10-36 layers, heads per layer (the grid 4, 8, 16 divides
+    // every width; an encoding may have any count that divides its width, as GPT-2 small's 12
+    // of 768), MLP ratio per layer.
     std::vector<int> widths, deep;
     for (int w = 192; w <= 1280; w += 64) widths.push_back(w);
     for (int d = 10; d <= 36; ++d) deep.push_back(d);
@@ -40,6 +41,7 @@ class Gpt final : public Family {
         {},
         {1}};
     large.ff_ratios = {2, 3, 4};
+    large.any_dividing_heads = true;
     return {large};
   }
   std::string default_space() const override { return "gpt-large"; }

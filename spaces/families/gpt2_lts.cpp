@@ -21,7 +21,9 @@ class Gpt2Lts final : public Family {
   std::string encode(const Arch& arch) const override { return encode_decoder(arch, grammar_); }
 
   std::vector<SpaceSpec> spaces() const override {
-    // Inner width any integer in [512, 2048], 2-16 layers.
+    // Inner width any integer in [512, 2048], 2-16 layers; heads 2, 4, 8 as LTS sampled them,
+    // while an encoding may have any count that divides d_model (all LTS's GPT-2 model code
+    // requires).
     std::vector<int> inner;
     for (int w = 512; w <= 2048; ++w) inner.push_back(w);
     std::vector<int> depths;
@@ -40,6 +42,7 @@ class Gpt2Lts final : public Family {
                   {1}};
     lts.embeds = {128, 256, 512};
     lts.div_vals = {1, 2, 4};
+    lts.any_dividing_heads = true;
     return {lts};
   }
   std::string default_space() const override { return "gpt2-lts"; }

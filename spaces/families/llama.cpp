@@ -28,7 +28,8 @@ class Llama final : public Family {
     // From ~70M to ~7B parameters: width per model in steps of 256 (LLaMA-7B is 4096 x 32
     // layers), per layer 8/16/32 heads, 1/2/4/8 query heads per key/value head, and a SwiGLU
     // width of 2, 8/3 or 3 x the width (LLaMA's 8/3, rounded up to a multiple of 256; from width
-    // 768 up the three are distinct).
+    // 768 up the three are distinct). An encoding may have any heads that divide the width (with
+    // an even head width) and any key/value heads that divide the heads.
     std::vector<int> widths, depths;
     for (int w = 768; w <= 4096; w += 256) widths.push_back(w);
     for (int d = 4; d <= 32; ++d) depths.push_back(d);
@@ -47,6 +48,7 @@ class Llama final : public Family {
                     {1}};
     llama.swiglu_thirds = {6, 8, 9};
     llama.kv_groups = {1, 2, 4, 8};
+    llama.any_dividing_heads = true;
     return {llama};
   }
   std::string default_space() const override { return "llama"; }
