@@ -56,22 +56,8 @@ TransferResult transfer(const std::vector<TunableScore>& benchmarks, std::size_t
   }
   // Mean and sd as sample_alpha computes them, so that one benchmark's figures are identical.
   for (std::size_t b = 0; b < nb; ++b) {
-    const std::vector<Metrics>& v = per[b];
-    Metrics m;
-    for (const Metrics& x : v) {
-      m.kendall += x.kendall / v.size();
-      m.spearman += x.spearman / v.size();
-      m.pearson += x.pearson / v.size();
-      m.pw10 += x.pw10 / v.size();
-    }
-    auto sd = [&](double Metrics::*f) {
-      double acc = 0;
-      for (const Metrics& x : v) acc += (x.*f - m.*f) * (x.*f - m.*f);
-      return v.size() > 1 ? std::sqrt(acc / double(v.size() - 1)) : 0.0;
-    };
-    r.mean.push_back(m);
-    r.sd.push_back(
-        {sd(&Metrics::kendall), sd(&Metrics::spearman), sd(&Metrics::pearson), sd(&Metrics::pw10)});
+    r.mean.push_back(mean_of(per[b]));
+    r.sd.push_back(sd_of(per[b], r.mean.back()));
   }
   return r;
 }

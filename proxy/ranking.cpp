@@ -288,6 +288,8 @@ double percentile(std::vector<double> v, double q) {
   return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
 }
 
+}  // namespace
+
 Metrics mean_of(const std::vector<Metrics>& v) {
   Metrics m;
   for (const Metrics& x : v) {
@@ -299,7 +301,14 @@ Metrics mean_of(const std::vector<Metrics>& v) {
   return m;
 }
 
-}  // namespace
+Metrics sd_of(const std::vector<Metrics>& v, const Metrics& mean) {
+  auto sd = [&](double Metrics::*f) {
+    double acc = 0;
+    for (const Metrics& x : v) acc += (x.*f - mean.*f) * (x.*f - mean.*f);
+    return v.size() > 1 ? std::sqrt(acc / double(v.size() - 1)) : 0.0;
+  };
+  return {sd(&Metrics::kendall), sd(&Metrics::spearman), sd(&Metrics::pearson), sd(&Metrics::pw10)};
+}
 
 MetricIntervals bootstrap(const std::vector<double>& proxy, const std::vector<double>& truth,
                           const std::vector<double>& params, int resamples, std::uint64_t seed,
@@ -404,12 +413,7 @@ SampledAlpha sample_alpha(const std::vector<double>& attn, const std::vector<dou
                                          select(params, sp.report)));
   }
   r.mean = mean_of(r.held_out);
-  auto sd = [&](double Metrics::*f) {
-    double acc = 0;
-    for (const Metrics& m : r.held_out) acc += (m.*f - r.mean.*f) * (m.*f - r.mean.*f);
-    return r.held_out.size() > 1 ? std::sqrt(acc / double(r.held_out.size() - 1)) : 0.0;
-  };
-  r.sd = {sd(&Metrics::kendall), sd(&Metrics::spearman), sd(&Metrics::pearson), sd(&Metrics::pw10)};
+  r.sd = sd_of(r.held_out, r.mean);
   return r;
 }
 

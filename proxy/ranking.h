@@ -25,6 +25,10 @@ struct Metrics {
 Metrics compute_metrics(const std::vector<double>& proxy, const std::vector<double>& truth,
                         const std::vector<double>& params);
 
+// Mean of each metric over `v`, and the sample standard deviation (0 for fewer than two).
+Metrics mean_of(const std::vector<Metrics>& v);
+Metrics sd_of(const std::vector<Metrics>& v, const Metrics& mean);
+
 struct Interval {
   double lo = 0, hi = 0;
 };
