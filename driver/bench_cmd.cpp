@@ -64,6 +64,9 @@ struct Run {
   std::vector<BenchInfo> info;
   std::map<std::pair<std::size_t, std::string>, Scores> scores;
   std::map<std::pair<std::string, std::string>, std::pair<double, double>> heuristic;
+  // Threads of each row's bootstrap: the rows already run in parallel, so the cores are shared
+  // between them (all of them for a single row) instead of every row taking every core.
+  int bootstrap_threads = 1;
 
   bool multi() const { return benchmarks.size() > 1; }
   bool has_proxy(const std::string& n) const {
@@ -106,7 +109,8 @@ BenchRow proxy_row(const Run& run, std::size_t bi, const Scores& s, const std::s
   const Benchmark& b = run.benchmarks[bi];
   if (!run.cli.defaults.group_by.empty())
     return grouped_row(proxy, source, x, b.truth_values, s.of.at("params"), b.group_keys);
-  return metric_row(proxy, source, x, b.truth_values, s.of.at("params"), run.cli.resamples, seed);
+  return metric_row(proxy, source, x, b.truth_values, s.of.at("params"), run.cli.resamples, seed,
+                    run.bootstrap_threads);
 }
 
 // The published columns of a benchmark, correlated where present.
@@ -121,7 +125,8 @@ BenchRow published_row(const Run& run, std::size_t bi, const Scores& s, std::siz
   std::vector<std::string> k;
   for (std::size_t i : rows) k.push_back(b.group_keys[i]);
   return run.cli.defaults.group_by.empty()
-             ? metric_row(b.published[p].first, "published", x, t, pr, run.cli.resamples, seed)
+             ? metric_row(b.published[p].first, "published", x, t, pr, run.cli.resamples, seed,
+                          run.bootstrap_threads)
              : grouped_row(b.published[p].first, "published", x, t, pr, k);
 }
 
@@ -318,6 +323,8 @@ ProfileResult bench_profile(Run& run, const std::string& profile) {
     add_proxy_jobs(run, b, *scores[b], opt, jobs);
   }
   std::vector<BenchRow> rows(jobs.size());
+  run.bootstrap_threads =
+      std::max(1, cli.scoring.threads / int(std::max<std::size_t>(1, jobs.size())));
   {
     const bool bootstrap = cli.resamples > 0 && cli.defaults.group_by.empty();
     ProgressReporter progress(

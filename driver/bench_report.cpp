@@ -26,7 +26,8 @@ std::string shapes_label(const BenchInfo& b, const std::string& profile) {
 
 BenchRow metric_row(const std::string& proxy, const std::string& source,
                     const std::vector<double>& x, const std::vector<double>& truth,
-                    const std::vector<double>& params, int resamples, std::uint64_t seed) {
+                    const std::vector<double>& params, int resamples, std::uint64_t seed,
+                    int threads) {
   BenchRow r;
   r.proxy = proxy;
   r.source = source;
@@ -37,7 +38,7 @@ BenchRow metric_row(const std::string& proxy, const std::string& source,
   r.pearson.value = m.pearson;
   r.pw10.value = m.pw10;
   if (resamples > 0) {
-    const MetricIntervals iv = bootstrap(x, truth, params, resamples, seed);
+    const MetricIntervals iv = bootstrap(x, truth, params, resamples, seed, threads);
     r.kendall.lo = iv.kendall.lo, r.kendall.hi = iv.kendall.hi;
     r.spearman.lo = iv.spearman.lo, r.spearman.hi = iv.spearman.hi;
     r.pearson.lo = iv.pearson.lo, r.pearson.hi = iv.pearson.hi;

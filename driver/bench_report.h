@@ -69,10 +69,11 @@ std::string show(const Cell& c);  // "0.530 [0.49, 0.57]", "0.530 +- 0.010" or "
 std::string shapes_label(const BenchInfo& b, const std::string& profile);
 
 // Kendall, Spearman, Pearson and pw10 of `x` against `truth` (pw10 pairs by `params`), with
-// bootstrap intervals when resamples > 0.
+// bootstrap intervals when resamples > 0 (on `threads` threads; the intervals do not depend on it).
 BenchRow metric_row(const std::string& proxy, const std::string& source,
                     const std::vector<double>& x, const std::vector<double>& truth,
-                    const std::vector<double>& params, int resamples, std::uint64_t seed);
+                    const std::vector<double>& params, int resamples, std::uint64_t seed,
+                    int threads = 1);
 // The same within groups of equal keys (mean over groups of 3 or more rows, weighted by size).
 BenchRow grouped_row(const std::string& proxy, const std::string& source,
                      const std::vector<double>& x, const std::vector<double>& truth,
