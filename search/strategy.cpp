@@ -10,8 +10,16 @@ constexpr int kTries = 1000;  // draws before a space is taken as exhausted
 
 bool ParamRange::contains(const Arch& a) const {
   if (!bounded()) return true;
-  const std::int64_t n = count_params(make_plan(a, profile, false));
-  return (min_params <= 0 || n >= min_params) && (max_params <= 0 || n <= max_params);
+  const ModelPlan plan = make_plan(a, profile, false);
+  if (min_params > 0 || max_params > 0) {
+    const std::int64_t n = count_params(plan);
+    if ((min_params > 0 && n < min_params) || (max_params > 0 && n > max_params)) return false;
+  }
+  if (min_flops > 0 || max_flops > 0) {
+    const double f = flops_per_token(plan, 128);
+    if ((min_flops > 0 && f < min_flops) || (max_flops > 0 && f > max_flops)) return false;
+  }
+  return true;
 }
 
 std::vector<Arch> sample_in_range(const Space& space, const ParamRange& range, int m, Rng& rng,

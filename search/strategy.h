@@ -6,6 +6,7 @@
 // candidates whatever the number of workers, the order they finish in, or a resume in between.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
@@ -27,18 +28,27 @@ struct Candidate {
 struct Outcome {
   std::uint64_t index = 0;
   std::string encoding;
-  bool ok = false;  // false: the evaluation failed (its score is meaningless)
-  double score = 0;
+  bool ok = false;   // false: the evaluation failed (its score is meaningless)
+  double score = 0;  // the first objective's value
   std::int64_t params = 0;
+  // Every objective's value, in the order of SearchSettings::maximize (multi-objective searches;
+  // empty for a single objective, whose value is `score`).
+  std::vector<double> values;
 };
 
-// A parameter budget: the backbone's parameter count under `profile` within [min_params,
-// max_params]; 0 leaves a side open. What a strategy may propose, and what a sample may hold.
+// A budget on the shapes, checked before any model is built: the backbone's parameter count under
+// `profile` within [min_params, max_params], its forward FLOPs per token (flops_per_token at
+// sequence length 128, the `flops` proxy) within [min_flops, max_flops]; 0 leaves a side open.
+// What a strategy may propose, and what a sample may hold.
 struct ParamRange {
   Profile profile = Profile::Spec;
   std::int64_t min_params = 0;
   std::int64_t max_params = 0;
-  bool bounded() const { return min_params > 0 || max_params > 0; }
+  double min_flops = 0;
+  double max_flops = 0;
+  bool bounded() const {
+    return min_params > 0 || max_params > 0 || min_flops > 0 || max_flops > 0;
+  }
   bool contains(const Arch& a) const;
 };
 
@@ -53,12 +63,18 @@ struct SearchSettings {
   const Space* space = nullptr;
   Profile profile = Profile::Spec;  // shapes for the parameter-count constraint
   std::uint64_t seed = 0;
-  std::int64_t min_params = 0;     // 0: none
-  std::int64_t max_params = 0;     // 0: none
+  std::int64_t min_params = 0;  // 0: none
+  std::int64_t max_params = 0;  // 0: none
+  double min_flops = 0;         // 0: none
+  double max_flops = 0;         // 0: none
+  // The objectives' senses (true: maximise), one per objective; empty or one entry: a single
+  // objective, the outcomes' `score` (maximised). Two or more: Outcome::values holds them.
+  std::vector<bool> maximize;
   int population = 100;            // evolution: P
   int sample = 25;                 // evolution: tournament size S
   std::vector<std::string> seeds;  // canonical encodings proposed first, in order (a seed file)
-  ParamRange range() const { return {profile, min_params, max_params}; }
+  ParamRange range() const { return {profile, min_params, max_params, min_flops, max_flops}; }
+  std::size_t objectives() const { return std::max<std::size_t>(1, maximize.size()); }
 };
 
 class Strategy {
