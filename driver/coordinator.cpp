@@ -17,6 +17,7 @@
 #include <optional>
 #include <sstream>
 
+#include "driver/front.h"
 #include "driver/log.h"
 #include "driver/search_run.h"
 #include "driver/stop_handler.h"
@@ -34,6 +35,13 @@ constexpr int kBatchesInFlight = 2;
 constexpr double kBatchSeconds = 0.025;  // work per batch: long enough to amortise messages
 
 using Farm = FarmCoordinator<WorkMessage, ResultMessage>;
+
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  char b[40];
+  std::snprintf(b, sizeof b, "%.10g", v);
+  return b;
+}
 
 std::string duration_text(double s) {
   if (!std::isfinite(s) || s < 0) return "?";
@@ -68,6 +76,25 @@ class Coordinator {
     s.seed = cfg_.seed;
     s.min_params = cfg_.min_params;
     s.max_params = cfg_.max_params;
+    // Budgets on the shapes are checked before proposing: such a candidate is never built.
+    for (const Constraint& b : cfg_.constraint_list()) {
+      const double v = b.value;
+      if (b.name == "params") {
+        const auto n = std::int64_t(b.upper() ? std::floor(v - (b.op == "<" ? 1e-9 : 0))
+                                              : std::ceil(v + (b.op == ">" ? 1e-9 : 0)));
+        if (b.upper())
+          s.max_params = s.max_params > 0 ? std::min(s.max_params, n) : n;
+        else
+          s.min_params = std::max(s.min_params, n);
+      } else if (b.name == "flops") {
+        if (b.upper())
+          s.max_flops = s.max_flops > 0 ? std::min(s.max_flops, v) : v;
+        else
+          s.min_flops = std::max(s.min_flops, v);
+      }
+    }
+    if (cfg_.multi_objective())
+      for (const SearchObjective& o : cfg_.objective_list()) s.maximize.push_back(o.maximize);
     s.population = cfg_.population;
     s.sample = cfg_.sample;
     s.seeds = cfg_.seed_archs;
@@ -77,13 +104,22 @@ class Coordinator {
   int run(const std::vector<std::string>& part_names) {
     t0_ = last_progress_ = last_checkpoint_ = unix_time();
     if (run_.resume) restore();
-    dir_.open_log(part_names);
+    std::vector<std::string> value_columns;
+    for (const auto& n : cfg_.value_names()) value_columns.push_back(quantity_column(n));
+    dir_.open_log(part_names, value_columns);
     const std::size_t workers = farm_.workers().size();
     log::info("search " + cfg_.strategy + " over " + cfg_.space + ": " +
               std::to_string(cfg_.evaluations) + " evaluations, proxy " + cfg_.proxy + ", " +
               (workers == 1 ? std::string("rank 0 evaluating")
                             : std::to_string(workers) + " evaluating ranks (rank 0 included)") +
               (finished_ ? ", " + std::to_string(finished_) + " already done" : ""));
+    if (multi_) {
+      std::string objectives, budgets;
+      for (const auto& o : cfg_.objective_list())
+        objectives += (objectives.empty() ? "" : ", ") + o.text();
+      for (const auto& c : cfg_.constraints) budgets += (budgets.empty() ? "" : ", ") + c;
+      log::info("objectives " + objectives + (budgets.empty() ? "" : "; budgets " + budgets));
+    }
     try {
       loop();
     } catch (const FarmFailure&) {
@@ -96,13 +132,15 @@ class Coordinator {
     stop_workers(0);
     checkpoint();
     dir_.close_log();
-    dir_.write_top(top_k(ok_, std::size_t(cfg_.top_k)));
     const bool stopped = level != StopLevel::None && std::int64_t(finished_) < cfg_.evaluations;
-    // For batch scripts and users: did this run end, or stop early (and should be resumed)?
-    write_file_atomic(dir_.file("status.json"),
-                      std::string("{\n  \"state\": \"") + (stopped ? "stopped" : "complete") +
-                          "\",\n  \"finished\": " + std::to_string(finished_) +
-                          ",\n  \"evaluations\": " + std::to_string(cfg_.evaluations) + "\n}\n");
+    write_results(stopped ? "stopped" : "complete");
+    if (multi_ && !front_.rows.empty()) {
+      try {
+        plot_front(dir_.file("pareto.png"), cfg_, feasible_, front_);
+      } catch (const std::exception& e) {
+        log::warn(std::string("pareto.png not drawn: ") + e.what());
+      }
+    }
     report(stopped);
     return 0;
   }
@@ -134,8 +172,11 @@ class Coordinator {
 
   void count(const Record& r) {
     ++finished_;
+    if (r.status == Status::OverBudget) ++over_budget_;
     if (r.status != Status::Ok) return;
-    ok_.push_back({r.index, r.encoding, true, r.score, r.params});
+    note_device(r);
+    if (multi_) feasible_.push_back(r);
+    ok_.push_back({r.index, r.encoding, true, r.score, r.params, {}});
     if (r.score > best_ || (r.score == best_ && r.index < best_index_)) {
       best_ = r.score;
       best_index_ = r.index;
@@ -170,7 +211,9 @@ class Coordinator {
     if (!gen_.empty()) {
       std::vector<Outcome> outcomes;
       for (const auto& r : gen_records_)
-        outcomes.push_back({r->index, r->encoding, r->status == Status::Ok, r->score, r->params});
+        outcomes.push_back({r->index, r->encoding, r->status == Status::Ok, r->score, r->params,
+                            multi_ && r->status == Status::Ok ? objective_values(cfg_, *r)
+                                                              : std::vector<double>{}});
       strategy_->observe(outcomes);
       gen_.clear();
     }
@@ -248,7 +291,7 @@ class Coordinator {
     }
     if (now - last_checkpoint_ >= cfg_.checkpoint_every) {
       checkpoint();
-      dir_.write_top(top_k(ok_, std::size_t(cfg_.top_k)));
+      write_results("running");
       last_checkpoint_ = now;
     }
   }
@@ -312,6 +355,60 @@ class Coordinator {
     dir_.write_checkpoint(c);
   }
 
+  // The architectures of top.csv: the best by the proxy, or for several objectives --top-k spread
+  // evenly along the front (its ends included), so that what is fine-tuned spans the trade-off.
+  std::vector<Outcome> top() const {
+    if (!multi_) return top_k(ok_, std::size_t(cfg_.top_k));
+    std::vector<Outcome> out;
+    for (std::size_t i : spread(front_.rows.size(), std::size_t(cfg_.top_k))) {
+      const Record& r = front_.rows[i];
+      out.push_back({r.index, r.encoding, true, r.score, r.params, {}});
+    }
+    return out;
+  }
+
+  // top.csv, pareto.csv and status.json (state: running, stopped or complete).
+  void write_results(const std::string& state) {
+    std::string extra;
+    if (multi_) {
+      front_ = compute_front(cfg_, feasible_);
+      write_file_atomic(dir_.file("pareto.csv"), front_csv(cfg_, front_));
+      const auto obj = cfg_.objective_list();
+      auto list = [&](const std::vector<double>& v) {
+        std::string t;
+        for (std::size_t k = 0; k < obj.size() && k < v.size(); ++k)
+          t += std::string(k ? ", " : "") + "\"" + obj[k].name + "\": " + json_number(v[k]);
+        return "{" + t + "}";
+      };
+      extra = ",\n  \"over_budget\": " + std::to_string(over_budget_) +
+              ",\n  \"front_size\": " + std::to_string(front_.rows.size()) +
+              ",\n  \"hypervolume\": " + json_number(front_.hypervolume) +
+              ",\n  \"hypervolume_ideal\": " + list(front_.ideal) +
+              ",\n  \"hypervolume_reference\": " + list(front_.reference);
+    }
+    dir_.write_top(top());
+    // For batch scripts and users: did this run end, or stop early (and should be resumed)?
+    write_file_atomic(
+        dir_.file("status.json"),
+        "{\n  \"state\": \"" + state + "\",\n  \"finished\": " + std::to_string(finished_) +
+            ",\n  \"evaluations\": " + std::to_string(cfg_.evaluations) + extra + "\n}\n");
+  }
+
+  // Measured objectives are compared across rows: workers on different devices make them
+  // incomparable, which the user must know.
+  void note_device(const Record& r) {
+    if (!cfg_.measures("latency") && !cfg_.measures("memory")) return;
+    if (first_device_.empty()) {
+      first_device_ = r.device;
+    } else if (r.device != first_device_ && !warned_devices_) {
+      warned_devices_ = true;
+      log::warn("measured objectives come from different devices (" + first_device_ + " and " +
+                r.device + ", rank " + std::to_string(r.rank) +
+                "): latency and memory are not comparable across them; run on identical nodes "
+                "or one device type");
+    }
+  }
+
   void progress() {
     const double now = unix_time(), rate = double(finished_session_) / std::max(1e-9, now - t0_);
     const double left = double(cfg_.evaluations) - double(finished_);
@@ -322,11 +419,35 @@ class Coordinator {
                   100.0 * double(finished_) / double(cfg_.evaluations), rate,
                   duration_text(rate > 0 ? left / rate : NAN).c_str(),
                   ok_.empty() ? "-" : format_number(best_).c_str());
+    if (multi_) {
+      // The front over everything so far (cheap next to the evaluations between progress lines).
+      front_ = compute_front(cfg_, feasible_);
+      char h[120];
+      std::snprintf(
+          h, sizeof h, ", front %zu, hypervolume %.4f%s", front_.rows.size(), front_.hypervolume,
+          over_budget_ ? (", " + std::to_string(over_budget_) + " over budget").c_str() : "");
+      log::info(std::string(b).substr(0, std::string(b).find(", best")) + h);
+      return;
+    }
     log::info(std::string(b) + (ok_.empty() ? "" : " " + best_encoding_));
   }
 
   void report(bool stopped) {
     progress();
+    if (multi_)
+      report_front();
+    else
+      report_top();
+    if (stopped) {
+      log::warn("stopped by " +
+                (StopHandler::last_signal() ? "signal " + std::to_string(StopHandler::last_signal())
+                                            : std::string("request")) +
+                " after " + std::to_string(finished_) + " of " + std::to_string(cfg_.evaluations) +
+                " evaluations; continue with: zerolm search --resume " + dir_.path());
+    }
+  }
+
+  void report_top() {
     const auto top = top_k(ok_, std::size_t(cfg_.top_k));
     TextTable t{{"rank", "score", "params", "encoding"}, {}};
     for (std::size_t i = 0; i < top.size(); ++i)
@@ -336,13 +457,34 @@ class Coordinator {
                 static_cast<unsigned long long>(ok_.size()), dir_.file("top.csv").c_str(),
                 t.render(Format::Table).c_str());
     std::fflush(stdout);
-    if (stopped) {
-      log::warn("stopped by " +
-                (StopHandler::last_signal() ? "signal " + std::to_string(StopHandler::last_signal())
-                                            : std::string("request")) +
-                " after " + std::to_string(finished_) + " of " + std::to_string(cfg_.evaluations) +
-                " evaluations; continue with: zerolm search --resume " + dir_.path());
+  }
+
+  // The trade-off: at most 15 architectures spread along the front, each objective readable.
+  void report_front() {
+    const auto obj = cfg_.objective_list();
+    TextTable t{{"rank"}, {}};
+    for (const auto& o : obj) t.columns.push_back(o.text());
+    t.columns.push_back("encoding");
+    for (std::size_t i : spread(front_.rows.size(), 15)) {
+      std::vector<std::string> row{std::to_string(i + 1)};
+      for (std::size_t k = 0; k < obj.size(); ++k)
+        row.push_back(format_quantity(obj[k].name, front_.values[i][k]));
+      row.push_back(front_.rows[i].encoding);
+      t.rows.push_back(std::move(row));
     }
+    char hv[64];
+    std::snprintf(hv, sizeof hv, "%.4f", front_.hypervolume);
+    std::printf("\nthe front: %zu of %llu feasible architectures%s (%s; hypervolume %s)\n%s",
+                front_.rows.size(), static_cast<unsigned long long>(feasible_.size()),
+                over_budget_ ? (", " + std::to_string(over_budget_) + " over budget").c_str() : "",
+                dir_.file("pareto.csv").c_str(), hv, t.render(Format::Table).c_str());
+    if (front_.rows.size() > 15)
+      std::printf(
+          "(%zu of %zu rows shown, spread along %s; all in pareto.csv; choose one under "
+          "a budget with: zerolm pareto %s --constraint ...)\n",
+          spread(front_.rows.size(), 15).size(), front_.rows.size(),
+          obj[sort_objective(cfg_)].name.c_str(), dir_.path().c_str());
+    std::fflush(stdout);
   }
 
   SearchRun& run_;
@@ -358,6 +500,12 @@ class Coordinator {
   std::deque<std::size_t> queue_;
   std::map<std::uint64_t, Record> logged_;
   std::vector<Outcome> ok_;
+  const bool multi_ = cfg_.multi_objective();
+  std::vector<Record> feasible_;  // multi-objective: every ok record, for the front
+  Front front_;
+  std::uint64_t over_budget_ = 0;
+  std::string first_device_;
+  bool warned_devices_ = false;
   std::uint64_t finished_ = 0, finished_session_ = 0;
   double best_ = -std::numeric_limits<double>::infinity();
   std::uint64_t best_index_ = 0;

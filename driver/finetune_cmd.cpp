@@ -18,6 +18,7 @@
 
 #include "driver/commands.h"
 #include "driver/finetune.h"
+#include "driver/front.h"
 #include "driver/log.h"
 #include "driver/mpi_comm.h"
 #include "driver/options.h"
@@ -50,7 +51,27 @@ std::string csv_line(const std::vector<std::string>& fields) {
   return line + "\n";
 }
 
+// A multi-objective run (pareto.csv): k architectures spread evenly along the front, its ends
+// included, so that the training covers the trade-off rather than its largest corner.
+std::vector<Task> read_front(const RunDir& dir, int k) {
+  const SearchConfig c = dir.read_config();
+  const Csv front = read_csv(dir.file("pareto.csv"));
+  const int enc = front.column("encoding"), params = front.column("params"),
+            score = front.column(c.proxy);
+  if (enc < 0 || params < 0)
+    throw InputError(dir.file("pareto.csv") + ": expected columns encoding and params");
+  std::vector<Task> out;
+  for (std::size_t i : spread(front.rows.size(), std::size_t(k))) {
+    const auto& row = front.rows[i];
+    out.push_back({row[std::size_t(enc)], score >= 0 ? std::stod(row[std::size_t(score)]) : 0.0,
+                   std::stoll(row[std::size_t(params)])});
+  }
+  if (out.empty()) throw InputError(dir.file("pareto.csv") + ": no architectures to fine-tune");
+  return out;
+}
+
 std::vector<Task> read_top(const RunDir& dir, int k) {
+  if (std::filesystem::exists(dir.file("pareto.csv"))) return read_front(dir, k);
   const Csv top = read_csv(dir.file("top.csv"));
   const int enc = top.column("encoding"), score = top.column("score"),
             params = top.column("params");

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   add(add_score_command(app));
   add(add_bench_command(app));
   add(add_finetune_command(app, level));
+  add(add_pareto_command(app));
   add(add_list_command(app));
   try {
     app.parse(argc, argv);

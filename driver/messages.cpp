@@ -12,8 +12,8 @@ namespace boost::serialization {
 
 template <class Ar>
 void serialize(Ar& ar, zerolm::Record& r, unsigned) {
-  ar& r.index& r.encoding& r.status& r.score& r.parts& r.params& r.rank& r.device& r.start& r.end& r
-      .reason;
+  ar& r.index& r.encoding& r.status& r.score& r.parts& r.params& r.values& r.rank& r.device& r
+      .start& r.end& r.reason;
 }
 
 template <class Ar>
@@ -59,6 +59,8 @@ const char* status_name(Status s) {
       return "failed";
     case Status::Preempted:
       return "preempted";
+    case Status::OverBudget:
+      return "over-budget";
   }
   return "?";
 }

@@ -10,7 +10,9 @@
 
 namespace zerolm {
 
-enum class Status : int { Ok = 0, Failed = 1, Preempted = 2 };
+// OverBudget: evaluated, but a measured cost is outside a --constraint budget (recorded with its
+// values; never enters the population or the front).
+enum class Status : int { Ok = 0, Failed = 1, Preempted = 2, OverBudget = 3 };
 const char* status_name(Status s);
 
 // One evaluation as logged in evaluations.csv.
@@ -21,6 +23,10 @@ struct Record {
   double score = 0;
   std::vector<double> parts;
   std::int64_t params = 0;
+  // The other quantities of a multi-objective search (evaluations.csv's columns after params,
+  // SearchConfig::value_columns()): further proxies, then latency (ms) and memory (bytes) when
+  // measured.
+  std::vector<double> values;
   int rank = 0;
   std::string device;
   double start = 0, end = 0;  // Unix time, seconds

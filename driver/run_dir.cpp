@@ -278,30 +278,39 @@ void RunDir::write_config(const SearchConfig& c) const {
   write_file_atomic(file("config.json"), c.to_json());
 }
 
-void RunDir::open_log(const std::vector<std::string>& part_names) {
+void RunDir::open_log(const std::vector<std::string>& part_names,
+                      const std::vector<std::string>& value_columns) {
   const std::string p = file("evaluations.csv");
   std::error_code ec;
   const bool fresh = !fs::exists(p) || fs::file_size(p, ec) == 0;
   log_ = AppendFile(p);
   parts_ = part_names.size();
+  values_ = value_columns.size();
   if (fresh) {
     std::string h = "index,encoding,score";
     for (const auto& n : part_names) h += "," + n;
-    h += ",params,rank,device,start,end,status,reason\n";
+    h += ",params";
+    for (const auto& n : value_columns) h += "," + n;
+    h += ",rank,device,start,end,status,reason\n";
     log_.write(h);
     log_.flush();
   }
 }
 
 void RunDir::append(const Record& r) {
-  std::string line = std::to_string(r.index) + "," + r.encoding + "," +
-                     (r.status == Status::Ok ? exact(r.score) : std::string());
+  // Values of an over-budget record are kept: they say by how much it missed.
+  const bool valued = r.status == Status::Ok || r.status == Status::OverBudget;
+  std::string line =
+      std::to_string(r.index) + "," + r.encoding + "," + (valued ? exact(r.score) : std::string());
   for (std::size_t i = 0; i < parts_; ++i)
     line +=
         "," + (r.status == Status::Ok && i < r.parts.size() ? exact(r.parts[i]) : std::string());
   char times[80];
   std::snprintf(times, sizeof times, ",%.6f,%.6f,", r.start, r.end);
-  line += "," + std::to_string(r.params) + "," + std::to_string(r.rank) + "," + r.device + times +
+  line += "," + std::to_string(r.params);
+  for (std::size_t i = 0; i < values_; ++i)
+    line += "," + (valued && i < r.values.size() ? exact(r.values[i]) : std::string());
+  line += "," + std::to_string(r.rank) + "," + csv_escape(r.device) + times +
           status_name(r.status) + "," + csv_escape(r.reason) + "\n";
   log_.write(line);
 }
@@ -324,9 +333,10 @@ std::map<std::uint64_t, Record> RunDir::read_log() const {
             params = csv.column("params"), status = csv.column("status"), rank = csv.column("rank"),
             device = csv.column("device"), start = csv.column("start"), end = csv.column("end"),
             reason = csv.column("reason");
-  if (idx < 0 || enc < 0 || score < 0 || params < 0 || status < 0)
+  if (idx < 0 || enc < 0 || score < 0 || params < 0 || status < 0 || rank < 0)
     throw InputError(p + ": not a zerolm evaluation log (missing columns)");
   const int first_part = score + 1, n_parts = params - score - 1;
+  const int first_value = params + 1, n_values = rank - params - 1;
   for (std::size_t i = 0; i < csv.rows.size(); ++i) {
     const auto& row = csv.rows[i];
     try {
@@ -335,11 +345,16 @@ std::map<std::uint64_t, Record> RunDir::read_log() const {
       r.encoding = row[enc];
       const std::string& st = row[status];
       if (st == "preempted") continue;
-      if (st != "ok" && st != "failed") throw std::invalid_argument("status " + st);
-      r.status = st == "ok" ? Status::Ok : Status::Failed;
+      if (st != "ok" && st != "failed" && st != "over-budget")
+        throw std::invalid_argument("status " + st);
+      r.status = st == "ok" ? Status::Ok : st == "failed" ? Status::Failed : Status::OverBudget;
       if (r.status == Status::Ok) {
         r.score = std::stod(row[score]);
         for (int k = 0; k < n_parts; ++k) r.parts.push_back(std::stod(row[first_part + k]));
+      }
+      if (r.status != Status::Failed) {
+        if (r.status == Status::OverBudget && !row[score].empty()) r.score = std::stod(row[score]);
+        for (int k = 0; k < n_values; ++k) r.values.push_back(std::stod(row[first_value + k]));
       }
       r.params = std::stoll(row[params]);
       r.rank = std::stoi(row[rank]);

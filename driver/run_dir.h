@@ -82,8 +82,11 @@ class RunDir {
   SearchConfig read_config() const;
   void write_config(const SearchConfig& c) const;
 
-  // evaluations.csv: opened for appending (header written when new).
-  void open_log(const std::vector<std::string>& part_names);
+  // evaluations.csv: opened for appending (header written when new). Its columns: index,
+  // encoding, score, the proxy's parts, params, `value_columns` (the other quantities of a
+  // multi-objective search), rank, device, start, end, status, reason.
+  void open_log(const std::vector<std::string>& part_names,
+                const std::vector<std::string>& value_columns = {});
   void append(const Record& r);
   void flush_log();  // after each batch: a killed run keeps every finished evaluation
   void close_log();
@@ -100,7 +103,7 @@ class RunDir {
  private:
   std::string path_;
   AppendFile log_;
-  std::size_t parts_ = 0;
+  std::size_t parts_ = 0, values_ = 0;
 };
 
 double unix_time();

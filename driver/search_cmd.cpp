@@ -1,6 +1,7 @@
 // `zerolm search`: the distributed search. Every rank parses the same command line; rank 0
 // resolves the configuration and the run directory, then all ranks agree (collectively) that
 // start-up succeeded before anyone works, so bad input ends every rank with one line from rank 0.
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +24,8 @@
 #include "proxy/capacity_stat.h"
 #include "proxy/torch_runtime.h"
 #include "search/strategy.h"
+#include "spaces/rng.h"
+#include "train/cost.h"
 
 namespace zerolm {
 
@@ -42,6 +45,10 @@ bool given(const SearchCli& cli, const std::string& name) {
   return it != cli.given.end() && it->second->count() > 0;
 }
 
+void need_positive(int v, const std::string& name) {
+  if (v < 1) throw InputError(name + " " + std::to_string(v) + ": expected at least 1");
+}
+
 std::string timestamp_dir() {
   char b[64];
   const std::time_t t = std::time(nullptr);
@@ -49,8 +56,54 @@ std::string timestamp_dir() {
   return b;
 }
 
+// Canonical objectives and budgets; the proxy is the first proxy objective; two or more
+// objectives search with NSGA-II unless a strategy was asked for.
+void normalize(SearchCli& cli) {
+  SearchConfig& c = cli.c;
+  if (!c.objectives.empty()) {
+    const auto obj = parse_objectives(c.objectives);
+    c.objectives.clear();
+    for (const auto& o : obj) c.objectives.push_back(o.text());
+    std::string first_proxy;
+    for (const auto& o : obj)
+      if (!is_cost(o.name) && first_proxy.empty()) first_proxy = o.name;
+    if (!first_proxy.empty()) {
+      if (given(cli, "proxy") && c.proxy != first_proxy)
+        throw InputError("--proxy " + c.proxy + " and --objective " + first_proxy +
+                         ": with objectives, the proxy is the first proxy objective; give it "
+                         "with --objective only");
+      c.proxy = first_proxy;
+    }
+    if (obj.size() == 1) {
+      if (is_cost(obj[0].name) || !obj[0].maximize)
+        throw InputError("--objective " + obj[0].text() +
+                         ": a single objective must be a proxy to maximise; a cost needs a "
+                         "second objective (e.g. --objective zerolm --objective " +
+                         obj[0].name + ")");
+      c.objectives.clear();  // one proxy: today's single-objective search
+    }
+    if (obj.size() >= 2 && !given(cli, "strategy")) c.strategy = "nsga2";
+  }
+  std::vector<std::string> budgets;
+  for (const auto& b : c.constraints) budgets.push_back(parse_constraint(b).text());
+  c.constraints = budgets;
+}
+
 void validate(const SearchConfig& c) {
   validate_scoring(c);
+  const auto obj = c.objective_list();
+  if (c.multi_objective() && c.strategy == "evolution")
+    throw InputError("--strategy evolution maximises one objective; with " +
+                     std::to_string(obj.size()) + " objectives use nsga2, lts or random");
+  for (const auto& b : c.constraint_list())
+    if (b.name == "params" && (c.min_params > 0 || c.max_params > 0))
+      throw InputError("--constraint " + b.text() +
+                       " and --min-params/--max-params: give the parameter budget once");
+  need_positive(c.latency_batch, "--latency-batch");
+  need_positive(c.latency_seq, "--latency-seq");
+  need_positive(c.latency_repeats, "--latency-repeats");
+  if (c.precision != "fp32" && c.precision != "bf16")
+    throw InputError("--precision " + c.precision + ": expected fp32 or bf16");
   SearchSettings settings;
   settings.space = &find_space(c.space);
   make_strategy(c.strategy, settings);
@@ -77,8 +130,67 @@ void validate(const SearchConfig& c) {
        "--memory-limit " + format_number(c.memory_limit_mb) + ": expected MiB >= 0 (0: no limit)");
 }
 
+// A budget no architecture of the space can meet is refused before anything starts: the shape
+// budgets by sampling within them, a latency or memory budget by measuring, here, the smallest
+// architecture (by FLOPs) of 300 sampled within the shape budgets.
+void check_budgets(const SearchConfig& c) {
+  const auto budgets = c.constraint_list();
+  if (budgets.empty()) return;
+  SearchSettings s;
+  s.profile = parse_profile(c.profile);
+  s.min_params = c.min_params;
+  s.max_params = c.max_params;
+  std::string shape;
+  for (const auto& b : budgets) {
+    if (b.name == "params") {
+      (b.upper() ? s.max_params : s.min_params) = std::int64_t(b.value);
+      shape += (shape.empty() ? "" : ", ") + b.text();
+    } else if (b.name == "flops") {
+      (b.upper() ? s.max_flops : s.min_flops) = b.value;
+      shape += (shape.empty() ? "" : ", ") + b.text();
+    }
+  }
+  const Space& space = find_space(c.space);
+  Rng rng(derive_seed(c.seed, 0x6275646765747321ULL));
+  const auto fits = sample_in_range(space, s.range(), 300, rng);
+  if (fits.empty())
+    throw InputError("--constraint " + shape + ": no architecture of " + c.space +
+                     " met it in 300,000 draws; the space's models are outside this budget");
+  const bool measured_upper = std::any_of(budgets.begin(), budgets.end(), [](const Constraint& b) {
+    return is_measured(b.name) && b.upper();
+  });
+  if (!measured_upper) return;
+  const Profile profile = parse_profile(c.profile);
+  const Arch* smallest = &fits[0];
+  double least = flops_per_token(make_plan(fits[0], profile, false));
+  for (const Arch& a : fits) {
+    const double f = flops_per_token(make_plan(a, profile, false));
+    if (f < least) {
+      least = f;
+      smallest = &a;
+    }
+  }
+  CostSettings cs;
+  cs.batch = c.latency_batch;
+  cs.seq = c.latency_seq;
+  cs.repeats = c.latency_repeats;
+  cs.precision = c.precision;
+  const std::string device = pick_device(c.device, 0);
+  const CostMeasurement m = measure_forward(*smallest, profile, device, cs, c.seed);
+  for (const auto& b : budgets) {
+    if (!is_measured(b.name) || !b.upper()) continue;
+    const double v = b.name == "latency" ? m.latency_ms : m.memory_bytes;
+    if (!b.allows(v))
+      throw InputError("--constraint " + b.text() + ": the smallest of 300 sampled " + c.space +
+                       " architectures (" + encode(*smallest) + ") already has " + b.violation(v) +
+                       " on " + device_description(device) +
+                       "; no architecture of the space can meet it");
+  }
+}
+
 // Rank 0: the configuration of this run, and its directory locked (into `lock`) and prepared.
 SearchConfig resolve(SearchCli& cli, RunDir& dir, RunLock& lock) {
+  normalize(cli);
   if (cli.finetune.top_k > 0 && cli.finetune.corpus.empty())
     throw InputError("--finetune-top-k " + std::to_string(cli.finetune.top_k) +
                      " needs --corpus FILE");
@@ -122,6 +234,7 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir, RunLock& lock) {
     if (given(cli, "device")) saved.device = cli.c.device;
     if (given(cli, "threads") || given(cli, "threads_old_name")) saved.threads = cli.c.threads;
     if (given(cli, "memory_limit_mb")) saved.memory_limit_mb = cli.c.memory_limit_mb;
+    if (given(cli, "latency_table")) saved.latency_table = cli.c.latency_table;
     if (given(cli, "checkpoint_every")) saved.checkpoint_every = cli.c.checkpoint_every;
     if (given(cli, "progress_every")) saved.progress_every = cli.c.progress_every;
     validate(saved);
@@ -161,6 +274,7 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir, RunLock& lock) {
   } else {
     c.alpha_value = parse_alpha_number(c.alpha);
   }
+  check_budgets(c);
   lock = dir.create(cli.force);
   dir.write_config(c);
   return c;
@@ -221,7 +335,7 @@ int run_search(SearchCli& cli, log::Level level) {
   std::unique_ptr<Scorer> scorer;
   try {
     scorer = std::make_unique<Scorer>(config, mpi.rank, mpi.local_rank);
-    log::info("scoring on " + scorer->device());
+    log::info("scoring on " + scorer->device() + " (" + scorer->device_name() + ")");
   } catch (const std::exception& e) {
     err = e.what();
   }
@@ -279,7 +393,9 @@ int run_search(SearchCli& cli, log::Level level) {
 Runner add_search_command(CLI::App& app, const std::string& log_level) {
   auto cli = std::make_shared<SearchCli>();
   CLI::App* cmd = app.add_subcommand(
-      "search", "Search a space for the best-scoring architectures (run under mpirun or srun)");
+      "search",
+      "Search a space for the best-scoring architectures, or the quality/cost front (run under "
+      "mpirun or srun)");
   SearchConfig& c = cli->c;
   auto& g = cli->given;
   ScoringOptions how;
@@ -342,6 +458,37 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
       cmd->add_option("--progress-every", c.progress_every, "seconds between progress lines")
           ->capture_default_str()
           ->check(finite_number(0, false));
+  g["objectives"] = cmd->add_option("--objective", c.objectives,
+                                    "NAME[:max|:min], repeatable: a proxy (maximised by default) "
+                                    "or a cost: params, flops, latency, memory (minimised). Two or "
+                                    "more: the Pareto front (default strategy nsga2)")
+                        ->expected(1)
+                        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  g["constraints"] = cmd->add_option("--constraint", c.constraints,
+                                     "budget, repeatable: 'latency<=12ms', 'params<=125M', "
+                                     "'memory<=2GiB', 'flops<=2G' (also <, >=, >)")
+                         ->expected(1)
+                         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  g["latency_batch"] =
+      cmd->add_option("--latency-batch", c.latency_batch, "latency/memory: sequences per pass")
+          ->capture_default_str()
+          ->check(whole_number(INT_MIN, INT_MAX));
+  g["latency_seq"] =
+      cmd->add_option("--latency-seq", c.latency_seq, "latency/memory: tokens per sequence")
+          ->capture_default_str()
+          ->check(whole_number(INT_MIN, INT_MAX));
+  g["latency_repeats"] =
+      cmd->add_option("--latency-repeats", c.latency_repeats,
+                      "latency: timed passes after one warm-up (the median counts)")
+          ->capture_default_str()
+          ->check(whole_number(INT_MIN, INT_MAX));
+  g["precision"] =
+      cmd->add_option("--precision", c.precision, "latency/memory: fp32, or bf16 (autocast)")
+          ->capture_default_str();
+  g["latency_table"] = cmd->add_option(
+      "--latency-table", c.latency_table,
+      "earlier measurements to reuse (CSV: encoding, device, latency_ms, memory_bytes; e.g. an "
+      "earlier run's evaluations.csv)");
   cli->finetune.top_k = 0;
   cmd->add_option("--finetune-top-k", cli->finetune.top_k,
                   "after the search: train the top K briefly (zerolm finetune) on --corpus")

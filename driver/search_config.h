@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "driver/objectives.h"
 #include "driver/scoring_config.h"
 
 namespace zerolm {
@@ -27,11 +28,29 @@ struct SearchConfig : ScoringConfig {
   int top_k = 10;
   std::string seed_file;                // where seed_archs came from (informational)
   std::vector<std::string> seed_archs;  // canonical encodings evaluated first
+  // Multi-objective searches: canonical objectives ("zerolm:max", "latency:min"; empty: the proxy
+  // alone, maximised) and budgets ("latency<=12ms"); how latency and memory are measured.
+  std::vector<std::string> objectives;
+  std::vector<std::string> constraints;
+  int latency_batch = 1;
+  int latency_seq = 128;
+  int latency_repeats = 5;
+  std::string precision = "fp32";
   // May change between runs of the same search.
   std::int64_t evaluations = 3000;  // about a minute on 2 ranks of a 2-core machine
   int threads = 1;                  // LibTorch threads per rank (--torch-threads)
   double checkpoint_every = 60;
   double progress_every = 10;
+  std::string latency_table;  // earlier measurements to reuse (encoding, device, latency, memory)
+
+  // The objectives, parsed (one, the proxy maximised, when none were given).
+  std::vector<SearchObjective> objective_list() const;
+  std::vector<Constraint> constraint_list() const;
+  bool multi_objective() const { return objectives.size() >= 2; }
+  // The quantities recorded after params in evaluations.csv (Record::values): objectives other
+  // than the proxy and params, then budgets on measured costs that are not objectives.
+  std::vector<std::string> value_names() const;
+  bool measures(const std::string& quantity) const;  // latency or memory is measured
 
   // Fields of the search configuration as (name, value) text, in a fixed order.
   std::vector<std::pair<std::string, std::string>> search_fields() const;

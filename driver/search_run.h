@@ -3,6 +3,7 @@
 // search's own communicator.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,22 +24,46 @@ struct SearchRun {
   std::int64_t stop_after = 0;  // testing hook: rank 0 raises SIGTERM after this many evaluations
 };
 
-// Scores candidates on this rank's device; a failing candidate becomes a failed record.
+// Earlier measurements of latency (ms) and memory (bytes) by (encoding, device description):
+// --latency-table, e.g. an earlier run's evaluations.csv. NaN where a table has no value.
+struct Measured {
+  double latency_ms, memory_bytes;
+};
+using LatencyTable = std::map<std::pair<std::string, std::string>, Measured>;
+// Columns encoding, device and latency_ms and/or memory_bytes (a status column, when present,
+// keeps ok and over-budget rows). Throws InputError naming the file.
+LatencyTable read_latency_table(const std::string& path);
+
+// Scores candidates on this rank's device: the proxy, the other objectives, and latency and
+// memory when measured (each once per architecture; a --latency-table hit is not measured again);
+// a failing candidate becomes a failed record, one outside a measured budget an over-budget one.
 class Scorer {
  public:
   Scorer(const SearchConfig& config, int rank, int local_rank);
   std::vector<Record> score(const std::vector<Candidate>& batch);
   const std::string& device() const { return device_; }
+  // What rows record: "cpu:<CPU model>" or "cuda:<device name>".
+  const std::string& device_name() const { return device_name_; }
   std::vector<std::string> part_names() const;
   // The per-sub-module columns the configured proxy reports (without building a scorer).
   static std::vector<std::string> parts_of(const SearchConfig& config);
+  std::size_t measured() const { return measured_; }  // forward passes timed by this scorer
 
  private:
+  Record evaluate(const Candidate& c);
+
   const Space& space_;
   Profile profile_;
   int rank_;
-  std::string device_;
+  std::string device_, device_name_;
   std::unique_ptr<Evaluator> evaluator_;
+  std::vector<std::string> values_;  // SearchConfig::value_names()
+  std::vector<Constraint> measured_budgets_;
+  std::uint64_t seed_ = 0;
+  int latency_batch_ = 1, latency_seq_ = 128, latency_repeats_ = 5;
+  std::string precision_;
+  LatencyTable table_;
+  std::size_t measured_ = 0;
 };
 
 // Rank 0; `self` is rank 0's own scorer, used from its worker thread.

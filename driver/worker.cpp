@@ -1,29 +1,82 @@
 // What a worker does: score batches of candidates on the local device (Scorer; rank 0 does this
 // too, in a thread), and on ranks > 0 the task farm's worker loop around it: take batches from
 // rank 0, send the records back, report a stop signal, leave when told to.
+#include <algorithm>
+#include <cmath>
 #include <csignal>
 
 #include "driver/log.h"
 #include "driver/search_run.h"
 #include "driver/stop_handler.h"
+#include "driver/table.h"
 #include "driver/task_farm.h"
 #include "proxy/torch_runtime.h"
+#include "spaces/rng.h"
+#include "train/cost.h"
 
 namespace zerolm {
+
+namespace {
+
+double cell_number(const std::string& cell) {
+  if (cell.empty()) return std::nan("");
+  return std::stod(cell);
+}
+
+}  // namespace
+
+LatencyTable read_latency_table(const std::string& path) {
+  const Csv csv = read_csv(path);
+  const int enc = csv.column("encoding"), dev = csv.column("device"),
+            lat = csv.column("latency_ms"), mem = csv.column("memory_bytes"),
+            status = csv.column("status");
+  if (enc < 0 || dev < 0 || (lat < 0 && mem < 0))
+    throw InputError("--latency-table " + path +
+                     ": expected columns encoding, device and latency_ms and/or memory_bytes "
+                     "(e.g. an earlier run's evaluations.csv)");
+  LatencyTable t;
+  for (std::size_t i = 0; i < csv.rows.size(); ++i) {
+    const auto& row = csv.rows[i];
+    if (status >= 0 && row[status] != "ok" && row[status] != "over-budget") continue;
+    try {
+      Measured m{lat >= 0 ? cell_number(row[lat]) : std::nan(""),
+                 mem >= 0 ? cell_number(row[mem]) : std::nan("")};
+      t[{row[enc], row[dev]}] = m;
+    } catch (const std::exception&) {
+      throw InputError("--latency-table " + path + ":" + std::to_string(csv.lines[i]) +
+                       ": expected numbers in latency_ms and memory_bytes");
+    }
+  }
+  return t;
+}
 
 Scorer::Scorer(const SearchConfig& config, int rank, int local_rank)
     : space_(find_space(config.space)),
       profile_(parse_profile(config.profile)),
       rank_(rank),
-      device_(pick_device(config.device, local_rank)) {
-  evaluator_ = std::make_unique<Evaluator>(std::vector<std::string>{config.proxy},
-                                           eval_options(config, device_));
+      device_(pick_device(config.device, local_rank)),
+      device_name_(device_description(device_)),
+      values_(config.value_names()),
+      seed_(config.seed),
+      latency_batch_(config.latency_batch),
+      latency_seq_(config.latency_seq),
+      latency_repeats_(config.latency_repeats),
+      precision_(config.precision) {
+  std::vector<std::string> proxies{config.proxy};
+  for (const auto& v : values_)
+    if (!is_measured(v)) proxies.push_back(v);
+  evaluator_ = std::make_unique<Evaluator>(proxies, eval_options(config, device_));
+  for (const Constraint& c : config.constraint_list())
+    if (is_measured(c.name)) measured_budgets_.push_back(c);
+  if (!config.latency_table.empty() && (config.measures("latency") || config.measures("memory")))
+    table_ = read_latency_table(config.latency_table);
 }
 
 std::vector<std::string> Scorer::part_names() const {
+  const std::size_t n = evaluator_->proxy_names().size();
   auto cols = evaluator_->columns();
-  cols.erase(cols.begin());  // the score itself
-  return cols;
+  // Proxy columns first (the score, then the other objectives), then the parts.
+  return std::vector<std::string>(cols.begin() + std::ptrdiff_t(n), cols.end());
 }
 
 std::vector<std::string> Scorer::parts_of(const SearchConfig& config) {
@@ -31,6 +84,76 @@ std::vector<std::string> Scorer::parts_of(const SearchConfig& config) {
   auto cols = e.columns();
   cols.erase(cols.begin());
   return cols;
+}
+
+Record Scorer::evaluate(const Candidate& c) {
+  Record r;
+  r.index = c.index;
+  r.encoding = c.encoding;
+  r.rank = rank_;
+  r.device = device_name_;
+  r.start = unix_time();
+  try {
+    const Arch arch = space_.parse(c.encoding);
+    const Evaluation e = evaluator_->evaluate(arch);
+    r.score = e.results[0].score;
+    r.parts = e.results[0].parts;
+    r.params = e.params;
+    std::size_t next_proxy = 1;
+    Measured m{std::nan(""), std::nan("")};
+    const bool wants = std::any_of(values_.begin(), values_.end(),
+                                   [](const std::string& v) { return is_measured(v); });
+    if (wants) {
+      auto it = table_.find({c.encoding, device_name_});
+      if (it != table_.end()) m = it->second;
+      const bool need_latency = std::count(values_.begin(), values_.end(), "latency") > 0;
+      const bool need_memory = std::count(values_.begin(), values_.end(), "memory") > 0;
+      if ((need_latency && std::isnan(m.latency_ms)) ||
+          (need_memory && std::isnan(m.memory_bytes))) {
+        CostSettings cs;
+        cs.batch = latency_batch_;
+        cs.seq = latency_seq_;
+        cs.repeats = latency_repeats_;
+        cs.precision = precision_;
+        const CostMeasurement got =
+            measure_forward(arch, profile_, device_, cs, derive_seed(seed_, fnv1a(c.encoding)));
+        m = {got.latency_ms, got.memory_bytes};
+        ++measured_;
+      }
+    }
+    for (const std::string& v : values_) {
+      if (v == "latency")
+        r.values.push_back(m.latency_ms);
+      else if (v == "memory")
+        r.values.push_back(m.memory_bytes);
+      else
+        r.values.push_back(e.results[next_proxy++].score);
+    }
+    r.status = Status::Ok;
+    for (const Constraint& b : measured_budgets_) {
+      const auto at = std::find(values_.begin(), values_.end(), b.name) - values_.begin();
+      const double v = r.values[std::size_t(at)];
+      if (!b.allows(v)) {
+        r.status = Status::OverBudget;
+        r.reason = b.violation(v);
+        break;
+      }
+    }
+  } catch (const std::exception& ex) {
+    // An invalid model or out of memory fails this candidate only; the search goes on.
+    r.status = Status::Failed;
+    r.values.clear();
+    // The first line: LibTorch appends a stack trace, which is no CSV cell.
+    r.reason = ex.what();
+    r.reason = r.reason.substr(0, r.reason.find('\n'));
+    try {
+      r.params = count_params(make_plan(space_.parse(c.encoding), profile_, false));
+    } catch (const std::exception&) {
+    }
+    log::warn("candidate " + std::to_string(c.index) + " " + c.encoding + " failed: " + r.reason);
+  }
+  r.end = unix_time();
+  return r;
 }
 
 std::vector<Record> Scorer::score(const std::vector<Candidate>& batch) {
@@ -43,37 +166,14 @@ std::vector<Record> Scorer::score(const std::vector<Candidate>& batch) {
       r.index = c.index;
       r.encoding = c.encoding;
       r.rank = rank_;
-      r.device = device_;
+      r.device = device_name_;
       r.start = r.end = unix_time();
       r.status = Status::Preempted;
       r.reason = "stopped before evaluation";
       out.push_back(std::move(r));
       continue;
     }
-    Record r;
-    r.index = c.index;
-    r.encoding = c.encoding;
-    r.rank = rank_;
-    r.device = device_;
-    r.start = unix_time();
-    try {
-      const Evaluation e = evaluator_->evaluate(space_.parse(c.encoding));
-      r.score = e.results[0].score;
-      r.parts = e.results[0].parts;
-      r.params = e.params;
-      r.status = Status::Ok;
-    } catch (const std::exception& ex) {
-      // An invalid model or out of memory fails this candidate only; the search goes on.
-      r.status = Status::Failed;
-      r.reason = ex.what();
-      try {
-        r.params = count_params(make_plan(space_.parse(c.encoding), profile_, false));
-      } catch (const std::exception&) {
-      }
-      log::warn("candidate " + std::to_string(c.index) + " " + c.encoding + " failed: " + r.reason);
-    }
-    r.end = unix_time();
-    out.push_back(std::move(r));
+    out.push_back(evaluate(c));
   }
   return out;
 }

@@ -9,6 +9,11 @@
 #   lock      a running search's directory is locked: --resume and --force are refused, naming
 #             the holder; a stale lock (dead process) is taken over
 #   truncated-log  a last evaluation record cut off by a crash is dropped and evaluated again
+#   pareto    two objectives (deterministic: zerolm2, params): identical pareto.csv on 1, 2 and 4
+#             ranks and after a stop and --resume, budgets never violated, zerolm pareto and export
+#   latency   measured objectives: rows record the device, a resumed run measures nothing again,
+#             --latency-table reuses measurements, over-budget rows
+#   pareto-bad-input  bad objectives and budgets: one line, non-zero exit, nothing written
 #   finetune-fails  a training that throws (as CUDA out of memory would) on a worker or on rank 0
 #             ends every rank non-zero with one line from rank 0, never a hang
 set -u
@@ -284,6 +289,98 @@ finetune-fails)
     check "task $task throws: names rank $rank and the cause (got: $(grep 'zerolm: error' err.txt))" \
       grep -qE "^zerolm: error: rank $rank: training .* failed \(ZEROLM_TEST_FAIL_TRAIN=$task\)$" err.txt
   done
+  ;;
+pareto)
+  mo=(search --space gpt2-lts --objective zerolm2 --objective params:min --constraint 'params<=12M'
+      --evaluations 240 --population 40 --generation 24 --seed 3)
+  for n in 1 2 4; do
+    mpi "$n" "${mo[@]}" --out "p$n" >"p$n.out" 2>&1
+    check "-n $n exit 0" test $? -eq 0
+  done
+  check "nsga2 is the default strategy for two objectives" grep -q '"strategy": "nsga2"' p1/config.json
+  check "pareto.csv has rows" test "$(wc -l <p1/pareto.csv)" -ge 5
+  check "pareto.csv header" test "$(head -1 p1/pareto.csv)" = "rank,index,encoding,zerolm2,params,device"
+  check "pareto.csv of 1 and 2 ranks identical" cmp p1/pareto.csv p2/pareto.csv
+  check "pareto.csv of 1 and 4 ranks identical" cmp p1/pareto.csv p4/pareto.csv
+  check "budget: no front row above 12M parameters" test "$(tail -n +2 p1/pareto.csv | awk -F, '$5 > 12000000' | wc -l)" -eq 0
+  params_col=$(head -1 p1/evaluations.csv | tr , '\n' | grep -nx params | cut -d: -f1)
+  check "budget: no evaluation above 12M parameters" test "$(tail -n +2 p1/evaluations.csv | awk -F, -v c="$params_col" '$c > 12000000' | wc -l)" -eq 0
+  check "status.json reports the front and its hypervolume" grep -q '"hypervolume": 0\.[0-9]' p1/status.json
+  check "status.json front size" grep -q "\"front_size\": $(($(wc -l <p1/pareto.csv) - 1))," p1/status.json
+  check "console shows the front" grep -q "^the front: " p1.out
+  check "top.csv spreads along the front" test "$(wc -l <p1/top.csv)" -ge 3
+  if command -v gnuplot >/dev/null; then check "pareto.png drawn" test -s p1/pareto.png; fi
+  # Stop at about half, resume on another rank count: the same front.
+  mpi 2 "${mo[@]}" --out cut --stop-after 120 >/dev/null 2>&1
+  check "stopped early" grep -q '"state": "stopped"' cut/status.json
+  mpi 3 search --resume cut >/dev/null 2>&1
+  check "resume exits 0" test $? -eq 0
+  check "pareto.csv after stop and resume identical" cmp p1/pareto.csv cut/pareto.csv
+  # LTS-style evolution obeys the same contract.
+  mpi 1 "${mo[@]}" --strategy lts --out l1 >/dev/null 2>&1
+  mpi 4 "${mo[@]}" --strategy lts --out l4 >/dev/null 2>&1
+  check "lts: pareto.csv of 1 and 4 ranks identical" cmp l1/pareto.csv l4/pareto.csv
+  # Choosing: the whole front, the best within a budget, strategies compared.
+  "$zerolm" pareto p1 >front.txt 2>&1
+  check "zerolm pareto exits 0" test $? -eq 0
+  check "zerolm pareto prints every front row" test "$(grep -c 'GPT2-' front.txt)" -eq "$(($(wc -l <p1/pareto.csv) - 1))"
+  "$zerolm" pareto p1 --constraint 'params<=8M' --format csv >best.csv 2>&1
+  check "best within 8M: one row" test "$(wc -l <best.csv)" -eq 2
+  check "best within 8M: within the budget" test "$(tail -1 best.csv | awk -F, '{print ($4 <= 8000000)}')" -eq 1
+  best_q=$(tail -1 best.csv | cut -d, -f2)
+  check "best within 8M: the highest zerolm2 of the front rows within 8M" test "$(tail -n +2 p1/pareto.csv | awk -F, '$5 <= 8000000 {print $4}' | sort -g | tail -1)" = "$best_q"
+  "$zerolm" pareto p1 l1 >cmp.txt 2>&1
+  check "zerolm pareto compares two runs" test "$(grep -cE '^(p1|l1) ' cmp.txt)" -eq 2
+  ;;
+latency)
+  lt=(search --space flexibert-bench --objective zerolm --objective latency --objective memory
+      --latency-seq 32 --latency-repeats 2 --evaluations 40 --generation 8 --population 8 --seed 5)
+  mpi 2 "${lt[@]}" --out a --stop-after 20 >/dev/null 2>&1
+  check "stopped early" grep -q '"state": "stopped"' a/status.json
+  head -n "$(wc -l <a/evaluations.csv)" a/evaluations.csv >a.before
+  mpi 2 search --resume a >/dev/null 2>&1
+  check "resume exits 0" test $? -eq 0
+  check "every row records the CPU" test "$(tail -n +2 a/evaluations.csv | grep -c ',cpu:')" -eq "$(($(wc -l <a/evaluations.csv) - 1))"
+  check "rows measured before the stop are kept as they were" cmp a.before <(head -n "$(wc -l <a.before)" a/evaluations.csv)
+  check "no architecture measured twice" test "$(grep -E ',(ok|over-budget),' a/evaluations.csv | cut -d, -f1 | sort | uniq -d | wc -l)" -eq 0
+  check "40 evaluations" test "$(grep -cE ',(ok|over-budget|failed),' a/evaluations.csv)" -eq 40
+  lat=$(head -1 a/evaluations.csv | tr , '\n' | grep -nx latency_ms | cut -d: -f1)
+  check "latency column filled" test "$(grep ',ok,' a/evaluations.csv | cut -d, -f"$lat" | grep -c '^[0-9]')" -eq "$(grep -c ',ok,' a/evaluations.csv)"
+  # The same search reading the first one's measurements measures nothing: identical latencies.
+  mpi 2 "${lt[@]}" --out b --latency-table a/evaluations.csv >/dev/null 2>&1
+  check "--latency-table: same latencies" test "$(grep ',ok,' a/evaluations.csv | cut -d, -f2,"$lat" | sort | md5sum)" = "$(grep ',ok,' b/evaluations.csv | cut -d, -f2,"$lat" | sort | md5sum)"
+  # A latency budget: what misses it is recorded over budget, never on the front.
+  mpi 2 "${lt[@]}" --out c --constraint 'latency<=1s' --latency-table a/evaluations.csv >/dev/null 2>&1
+  check "latency budget run exits 0" test $? -eq 0
+  budget=$(grep ',ok,' a/evaluations.csv | cut -d, -f"$lat" | sort -g | sed -n 20p)
+  mpi 2 "${lt[@]}" --out d --constraint "latency<=${budget}ms" --latency-table a/evaluations.csv >/dev/null 2>&1
+  check "over-budget rows recorded" test "$(grep -c ',over-budget,' d/evaluations.csv)" -ge 1
+  check "over-budget rows say why" grep -q ',over-budget,latency .* > budget' d/evaluations.csv
+  lat_p=$(head -1 d/pareto.csv | tr , '\n' | grep -nx latency_ms | cut -d: -f1)
+  check "front within the latency budget" test "$(tail -n +2 d/pareto.csv | awk -F, -v c="$lat_p" -v b="$budget" '$c > b' | wc -l)" -eq 0
+  ;;
+pareto-bad-input)
+  expect_error() {  # expect_error NAME SUBSTRING ARGS...: non-zero, one line, nothing written
+    local name=$1 want=$2; shift 2
+    mpi 2 "$@" --out w >out.txt 2>err.txt
+    local rc=$?
+    check "$name: non-zero exit (got $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+    check "$name: exactly one zerolm line (got $(grep -c 'zerolm: error' err.txt))" test "$(grep -c 'zerolm: error' err.txt)" -eq 1
+    check "$name: says '$want' (got: $(grep 'zerolm: error' err.txt))" grep -qF -- "$want" err.txt
+    check "$name: nothing written" test ! -e w
+  }
+  expect_error "unknown objective" 'unknown objective "speed"' search --objective zerolm --objective speed
+  expect_error "unknown sense" 'unknown sense "fast"; expected max or min' search --objective zerolm --objective params:fast
+  expect_error "same objective twice" 'zerolm is already an objective' search --objective zerolm --objective zerolm:min
+  expect_error "cost alone" 'a single objective must be a proxy to maximise' search --objective latency
+  expect_error "evolution with two objectives" 'evolution maximises one objective' search --strategy evolution --objective zerolm --objective params
+  expect_error "budget not a number" "--constraint 'latency<=fast': \"fast\" is not a number with a unit" search --objective zerolm --objective params --constraint 'latency<=fast'
+  expect_error "latency without unit" 'latency needs a unit: us, ms or s' search --objective zerolm --objective params --constraint 'latency<=12'
+  expect_error "unknown memory unit" 'unknown unit "XB"' search --objective zerolm --objective params --constraint 'memory<=2XB'
+  expect_error "unknown budget" 'unknown budget "speed"' search --objective zerolm --objective params --constraint 'speed<=2'
+  expect_error "no comparison" 'expected NAME<=VALUE' search --objective zerolm --objective params --constraint 'params=5M'
+  expect_error "budget no architecture meets" 'no architecture of flexibert-bench met it' search --objective zerolm --objective params --constraint 'params<=1K'
+  expect_error "latency budget nothing meets" 'no architecture of the space can meet it' search --objective zerolm --objective latency --constraint 'latency<=1us' --latency-seq 16
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac

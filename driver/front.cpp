@@ -1,0 +1,207 @@
+#include "driver/front.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "driver/plot.h"
+#include "driver/table.h"
+#include "search/pareto.h"
+
+namespace zerolm {
+
+namespace {
+
+std::string exact(double v) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
+}  // namespace
+
+std::vector<double> objective_values(const SearchConfig& config, const Record& r) {
+  const auto names = config.value_names();
+  std::vector<double> out;
+  for (const SearchObjective& o : config.objective_list()) {
+    if (o.name == config.proxy) {
+      out.push_back(r.score);
+    } else if (o.name == "params") {
+      out.push_back(double(r.params));
+    } else {
+      const auto at = std::size_t(std::find(names.begin(), names.end(), o.name) - names.begin());
+      out.push_back(at < r.values.size() ? r.values[at] : std::nan(""));
+    }
+  }
+  return out;
+}
+
+std::size_t sort_objective(const SearchConfig& config) {
+  const auto obj = config.objective_list();
+  for (std::size_t i = 0; i < obj.size(); ++i)
+    if (!obj[i].maximize) return i;
+  return 0;
+}
+
+std::size_t quality_objective(const SearchConfig& config) {
+  const auto obj = config.objective_list();
+  for (std::size_t i = 0; i < obj.size(); ++i)
+    if (obj[i].maximize) return i;
+  return 0;
+}
+
+Front compute_front(const SearchConfig& config, const std::vector<Record>& records,
+                    const std::vector<Constraint>& extra, const std::vector<double>* ideal,
+                    const std::vector<double>* reference) {
+  const auto obj = config.objective_list();
+  std::vector<bool> maximize;
+  for (const auto& o : obj) maximize.push_back(o.maximize);
+  auto budgets = config.constraint_list();
+  budgets.insert(budgets.end(), extra.begin(), extra.end());
+  std::vector<const Record*> feasible;
+  std::vector<Point> points;
+  std::vector<std::vector<double>> raw;
+  for (const Record& r : records) {
+    if (r.status != Status::Ok) continue;
+    auto v = objective_values(config, r);
+    bool ok = std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+    for (const Constraint& b : extra) {
+      double x = std::nan("");
+      if (b.name == "params") x = double(r.params);
+      for (std::size_t k = 0; k < obj.size(); ++k)
+        if (obj[k].name == b.name) x = v[k];
+      const auto names = config.value_names();
+      for (std::size_t k = 0; k < names.size() && k < r.values.size(); ++k)
+        if (names[k] == b.name) x = r.values[k];
+      if (std::isnan(x) || !b.allows(x)) ok = false;
+    }
+    if (!ok) continue;
+    feasible.push_back(&r);
+    points.push_back(to_minimisation(v, maximize));
+    raw.push_back(std::move(v));
+  }
+  Front f;
+  if (points.empty()) return f;
+  const std::size_t d = obj.size();
+  // Ideal and reference in minimisation orientation.
+  Point lo(d, std::numeric_limits<double>::infinity()), hi(d, -lo[0]);
+  for (const Point& p : points)
+    for (std::size_t k = 0; k < d; ++k) {
+      lo[k] = std::min(lo[k], p[k]);
+      hi[k] = std::max(hi[k], p[k]);
+    }
+  for (const Constraint& b : budgets)
+    for (std::size_t k = 0; k < d; ++k)
+      if (obj[k].name == b.name && !obj[k].maximize && b.upper()) hi[k] = b.value;
+  if (ideal)
+    for (std::size_t k = 0; k < d; ++k) lo[k] = maximize[k] ? -(*ideal)[k] : (*ideal)[k];
+  if (reference)
+    for (std::size_t k = 0; k < d; ++k) hi[k] = maximize[k] ? -(*reference)[k] : (*reference)[k];
+  for (const std::size_t i : pareto_front_sorted(points, sort_objective(config))) {
+    f.rows.push_back(*feasible[i]);
+    f.values.push_back(raw[i]);
+  }
+  double box = 1;
+  for (std::size_t k = 0; k < d; ++k) box *= hi[k] - lo[k];
+  if (box > 0 && std::isfinite(box)) {
+    std::vector<Point> front;
+    for (const auto& v : f.values) front.push_back(to_minimisation(v, maximize));
+    f.hypervolume = hypervolume(front, hi) / box;
+  }
+  for (std::size_t k = 0; k < d; ++k) {
+    f.ideal.push_back(maximize[k] ? -lo[k] : lo[k]);
+    f.reference.push_back(maximize[k] ? -hi[k] : hi[k]);
+  }
+  return f;
+}
+
+std::vector<std::size_t> spread(std::size_t n, std::size_t k) {
+  std::vector<std::size_t> out;
+  if (n == 0 || k == 0) return out;
+  if (k >= n) {
+    for (std::size_t i = 0; i < n; ++i) out.push_back(i);
+    return out;
+  }
+  if (k == 1) return {0};
+  for (std::size_t i = 0; i < k; ++i) {
+    const std::size_t p = (i * (n - 1) + (k - 1) / 2) / (k - 1);  // rounded
+    if (out.empty() || p != out.back()) out.push_back(p);
+  }
+  return out;
+}
+
+std::string front_csv(const SearchConfig& config, const Front& f) {
+  const auto obj = config.objective_list();
+  bool params_is_objective = false;
+  std::string s = "rank,index,encoding";
+  for (const auto& o : obj) {
+    s += "," + quantity_column(o.name);
+    params_is_objective = params_is_objective || o.name == "params";
+  }
+  if (!params_is_objective) s += ",params";
+  s += ",device\n";
+  for (std::size_t i = 0; i < f.rows.size(); ++i) {
+    const Record& r = f.rows[i];
+    s += std::to_string(i + 1) + "," + std::to_string(r.index) + "," + r.encoding;
+    for (std::size_t k = 0; k < obj.size(); ++k)
+      s += "," + (obj[k].name == "params" ? std::to_string(r.params) : exact(f.values[i][k]));
+    if (!params_is_objective) s += "," + std::to_string(r.params);
+    s += "," + csv_escape(r.device) + "\n";
+  }
+  return s;
+}
+
+void plot_front(const std::string& png, const SearchConfig& config,
+                const std::vector<Record>& records, const Front& f) {
+  const auto obj = config.objective_list();
+  const std::size_t q = quality_objective(config);
+  std::string data = "# every feasible evaluation: objective values\n";
+  std::size_t n = 0;
+  for (const Record& r : records) {
+    if (r.status != Status::Ok) continue;
+    const auto v = objective_values(config, r);
+    for (std::size_t k = 0; k < v.size(); ++k) data += (k ? " " : "") + exact(v[k]);
+    data += "\n";
+    ++n;
+  }
+  data += "\n\n# the front\n";
+  for (const auto& v : f.values) {
+    for (std::size_t k = 0; k < v.size(); ++k) data += (k ? " " : "") + exact(v[k]);
+    data += "\n";
+  }
+  std::vector<std::size_t> panels;
+  for (std::size_t k = 0; k < obj.size(); ++k)
+    if (k != q) panels.push_back(k);
+  auto label = [](const std::string& name) {
+    if (name == "latency") return std::string("latency (ms)");
+    if (name == "memory") return std::string("peak memory (MiB)");
+    if (name == "params") return std::string("parameters (M)");
+    if (name == "flops") return std::string("forward GFLOPs per token");
+    return name;
+  };
+  auto column = [&](std::size_t k) {
+    const std::string c = "$" + std::to_string(k + 1);
+    if (obj[k].name == "memory") return "(" + c + "/1048576)";
+    if (obj[k].name == "params") return "(" + c + "/1e6)";
+    if (obj[k].name == "flops") return "(" + c + "/1e9)";
+    return "(" + c + ")";
+  };
+  std::string cmd = "set multiplot layout 1," + std::to_string(panels.size()) + " title '" +
+                    config.space + ": " + std::to_string(n) + " evaluated, " +
+                    std::to_string(f.rows.size()) + " on the front' noenhanced\n";
+  cmd += "set grid\nset key bottom right noenhanced\n";
+  for (std::size_t k : panels) {
+    cmd += "set xlabel '" + label(obj[k].name) + "' noenhanced\nset ylabel '" + label(obj[q].name) +
+           "' noenhanced\n";
+    cmd += "plot '" + png + ".dat' index 0 using " + column(k) + ":" + column(q) +
+           " with points pt 7 ps 0.3 lc rgb '#9aa5b1' title 'evaluated', '' index 1 using " +
+           column(k) + ":" + column(q) +
+           " with points pt 7 ps 0.9 lc rgb '#c0392b' title 'front'\n";
+  }
+  cmd += "unset multiplot\n";
+  const std::string size = std::to_string(std::max<std::size_t>(1, panels.size()) * 560) + ",520";
+  gnuplot_png(png, data, cmd, size);
+}
+
+}  // namespace zerolm
