@@ -7,5 +7,7 @@ namespace zerolm {
 
 std::unique_ptr<Strategy> make_random(const SearchSettings& s);
 std::unique_ptr<Strategy> make_evolution(const SearchSettings& s);
+std::unique_ptr<Strategy> make_nsga2(const SearchSettings& s);
+std::unique_ptr<Strategy> make_lts(const SearchSettings& s);
 
 }  // namespace zerolm

@@ -78,13 +78,7 @@ class Evolution : public Strategy {
           (m.score == parent->score && m.index < parent->index))
         parent = &m;
     }
-    const Arch p = settings_.space->parse(parent->encoding);
-    for (int t = 0; t < 100; ++t) {
-      child = settings_.space->mutate(p, rng);
-      enc = encode(child);
-      if (admissible(child, enc)) return true;
-    }
-    return false;
+    return admissible_mutant(settings_.space->parse(parent->encoding), rng, child, enc);
   }
 
   std::deque<Member> population_;

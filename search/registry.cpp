@@ -15,6 +15,8 @@ const Registry<StrategyEntry>& registry() {
   static const Registry<StrategyEntry> list("strategy", {
                                                             {"random", make_random},
                                                             {"evolution", make_evolution},
+                                                            {"nsga2", make_nsga2},
+                                                            {"lts", make_lts},
                                                         });
   return list;
 }

@@ -54,6 +54,16 @@ bool Strategy::sample_admissible(Rng& rng, Arch& out, std::string& encoding) {
   return false;
 }
 
+bool Strategy::admissible_mutant(const Arch& parent, Rng& rng, Arch& child,
+                                 std::string& encoding) const {
+  for (int t = 0; t < 100; ++t) {
+    child = settings_.space->mutate(parent, rng);
+    encoding = encode(child);
+    if (admissible(child, encoding)) return true;
+  }
+  return false;
+}
+
 Candidate Strategy::take(const std::string& encoding) {
   proposed_.insert(encoding);
   return Candidate{next_index_++, encoding};

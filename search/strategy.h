@@ -108,6 +108,8 @@ class Strategy {
   // The next unused seed architecture if any is left (admissible ones only), else a uniformly
   // sampled admissible architecture; false after many tries.
   bool sample_admissible(Rng& rng, Arch& out, std::string& encoding);
+  // A single-field mutation of `parent` that is admissible, from up to 100 tries; false if none.
+  bool admissible_mutant(const Arch& parent, Rng& rng, Arch& child, std::string& encoding) const;
   Candidate take(const std::string& encoding);  // numbers and records a proposal
 
   SearchSettings settings_;
@@ -118,7 +120,7 @@ class Strategy {
 
 using StrategyFactory = std::unique_ptr<Strategy> (*)(const SearchSettings&);
 
-// The explicit list of strategies: random, evolution.
+// The explicit list of strategies: random, evolution, nsga2, lts.
 const std::vector<std::string>& strategy_names();
 std::unique_ptr<Strategy> make_strategy(std::string_view name, const SearchSettings& settings);
 
