@@ -41,6 +41,12 @@ Loaded load(const std::string& path) {
   return l;
 }
 
+std::string exact(double v) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%.17g", v);
+  return b;
+}
+
 std::string fixed(double v, int digits) {
   char b[40];
   std::snprintf(b, sizeof b, "%.*f", digits, v);
@@ -107,16 +113,19 @@ int run_pareto(const ParetoCli& cli) {
     throw InputError(l.path + ": no evaluated architecture " +
                      (budgets.empty() ? std::string("succeeded yet") : "meets the budget"));
   TextTable t{{"rank"}, {}};
-  for (const auto& o : obj) t.columns.push_back(quantity_column(o.name));
-  t.columns.push_back("params");
+  bool params_is_objective = false;
+  for (const auto& o : obj) {
+    t.columns.push_back(quantity_column(o.name));
+    params_is_objective = params_is_objective || o.name == "params";
+  }
+  if (!params_is_objective) t.columns.push_back("params");
   t.columns.push_back("encoding");
   const bool people = format == Format::Table || format == Format::Markdown;
   auto row_of = [&](std::size_t i) {
     std::vector<std::string> row{std::to_string(i + 1)};
     for (std::size_t k = 0; k < obj.size(); ++k)
-      row.push_back(people ? format_quantity(obj[k].name, f.values[i][k])
-                           : format_number(f.values[i][k]));
-    row.push_back(std::to_string(f.rows[i].params));
+      row.push_back(people ? format_quantity(obj[k].name, f.values[i][k]) : exact(f.values[i][k]));
+    if (!params_is_objective) row.push_back(std::to_string(f.rows[i].params));
     row.push_back(f.rows[i].encoding);
     return row;
   };
