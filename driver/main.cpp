@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   add(add_finetune_command(app, level));
   add(add_pareto_command(app));
   add(add_list_command(app));
+  add(add_export_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -460,5 +460,69 @@ expect_error "unknown tokenizer" 'unknown tokenizer "words": expected byte or se
 expect_error "unknown precision" 'unknown precision "fp8": expected fp32, bf16 or auto' \
   finetune --sample 2 --out "$tmp/prec" --corpus "$tmp/corpus.txt" --precision fp8
 
+# zerolm export: a Hugging Face config.json where a standard class holds the model, else
+# zerolm-arch.json and the reason; from a run by rank or from an encoding.
+llama7b="LLAMA-d4096$(for i in $(seq 32); do printf '|h32-kv32-ff11008'; done)"
+"$zerolm" export --encoding "$llama7b" --out "$tmp/ex-llama" >"$tmp/ex.out" 2>"$tmp/err"
+check "export LLaMA-7B: exit 0 ($(cat "$tmp/err"))" test $? -eq 0
+check "export LLaMA-7B: the count printed" grep -qx 'parameters: 6738415616 (6.74B)' "$tmp/ex.out"
+check "export LLaMA-7B: the published config" python3 -c "
+import json; c = json.load(open('$tmp/ex-llama/config.json'))
+want = dict(architectures=['LlamaForCausalLM'], model_type='llama', hidden_size=4096, intermediate_size=11008,
+            num_attention_heads=32, num_key_value_heads=32, num_hidden_layers=32, vocab_size=32000,
+            rms_norm_eps=1e-6, max_position_embeddings=2048, hidden_act='silu', tie_word_embeddings=False,
+            rope_theta=10000.0)
+assert all(c[k] == v for k, v in want.items()), {k: c.get(k) for k in want}"
+check "export LLaMA-7B: no zerolm-arch.json" test ! -e "$tmp/ex-llama/zerolm-arch.json"
+lts='GPT2-d512-e128-v2|h8-ff1601|h8-ff1601'
+"$zerolm" export --encoding "$lts" --out "$tmp/ex-lts" >"$tmp/ex.out" 2>"$tmp/err"
+check "export adaptive gpt2-lts: exit 0 ($(cat "$tmp/err"))" test $? -eq 0
+check "export adaptive gpt2-lts: the reason, one line ($(cat "$tmp/ex.out"))" test "$(grep -c 'no standard Hugging Face config' "$tmp/ex.out")" -eq 1
+check "export adaptive gpt2-lts: why" grep -qF 'no standard Hugging Face config: adaptive input embeddings (div_val 2: 19997, 20000 and 10267 tokens of widths 128, 64 and 32): GPT2Config has one token embedding of n_embd columns' "$tmp/ex.out"
+check "export adaptive gpt2-lts: zerolm-arch.json only" test -s "$tmp/ex-lts/zerolm-arch.json" -a ! -e "$tmp/ex-lts/config.json"
+"$zerolm" score "$lts" --proxy params --format csv >"$tmp/ex-params.csv" 2>/dev/null
+check "export: zerolm-arch.json's count is score's params" python3 -c "
+import csv, json; a = json.load(open('$tmp/ex-lts/zerolm-arch.json'))
+p = int(list(csv.DictReader(open('$tmp/ex-params.csv')))[0]['params'])
+assert a['parameters'] == p and a['encoding'] == '$lts' and len(a['layers']) == 2 and a['why_not_hf'], (a['parameters'], p)"
+mkdir -p "$tmp/cwd"
+(cd "$tmp/cwd" && "$zerolm" export --encoding 'H256|SA-SDP-h4-ff1024x1|SA-SDP-h4-ff1024x1' >/dev/null 2>&1)
+check "export --encoding: ./export-<family>-<hash>/config.json by default" test -s "$(echo "$tmp"/cwd/export-flexibert-*/config.json)"
+"$zerolm" export "$tmp/ft" --rank 1 >"$tmp/ex.out" 2>"$tmp/err"
+check "export RUN --rank 1: exit 0 ($(cat "$tmp/err"))" test $? -eq 0
+check "export RUN --rank 1: top.csv's first row" python3 -c "
+import csv, json, os; d = '$tmp/ft/export-rank-1'
+f = os.listdir(d); assert len(f) == 1, f
+j = json.load(open(os.path.join(d, f[0])))
+enc = j['zerolm']['encoding'] if f[0] == 'config.json' else j['encoding']
+assert enc == list(csv.DictReader(open('$tmp/ft/top.csv')))[0]['encoding'], enc"
+mkdir -p "$tmp/mo"
+cp "$tmp/ft/config.json" "$tmp/mo/"
+printf 'rank,encoding\n1,H128|LT-DFT-h2-ff512x1|LT-DFT-h2-ff512x1\n' >"$tmp/mo/top.csv"
+printf 'rank,encoding,zerolm,params\n1,H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1,1,2\n2,H256|SA-SDP-h4-ff1024x1|SA-SDP-h4-ff1024x1,3,4\n' >"$tmp/mo/pareto.csv"
+"$zerolm" export "$tmp/mo" --rank 2 --out "$tmp/mo-2" >/dev/null 2>"$tmp/err"
+check "export RUN --rank 2 of a pareto.csv ($(cat "$tmp/err"))" python3 -c "
+import json; c = json.load(open('$tmp/mo-2/config.json'))
+assert c['model_type'] == 'electra' and c['hidden_size'] == 256 and c['zerolm']['space'] == 'flexibert-small', c"
+top_rows=$(($(wc -l <"$tmp/ft/top.csv") - 1))
+expect_error "export: rank beyond top.csv" "--rank 99: $tmp/ft/top.csv has $top_rows rows, expected a rank from 1 to $top_rows" \
+  export "$tmp/ft" --rank 99
+expect_error "export: rank beyond pareto.csv" "--rank 3: $tmp/mo/pareto.csv has no row of rank 3 (2 rows)" \
+  export "$tmp/mo" --rank 3
+expect_error "export: rank 0" "--rank 0: expected a rank of 1 or more" export "$tmp/ft" --rank 0
+mkdir -p "$tmp/norun"
+expect_error "export: RUN without config.json" "RUN $tmp/norun: no search run there (config.json missing)" \
+  export "$tmp/norun" --rank 1
+check "export: nothing written for a RUN without config.json" test -z "$(ls "$tmp/norun")"
+expect_error "export: --rank and --encoding" "--rank and --encoding: expected one of them, not both" \
+  export "$tmp/ft" --rank 1 --encoding 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1'
+expect_error "export: neither --rank nor --encoding" "export: expected RUN --rank N or --encoding E" \
+  export "$tmp/ft"
+expect_error "export: an unparsable encoding" '--encoding: "H128|SA-XYZ-h2": layer 1 (character 6): expected an operation' \
+  export --encoding 'H128|SA-XYZ-h2' --out "$tmp/ex-bad"
+expect_error "export: an unknown space" 'unknown space "nope"' \
+  export --encoding 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1' --space nope --out "$tmp/ex-bad"
+check "export: nothing written for bad input" test ! -e "$tmp/ex-bad"
+
 echo "$pass passed, $fails failed"
 test "$fails" -eq 0

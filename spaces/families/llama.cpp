@@ -63,7 +63,10 @@ class Llama final : public Family {
     plan.family = this;
     plan.profile = Profile::Spec;
     plan.vocab = vocab > 0 ? vocab : 32000;
-    plan.max_positions = 4096;  // Llama-2's context; rotary positions have no table
+    // LLaMA's context, with its RMSNorm epsilon 1e-6 (llama_model.cpp): the LLaMA-1 config, so
+    // that LLaMA-7B's encoding exports as the published LLaMA-7B. Rotary positions have no table:
+    // this bounds the trained sequence length only.
+    plan.max_positions = 2048;
     plan.type_vocab = 0;
     const std::int64_t d = arch.layers.front().hidden;
     plan.embed = d;

@@ -1,0 +1,177 @@
+// `zerolm export`: what a user takes to a training framework for one architecture, from a search
+// run (by rank) or given by its encoding: a Hugging Face config.json where a standard class holds
+// the model, else zerolm-arch.json and the reason (spaces/hf_config.h, docs/export.md).
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "driver/commands.h"
+#include "driver/inputs.h"
+#include "driver/run_dir.h"
+#include "driver/table.h"
+#include "spaces/family.h"
+#include "spaces/hf_config.h"
+#include "spaces/rng.h"
+#include "spaces/space.h"
+
+namespace zerolm {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ExportCli {
+  std::string run;
+  int rank = 0;
+  std::string encoding;
+  std::string space;
+  std::string profile;
+  std::string out;
+};
+
+// The architecture to export, where it came from, and where its files go by default.
+struct Chosen {
+  std::string encoding;
+  std::string origin;  // for errors: "RUN/top.csv:3", "--encoding"
+  std::string space;
+  std::string profile;
+  std::string default_out;
+};
+
+// The row of rank `rank`: in RUN/pareto.csv (a multi-objective run) the row whose rank column says
+// so, else the rank-th row of RUN/top.csv.
+Chosen from_run(const ExportCli& cli) {
+  const RunDir dir(cli.run);
+  if (!dir.has_run())
+    throw InputError("RUN " + cli.run + ": no search run there (config.json missing)");
+  const SearchConfig config = dir.read_config();
+  Chosen c;
+  c.space = config.space;
+  c.profile = config.profile;
+  c.default_out = dir.file("export-rank-" + std::to_string(cli.rank));
+  const bool pareto = fs::exists(dir.file("pareto.csv"));
+  const std::string path = dir.file(pareto ? "pareto.csv" : "top.csv");
+  if (!fs::exists(path))
+    throw InputError(path + ": not found; the run has no results yet (expected top.csv)");
+  const Csv csv = read_csv(path);
+  const int enc = csv.column("encoding"), rank = csv.column("rank");
+  if (enc < 0 || (pareto && rank < 0))
+    throw InputError(path + ": expected columns " + (pareto ? "rank and encoding" : "encoding"));
+  const std::string n = std::to_string(cli.rank);
+  const std::string rows =
+      std::to_string(csv.rows.size()) + " row" + (csv.rows.size() == 1 ? "" : "s");
+  std::size_t row = csv.rows.size();
+  if (pareto) {
+    for (std::size_t i = 0; i < csv.rows.size() && row == csv.rows.size(); ++i)
+      if (csv.rows[i].at(std::size_t(rank)) == n) row = i;
+    if (row == csv.rows.size())
+      throw InputError("--rank " + n + ": " + path + " has no row of rank " + n + " (" + rows +
+                       ")");
+  } else {
+    if (std::size_t(cli.rank) > csv.rows.size())
+      throw InputError("--rank " + n + ": " + path + " has " + rows +
+                       ", expected a rank from 1 to " + std::to_string(csv.rows.size()));
+    row = std::size_t(cli.rank) - 1;
+  }
+  c.encoding = csv.rows[row].at(std::size_t(enc));
+  c.origin = path + ":" + std::to_string(csv.lines[row]);
+  return c;
+}
+
+Chosen from_encoding(const ExportCli& cli) {
+  Chosen c;
+  c.encoding = cli.encoding;
+  c.origin = "--encoding";
+  c.profile = cli.profile.empty() ? "spec" : cli.profile;
+  parse_profile(c.profile);  // names the profile when unknown
+  c.space = (cli.space.empty() ? infer_space("", {cli.encoding}) : find_space(cli.space)).name();
+  // A short name for the folder: the family and a hash of the encoding (whose '|' and ':' make
+  // poor file names).
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%08llx",
+                static_cast<unsigned long long>(fnv1a(cli.encoding) & 0xffffffffULL));
+  c.default_out = "export-" + family_of_encoding(cli.encoding).name() + "-" + hash;
+  return c;
+}
+
+std::string millions(std::int64_t n) {
+  char s[32];
+  std::snprintf(s, sizeof s, n >= 1000000000 ? "%.2fB" : "%.2fM",
+                n >= 1000000000 ? double(n) / 1e9 : double(n) / 1e6);
+  return s;
+}
+
+int run_export(const ExportCli& cli, bool by_rank, bool by_encoding) {
+  if (by_rank == by_encoding)
+    throw InputError(by_rank ? "--rank and --encoding: expected one of them, not both"
+                             : "export: expected RUN --rank N or --encoding E");
+  if (by_rank) {
+    if (cli.run.empty())
+      throw InputError("--rank " + std::to_string(cli.rank) +
+                       ": expected a search run directory RUN before it");
+    if (cli.rank < 1)
+      throw InputError("--rank " + std::to_string(cli.rank) + ": expected a rank of 1 or more");
+    if (!cli.space.empty() || !cli.profile.empty())
+      throw InputError(std::string(cli.space.empty() ? "--profile" : "--space") +
+                       ": with --rank, the space and profile are the run's (RUN/config.json)");
+  } else if (!cli.run.empty()) {
+    throw InputError("RUN " + cli.run + ": with --encoding, expected no run directory");
+  }
+  const Chosen c = by_rank ? from_run(cli) : from_encoding(cli);
+  Arch arch;
+  try {
+    arch = find_space(c.space).parse(c.encoding);
+  } catch (const InputError& e) {
+    throw InputError(c.origin + ": " + e.what());
+  }
+  const ArchExport e = export_architecture(arch, c.space, parse_profile(c.profile));
+
+  // Everything is known: only now is anything written.
+  const std::string dir = cli.out.empty() ? c.default_out : cli.out;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw IoError(dir + ": cannot create the directory (" + ec.message() + ")");
+  const std::string path = (fs::path(dir) / e.file).string();
+  write_file_atomic(path, e.json.dump(2) + "\n");
+  // The other kind of file, left by an earlier export to the same folder, would contradict this
+  // one.
+  fs::remove(fs::path(dir) / (e.file == "config.json" ? "zerolm-arch.json" : "config.json"), ec);
+
+  std::cout << encode(arch) << "  (space " << c.space << ", profile " << c.profile << ")\n";
+  if (e.hf_class.empty()) std::cout << "no standard Hugging Face config: " << e.reason << "\n";
+  std::cout << "wrote " << path
+            << (e.hf_class.empty() ? " (per-layer description)"
+                                   : " (" + e.hf_class + ", " +
+                                         e.json.at("architectures").at(0).get<std::string>() + ")")
+            << "\n";
+  std::cout << "parameters: " << e.params << " (" << millions(e.params) << ")\n";
+  return 0;
+}
+
+}  // namespace
+
+Runner add_export_command(CLI::App& app) {
+  auto cli = std::make_shared<ExportCli>();
+  CLI::App* cmd = app.add_subcommand(
+      "export",
+      "Write an architecture for a training framework: a Hugging Face config.json where "
+      "GPT2Config, "
+      "LlamaConfig or ElectraConfig holds it, else zerolm-arch.json (per layer) and why");
+  cmd->add_option("RUN", cli->run, "search run directory (with --rank)");
+  CLI::Option* rank = cmd->add_option(
+      "--rank", cli->rank,
+      "the architecture of this rank: RUN/pareto.csv's rank column, else RUN/top.csv's N-th row");
+  CLI::Option* encoding =
+      cmd->add_option("--encoding", cli->encoding, "instead: the architecture's encoding");
+  cmd->add_option("--space", cli->space,
+                  "with --encoding: its space (default: the family's that holds it)");
+  cmd->add_option("--profile", cli->profile, "with --encoding: spec (default), trained or compat");
+  cmd->add_option("--out", cli->out,
+                  "directory for the file (default: RUN/export-rank-N, or "
+                  "./export-<family>-<hash> with --encoding)");
+  return
+      [cli, rank, encoding] { return run_export(*cli, rank->count() > 0, encoding->count() > 0); };
+}
+
+}  // namespace zerolm
