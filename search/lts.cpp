@@ -47,6 +47,7 @@ class Lts : public Strategy {
     // front member dominates stays dominated), which keeps each update small.
     std::vector<std::size_t> candidates = front_;
     for (const Outcome& o : outcomes) {
+      if (!o.ok) continue;  // failed or over budget: no values to rank by
       Point p = objective_point(settings_, o);
       if (!usable(p, o)) continue;
       candidates.push_back(archive_.size());

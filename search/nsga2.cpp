@@ -48,6 +48,7 @@ class Nsga2 : public Strategy {
   void observe(const std::vector<Outcome>& outcomes) override {
     std::vector<ScoredMember> merged = population_;
     for (const Outcome& o : outcomes) {
+      if (!o.ok) continue;  // failed or over budget: no values to rank by
       Point p = objective_point(settings_, o);
       if (usable(p, o)) merged.push_back({o.index, o.encoding, std::move(p)});
     }

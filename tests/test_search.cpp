@@ -169,10 +169,10 @@ TEST(Strategies, SeedArchitecturesComeFirst) {
 }
 
 TEST(Strategies, TopKBestFirstTiesByIndexFailuresLeftOut) {
-  const std::vector<Outcome> o = {{0, "a", true, 1.0, 0},
-                                  {1, "b", false, 9.0, 0},
-                                  {2, "c", true, 3.0, 0},
-                                  {3, "d", true, 3.0, 0}};
+  const std::vector<Outcome> o = {{0, "a", true, 1.0, 0, {}},
+                                  {1, "b", false, 9.0, 0, {}},
+                                  {2, "c", true, 3.0, 0, {}},
+                                  {3, "d", true, 3.0, 0, {}}};
   const auto t = top_k(o, 3);
   ASSERT_EQ(t.size(), 3u);
   EXPECT_EQ(t[0].encoding, "c");
