@@ -2,6 +2,8 @@
 // it reads evaluations.csv), or the best architecture within budgets; with several runs of the
 // same objectives, their fronts' hypervolumes against one common ideal and reference point, as
 // strategies are compared.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -19,6 +21,7 @@ namespace {
 
 struct ParetoCli {
   std::vector<std::string> runs;
+  std::vector<std::string> objectives;  // read the runs with these (e.g. a single-objective run)
   std::vector<std::string> constraints;
   std::string format = "table";
 };
@@ -59,6 +62,39 @@ int run_pareto(const ParetoCli& cli) {
   for (const auto& c : cli.constraints) budgets.push_back(parse_constraint(c));
   std::vector<Loaded> runs;
   for (const auto& p : cli.runs) runs.push_back(load(p));
+  if (!cli.objectives.empty()) {
+    // Any quantity a run recorded may be an objective: its proxy, params, its other columns.
+    const auto wanted = parse_objectives(cli.objectives);
+    for (Loaded& l : runs) {
+      for (const auto& o : wanted) {
+        bool recorded = o.name == l.config.proxy || o.name == "params";
+        for (const auto& n : l.config.value_names()) recorded = recorded || n == o.name;
+        if (!recorded)
+          throw InputError("--objective " + o.text() + ": run " + l.path + " did not record " +
+                           o.name + " (it recorded " + l.config.proxy + ", params" +
+                           [&] {
+                             std::string t;
+                             for (const auto& n : l.config.value_names()) t += ", " + n;
+                             return t;
+                           }() +
+                           ")");
+      }
+      // The run's own measured budgets stay what decides feasibility (its over-budget records);
+      // the recorded values move to the columns the new objectives give them.
+      const auto before = l.config.value_names();
+      l.config.objectives.clear();
+      for (const auto& o : wanted) l.config.objectives.push_back(o.text());
+      const auto after = l.config.value_names();
+      for (Record& r : l.records) {
+        std::vector<double> v;
+        for (const auto& n : after) {
+          const auto at = std::size_t(std::find(before.begin(), before.end(), n) - before.begin());
+          v.push_back(at < r.values.size() ? r.values[at] : std::nan(""));
+        }
+        r.values = std::move(v);
+      }
+    }
+  }
   const SearchConfig& c = runs[0].config;
   const auto obj = c.objective_list();
   for (const Constraint& b : budgets) {
@@ -167,6 +203,11 @@ Runner add_pareto_command(CLI::App& app) {
       ->required();
   cmd->add_option("--constraint", cli->constraints,
                   "budget, repeatable: 'latency<=12ms', 'params<=125M', 'memory<=2GiB'")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--objective", cli->objectives,
+                  "read the runs with these objectives (repeatable; default: each run's own), e.g. "
+                  "to compare a single-objective run's front")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--format", cli->format, "table, csv, json or markdown")->capture_default_str();

@@ -41,7 +41,7 @@ std::vector<Outcome> drive(Strategy& st, std::size_t budget, std::size_t gen) {
     if (cands.empty()) break;
     std::vector<Outcome> outs;
     for (const Candidate& c : cands)
-      outs.push_back({c.index, c.encoding, true, fake_score(c.encoding), 0});
+      outs.push_back({c.index, c.encoding, true, fake_score(c.encoding), 0, {}});
     st.observe(outs);
     all.insert(all.end(), outs.begin(), outs.end());
   }
