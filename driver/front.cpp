@@ -98,9 +98,27 @@ Front compute_front(const SearchConfig& config, const std::vector<Record>& recor
     for (std::size_t k = 0; k < d; ++k) lo[k] = maximize[k] ? -(*ideal)[k] : (*ideal)[k];
   if (reference)
     for (std::size_t k = 0; k < d; ++k) hi[k] = maximize[k] ? -(*reference)[k] : (*reference)[k];
-  for (const std::size_t i : pareto_front_sorted(points, sort_objective(config))) {
-    f.rows.push_back(*feasible[i]);
-    f.values.push_back(raw[i]);
+  // The non-dominated set by one pass that keeps the current front only: O(n x front) instead of
+  // all pairs, so that a run of 100,000 evaluations on three objectives stays quick to summarise.
+  std::vector<std::size_t> kept;
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    bool dominated = false;
+    for (std::size_t j : kept)
+      if (dominates(points[j], points[i])) {
+        dominated = true;
+        break;
+      }
+    if (dominated) continue;
+    kept.erase(std::remove_if(kept.begin(), kept.end(),
+                              [&](std::size_t j) { return dominates(points[i], points[j]); }),
+               kept.end());
+    kept.push_back(i);
+  }
+  std::vector<Point> front_points;
+  for (std::size_t j : kept) front_points.push_back(points[j]);
+  for (const std::size_t k : pareto_front_sorted(front_points, sort_objective(config))) {
+    f.rows.push_back(*feasible[kept[k]]);
+    f.values.push_back(raw[kept[k]]);
   }
   double box = 1;
   for (std::size_t k = 0; k < d; ++k) box *= hi[k] - lo[k];

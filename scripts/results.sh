@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates docs/results.md (and docs/alpha_sweep.png): every table in it comes from the
-# zerolm commands printed beside it. Usage: scripts/results.sh [BUILD_DIR]   (about 15 minutes)
+# zerolm commands printed beside it. Usage: scripts/results.sh [BUILD_DIR]   (about 20 minutes)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
@@ -184,6 +184,27 @@ for path in paths:
                                  " | ".join("%.3f" % float(rows[n]["kendall"]) for n in names)))
 PY
 rm -f "$tmp".*.csv
+cat >>"$tmp" <<MD
+
+## The quality/cost front
+
+Hypervolume of the (proxy, parameter count) front after 1000 evaluations under a parameter budget,
+for each strategy, 5 seeds, analytic mode (which ranks as the weights do), 2 ranks; one ideal and
+reference point per space for all its runs (the best and worst proxy of all their feasible
+evaluations, and the budget for the parameter count), so 1 would be one architecture best in both.
+\`evolution\` is the single-objective search (\`--proxy P --max-params B\`), read as a front with
+\`zerolm pareto --objective P --objective params:min\`. Command: \`bench/pareto_bench.sh 1000 5\`.
+
+MD
+echo "running: bench/pareto_bench.sh 1000 5" >&2
+bash bench/pareto_bench.sh 1000 5 "$build" >>"$tmp"
+# The CPU latency front: docs/pareto-<space>-<device>.md, one run of bench/latency_front.sh
+# (minutes of building and timing models, so not re-run here).
+for f in docs/pareto-*.md; do
+  [ -e "$f" ] || continue
+  echo >>"$tmp"
+  sed -e '1s/^# /### /' "$f" >>"$tmp"
+done
 echo >>"$tmp"
 mv "$tmp" "$out"
 trap - EXIT
