@@ -177,7 +177,12 @@ std::string TextTable::render(Format f) const {
       o << "\n";
       for (const auto& r : rows) {
         o << "|";
-        for (const auto& c : r) o << " " << c << " |";
+        for (const auto& c : r) {
+          // Encodings separate layers with '|', which would end the cell.
+          std::string cell;
+          for (char ch : c) cell += ch == '|' ? std::string("\\|") : std::string(1, ch);
+          o << " " << cell << " |";
+        }
         o << "\n";
       }
       break;

@@ -25,6 +25,9 @@ TEST(Table, RendersCsvAndJson) {
   EXPECT_EQ(t.render(Format::Csv), "encoding,zerolm\nH128|SA-SDP-h2-ff512x1,1.5\n");
   EXPECT_NE(t.render(Format::Json).find("\"zerolm\": 1.5"), std::string::npos);
   EXPECT_NE(t.render(Format::Markdown).find("| encoding | zerolm |"), std::string::npos);
+  // An encoding's '|' is escaped in markdown, or the row would have a cell per layer.
+  EXPECT_NE(t.render(Format::Markdown).find("| H128\\|SA-SDP-h2-ff512x1 | 1.5 |"),
+            std::string::npos);
 }
 
 TEST(Table, AtomicWriteReplacesWholeFileAndLeavesNoTemporary) {
