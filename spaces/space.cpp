@@ -349,7 +349,23 @@ const std::vector<std::string>& space_names() {
   return names;
 }
 
+namespace {
+std::unique_ptr<Space>& runtime_slot() {
+  static std::unique_ptr<Space> slot;
+  return slot;
+}
+}  // namespace
+
+void register_runtime_space(std::unique_ptr<Space> space) {
+  runtime_slot() = std::move(space);
+}
+
+const Space* runtime_space() {
+  return runtime_slot().get();
+}
+
 const Space& find_space(std::string_view name) {
+  if (const Space* s = runtime_slot().get(); s && s->name() == name) return *s;
   return registry().find(name);
 }
 

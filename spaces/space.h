@@ -50,33 +50,40 @@ struct SpaceSpec {
 class Space {
  public:
   explicit Space(SpaceSpec spec);
+  // Spaces made at run time (the sub-networks of a checkpoint: spaces/prune_space.h) override
+  // what they hold; the families' spaces use the grid of their SpaceSpec.
+  virtual ~Space() = default;
+  Space(const Space&) = default;
+  Space(Space&&) = default;
+  Space& operator=(const Space&) = default;
+  Space& operator=(Space&&) = default;
 
   const std::string& name() const { return spec_.name; }
   const SpaceSpec& spec() const { return spec_; }
 
   // Number of distinct architectures the sampler draws from (exact below 2^53); with
   // any_dividing_heads, validation accepts more.
-  double count() const;
-  double count_with_depth(int depth) const;
+  virtual double count() const;
+  virtual double count_with_depth(int depth) const;
 
   // Uniform over all architectures of the space (deeper models are likelier, as there are more).
-  Arch sample(Rng& rng) const;
+  virtual Arch sample(Rng& rng) const;
   // Uniform over the architectures of one depth (a depth the space allows).
-  Arch sample_at_depth(Rng& rng, int depth) const;
+  virtual Arch sample_at_depth(Rng& rng, int depth) const;
   // Changes exactly one field (one stack's op, heads, ff width or count, a hidden size, or the
   // depth) to another value of the grid; the result is in the space and differs from `arch`
   // (`arch` may be off the grid where any_dividing_heads allows it: a hidden size is then only
   // changed to one its heads divide).
-  Arch mutate(const Arch& arch, Rng& rng) const;
+  virtual Arch mutate(const Arch& arch, Rng& rng) const;
 
   // The feed-forward widths a layer of this hidden size may have (ff_dims, or derived from it).
   // Throws std::out_of_range for a hidden size not in the space.
   const std::vector<int>& ff_choices(int hidden) const;
 
   // Throws InputError naming the encoding, the field and the allowed values.
-  void validate(const Arch& arch, std::string_view input) const;
+  virtual void validate(const Arch& arch, std::string_view input) const;
   // Parses, validates and returns the architecture.
-  Arch parse(std::string_view encoding) const;
+  virtual Arch parse(std::string_view encoding) const;
 
  private:
   Layer sample_block(Rng& rng, int hidden) const;
@@ -89,6 +96,10 @@ class Space {
 // The spaces of every family (spaces/families/list.h), in that order; names are unique (checked
 // when the registry is built).
 const std::vector<std::string>& space_names();
-const Space& find_space(std::string_view name);  // throws InputError listing the known names
+const Space& find_space(std::string_view name);
+// A space made at run time, found by find_space under its name from then on (one at a time: a
+// later one replaces it). For spaces that depend on an input, e.g. --space prune --checkpoint DIR.
+void register_runtime_space(std::unique_ptr<Space> space);
+const Space* runtime_space();  // throws InputError listing the known names
 
 }  // namespace zerolm
