@@ -1,0 +1,574 @@
+#include "spaces/hf_checkpoint.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "spaces/family.h"
+#include "spaces/plan.h"
+
+namespace zerolm {
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::string str(std::int64_t v) {
+  return std::to_string(v);
+}
+
+const char kLlama[] = "LlamaForCausalLM";
+const char kGpt2[] = "GPT2LMHeadModel";
+const char kGpt2Prefix[] = "transformer.";
+
+// Config fields: `where` is "DIR/config.json".
+struct Fields {
+  const json& c;
+  const std::string& where;
+
+  const json* get(const char* name) const {
+    const auto it = c.find(name);
+    return it == c.end() || it->is_null() ? nullptr : &*it;
+  }
+  std::int64_t positive(const char* name) const {
+    const json* v = get(name);
+    if (!v)
+      throw InputError(where + ": field \"" + name + "\": missing (expected a positive integer)");
+    return positive_value(name, *v);
+  }
+  std::int64_t positive_or(const char* name, std::int64_t fallback) const {
+    const json* v = get(name);
+    return v ? positive_value(name, *v) : fallback;
+  }
+  std::int64_t positive_value(const char* name, const json& v) const {
+    if (!v.is_number_integer() || v.get<std::int64_t>() <= 0)
+      throw InputError(where + ": field \"" + name + "\": expected a positive integer, got " +
+                       printable(v.dump(), 80));
+    return v.get<std::int64_t>();
+  }
+  double number_or(const char* name, double fallback) const {
+    const json* v = get(name);
+    if (!v) return fallback;
+    if (!v->is_number())
+      throw InputError(where + ": field \"" + name + "\": expected a number, got " +
+                       printable(v->dump(), 80));
+    return v->get<double>();
+  }
+  bool flag_or(const char* name, bool fallback) const {
+    const json* v = get(name);
+    if (!v) return fallback;
+    if (!v->is_boolean())
+      throw InputError(where + ": field \"" + name + "\": expected true or false, got " +
+                       printable(v->dump(), 80));
+    return v->get<bool>();
+  }
+};
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw io_error(path, "cannot open");
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (in.bad()) throw io_error(path, "cannot read");
+  return s.str();
+}
+
+json parse_json(const std::string& text, const std::string& where) {
+  try {
+    json j = json::parse(text);
+    if (!j.is_object()) throw InputError(where + ": expected a JSON object");
+    return j;
+  } catch (const json::exception& e) {
+    throw InputError(where + ": not valid JSON (" + std::string(e.what()) + ")");
+  }
+}
+
+bool ends_with(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+// Buffers that older checkpoints store beside the weights: rotary frequencies, GPT-2's causal
+// mask ("h.0.attn.bias", unlike the real bias "h.0.attn.c_attn.bias") and its masked value.
+bool is_buffer(std::string_view name) {
+  return ends_with(name, "rotary_emb.inv_freq") || ends_with(name, ".attn.bias") ||
+         ends_with(name, ".attn.masked_bias");
+}
+
+std::string llama_layer(int i) {
+  return "model.layers." + std::to_string(i) + ".";
+}
+std::string gpt2_layer(int i) {
+  return "h." + std::to_string(i) + ".";
+}
+
+}  // namespace
+
+std::string checkpoint_family_name(CheckpointFamily f) {
+  return f == CheckpointFamily::Llama ? "llama" : "gpt2";
+}
+
+CheckpointConfig parse_checkpoint_config(const std::string& json_text, const std::string& where) {
+  const json c = parse_json(json_text, where);
+  CheckpointConfig out;
+  std::string name;
+  const auto archs = c.find("architectures");
+  const auto type = c.find("model_type");
+  if (archs != c.end() && archs->is_array() && !archs->empty()) {
+    name = archs->front().is_string() ? archs->front().get<std::string>() : archs->front().dump();
+  } else if (type != c.end() && type->is_string()) {
+    const std::string t = type->get<std::string>();
+    name = t == "llama" ? kLlama : t == "gpt2" ? kGpt2 : t;
+  }
+  if (name == kLlama) {
+    out.family = CheckpointFamily::Llama;
+  } else if (name == kGpt2) {
+    out.family = CheckpointFamily::Gpt2;
+  } else {
+    throw InputError(where + ": unknown architecture " +
+                     (name.empty() ? std::string("(no architectures or model_type field)")
+                                   : printable(name, 80)) +
+                     ": expected " + kLlama + " or " + kGpt2);
+  }
+  out.architecture = name;
+  const Fields f{c, where};
+  if (const json* d = f.get("torch_dtype"); d && d->is_string())
+    out.torch_dtype = d->get<std::string>();
+  if (out.family == CheckpointFamily::Llama) {
+    out.hidden = f.positive("hidden_size");
+    out.intermediate = f.positive("intermediate_size");
+    out.heads = f.positive("num_attention_heads");
+    out.kv_heads = f.positive_or("num_key_value_heads", out.heads);
+    out.layers = f.positive("num_hidden_layers");
+    out.vocab = f.positive("vocab_size");
+    if (!f.get("head_dim") && out.hidden % out.heads != 0)
+      throw InputError(where + ": hidden_size " + str(out.hidden) +
+                       " is not a multiple of num_attention_heads " + str(out.heads) +
+                       " (and no head_dim is given)");
+    out.head_dim = f.positive_or("head_dim", out.hidden / out.heads);
+    out.positions = f.positive_or("max_position_embeddings", 0);
+    out.tied = f.flag_or("tie_word_embeddings", false);
+    out.eps = f.number_or("rms_norm_eps", 1e-6);
+    out.rope_theta = f.number_or("rope_theta", 10000);
+    out.attention_bias = f.flag_or("attention_bias", false);
+    out.mlp_bias = f.flag_or("mlp_bias", false);
+    if (out.heads % out.kv_heads != 0)
+      throw InputError(where + ": num_key_value_heads " + str(out.kv_heads) +
+                       " does not divide num_attention_heads " + str(out.heads));
+  } else {
+    out.hidden = f.positive("n_embd");
+    out.layers = f.positive("n_layer");
+    out.heads = f.positive("n_head");
+    out.vocab = f.positive("vocab_size");
+    out.positions = f.positive_or("n_positions", 1024);  // GPT2Config's default
+    out.intermediate = f.positive_or("n_inner", 4 * out.hidden);
+    if (out.hidden % out.heads != 0)
+      throw InputError(where + ": n_embd " + str(out.hidden) + " is not a multiple of n_head " +
+                       str(out.heads));
+    out.kv_heads = out.heads;
+    out.head_dim = out.hidden / out.heads;
+    out.tied = f.flag_or("tie_word_embeddings", true);
+    out.eps = f.number_or("layer_norm_epsilon", 1e-5);
+  }
+  return out;
+}
+
+nlohmann::ordered_json checkpoint_config_json(const CheckpointConfig& c) {
+  nlohmann::ordered_json j;
+  j["architectures"] = {c.architecture};
+  if (c.family == CheckpointFamily::Llama) {
+    j["model_type"] = "llama";
+    j["hidden_size"] = c.hidden;
+    j["intermediate_size"] = c.intermediate;
+    j["num_attention_heads"] = c.heads;
+    j["num_key_value_heads"] = c.kv_heads;
+    j["head_dim"] = c.head_dim;
+    j["num_hidden_layers"] = c.layers;
+    j["vocab_size"] = c.vocab;
+    if (c.positions > 0) j["max_position_embeddings"] = c.positions;
+    j["hidden_act"] = "silu";
+    j["rms_norm_eps"] = c.eps;
+    j["rope_theta"] = c.rope_theta;
+    j["attention_bias"] = c.attention_bias;
+    j["mlp_bias"] = c.mlp_bias;
+  } else {
+    j["model_type"] = "gpt2";
+    j["n_embd"] = c.hidden;
+    j["n_layer"] = c.layers;
+    j["n_head"] = c.heads;
+    j["n_inner"] = c.intermediate;
+    j["n_positions"] = c.positions;
+    j["n_ctx"] = c.positions;
+    j["vocab_size"] = c.vocab;
+    j["activation_function"] = "gelu_new";
+    j["layer_norm_epsilon"] = c.eps;
+  }
+  j["tie_word_embeddings"] = c.tied;
+  if (!c.torch_dtype.empty()) j["torch_dtype"] = c.torch_dtype;
+  return j;
+}
+
+std::vector<ExpectedTensor> expected_tensors(const CheckpointConfig& c) {
+  std::vector<ExpectedTensor> t;
+  const std::int64_t d = c.hidden, I = c.intermediate, V = c.vocab;
+  if (c.family == CheckpointFamily::Llama) {
+    const std::int64_t q = c.heads * c.head_dim, kv = c.kv_heads * c.head_dim;
+    t.push_back({"model.embed_tokens.weight", {V, d}});
+    for (int i = 0; i < c.layers; ++i) {
+      const std::string p = llama_layer(i);
+      const auto linear = [&](const std::string& name, std::int64_t out, std::int64_t in,
+                              bool bias) {
+        t.push_back({p + name + ".weight", {out, in}});
+        if (bias) t.push_back({p + name + ".bias", {out}});
+      };
+      linear("self_attn.q_proj", q, d, c.attention_bias);
+      linear("self_attn.k_proj", kv, d, c.attention_bias);
+      linear("self_attn.v_proj", kv, d, c.attention_bias);
+      linear("self_attn.o_proj", d, q, c.attention_bias);
+      linear("mlp.gate_proj", I, d, c.mlp_bias);
+      linear("mlp.up_proj", I, d, c.mlp_bias);
+      linear("mlp.down_proj", d, I, c.mlp_bias);
+      t.push_back({p + "input_layernorm.weight", {d}});
+      t.push_back({p + "post_attention_layernorm.weight", {d}});
+    }
+    t.push_back({"model.norm.weight", {d}});
+  } else {
+    t.push_back({"wte.weight", {V, d}});
+    t.push_back({"wpe.weight", {c.positions, d}});
+    for (int i = 0; i < c.layers; ++i) {
+      const std::string p = gpt2_layer(i);
+      // Conv1D: weight [in, out], bias [out].
+      const auto conv = [&](const std::string& name, std::int64_t in, std::int64_t out) {
+        t.push_back({p + name + ".weight", {in, out}});
+        t.push_back({p + name + ".bias", {out}});
+      };
+      t.push_back({p + "ln_1.weight", {d}});
+      t.push_back({p + "ln_1.bias", {d}});
+      conv("attn.c_attn", d, 3 * d);
+      conv("attn.c_proj", d, d);
+      t.push_back({p + "ln_2.weight", {d}});
+      t.push_back({p + "ln_2.bias", {d}});
+      conv("mlp.c_fc", d, I);
+      conv("mlp.c_proj", I, d);
+    }
+    t.push_back({"ln_f.weight", {d}});
+    t.push_back({"ln_f.bias", {d}});
+  }
+  if (!c.tied) t.push_back({"lm_head.weight", {V, d}});
+  return t;
+}
+
+double Matrix::at(std::int64_t r, std::int64_t c) const {
+  if (r < 0 || r >= rows || c < 0 || c >= cols)
+    throw std::out_of_range("tensor " + tensor->name + ": element (" + str(r) + ", " + str(c) +
+                            ") of a " + str(rows) + " x " + str(cols) + " matrix");
+  return tensor->at(offset + r * row_stride + c * col_stride);
+}
+
+void Matrix::row(std::int64_t r, double* out) const {
+  if (r < 0 || r >= rows)
+    throw std::out_of_range("tensor " + tensor->name + ": row " + str(r) + " of " + str(rows));
+  tensor->gather(offset + r * row_stride, cols, col_stride, out);
+}
+std::vector<double> Matrix::row(std::int64_t r) const {
+  std::vector<double> v(static_cast<std::size_t>(cols));
+  row(r, v.data());
+  return v;
+}
+void Matrix::column(std::int64_t c, double* out) const {
+  if (c < 0 || c >= cols)
+    throw std::out_of_range("tensor " + tensor->name + ": column " + str(c) + " of " + str(cols));
+  tensor->gather(offset + c * col_stride, rows, row_stride, out);
+}
+std::vector<double> Matrix::column(std::int64_t c) const {
+  std::vector<double> v(static_cast<std::size_t>(rows));
+  column(c, v.data());
+  return v;
+}
+std::vector<double> Matrix::to_doubles() const {
+  std::vector<double> v(static_cast<std::size_t>(rows * cols));
+  for (std::int64_t r = 0; r < rows; ++r) row(r, v.data() + r * cols);
+  return v;
+}
+
+namespace {
+
+// A Linear weight [out, in] as it is.
+Matrix linear_view(const TensorView& t) {
+  return {&t, t.rows(), t.cols(), 0, t.cols(), 1};
+}
+// Output features [first, first + count) of a Conv1D weight [in, out_total], seen as [out, in].
+Matrix conv1d_view(const TensorView& t, std::int64_t first, std::int64_t count) {
+  return {&t, count, t.rows(), first, 1, t.cols()};
+}
+
+}  // namespace
+
+HfCheckpoint HfCheckpoint::open(const std::string& dir) {
+  HfCheckpoint ck;
+  ck.dir_ = dir;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw InputError(dir + ": " + (fs::exists(dir, ec) ? "not a directory" : "not found") +
+                     " (expected a Hugging Face model directory: config.json and "
+                     "model.safetensors)");
+  const std::string config_path = dir + "/config.json";
+  if (!fs::exists(config_path, ec))
+    throw InputError(config_path + ": not found (expected a Hugging Face model directory)");
+  ck.config_ = parse_checkpoint_config(read_text(config_path), config_path);
+
+  // Where each stored tensor is: its canonical name (GPT-2: without "transformer.") and view.
+  std::map<std::string, std::pair<const TensorView*, const SafetensorsFile*>> stored;
+  const std::string single = dir + "/model.safetensors";
+  const std::string index_path = dir + "/model.safetensors.index.json";
+  // What names a missing tensor: the file that should hold it.
+  std::string listing = single;
+  if (fs::exists(single, ec)) {
+    ck.shards_.push_back(SafetensorsFile::open(single));
+  } else if (fs::exists(index_path, ec)) {
+    ck.sharded_ = true;
+    listing = index_path;
+    const json index = parse_json(read_text(index_path), index_path);
+    const auto map = index.find("weight_map");
+    if (map == index.end() || !map->is_object())
+      throw InputError(index_path + ": expected a \"weight_map\" object (tensor name -> file)");
+    std::vector<std::string> files;
+    for (auto it = map->begin(); it != map->end(); ++it) {
+      if (!it->is_string() || it->get<std::string>().empty())
+        throw InputError(index_path + ": tensor " + it.key() + ": expected a file name, got " +
+                         printable(it->dump(), 80));
+      files.push_back(it->get<std::string>());
+    }
+    std::sort(files.begin(), files.end());
+    files.erase(std::unique(files.begin(), files.end()), files.end());
+    ck.shards_.reserve(files.size());
+    for (const std::string& file : files) {
+      const std::string path = dir + "/" + file;
+      if (!fs::exists(path, ec))
+        throw InputError(index_path + ": shard " + printable(file, 200) + ": " + path +
+                         " not found");
+      ck.shards_.push_back(SafetensorsFile::open(path));
+    }
+    for (auto it = map->begin(); it != map->end(); ++it) {
+      const std::string path = dir + "/" + it->get<std::string>();
+      const auto shard = std::find_if(ck.shards_.begin(), ck.shards_.end(),
+                                      [&](const SafetensorsFile& s) { return s.path() == path; });
+      if (!shard->find(it.key()))
+        throw InputError(index_path + ": tensor " + it.key() + ": mapped to " +
+                         it->get<std::string>() + ", which does not hold it");
+    }
+  } else {
+    throw InputError(dir +
+                     ": no model.safetensors or model.safetensors.index.json (expected "
+                     "the weights in safetensors format)");
+  }
+
+  const bool gpt2 = ck.config_.family == CheckpointFamily::Gpt2;
+  bool prefixed = false;
+  for (const SafetensorsFile& s : ck.shards_)
+    for (const TensorView& t : s.tensors()) {
+      std::string name = t.name;
+      if (gpt2 && name.rfind(kGpt2Prefix, 0) == 0) {
+        name = name.substr(sizeof kGpt2Prefix - 1);
+        prefixed = true;
+      }
+      const auto [it, fresh] = stored.emplace(name, std::make_pair(&t, &s));
+      if (!fresh)
+        throw InputError(s.path() + ": tensor " + t.name + ": stored twice (also in " +
+                         it->second.second->path() + " as " + it->second.first->name + ")");
+    }
+
+  const std::vector<ExpectedTensor> expected = expected_tensors(ck.config_);
+  const std::string what = ck.config_.architecture + " with " + str(ck.config_.layers) +
+                           " layers, hidden " + str(ck.config_.hidden);
+  std::map<std::string, bool> used;
+  for (const ExpectedTensor& e : expected) {
+    const auto it = stored.find(e.name);
+    if (it == stored.end()) {
+      const bool pre = prefixed && e.name != "lm_head.weight";
+      throw InputError(listing + ": tensor " + (pre ? kGpt2Prefix : "") + e.name +
+                       ": missing (config.json: " + what + ")");
+    }
+    const TensorView& t = *it->second.first;
+    const std::string where = it->second.second->path() + ": tensor " + t.name;
+    if (t.shape != e.shape)
+      throw InputError(where + ": shape " + shape_text(t.shape) +
+                       " disagrees with config.json (expected " + shape_text(e.shape) + ")");
+    if (!is_floating(t.dtype))
+      throw InputError(where + ": dtype " + dtype_name(t.dtype) +
+                       ": expected a floating-point dtype (F16, BF16, F32 or F64) for a weight");
+    ck.weights_.push_back(&t);
+    used[e.name] = true;
+  }
+  // Anything else is a buffer or a tied head's copy (skipped), or a sign that config.json does
+  // not describe these weights (refused: pruning and export would silently drop it).
+  for (const auto& [name, where] : stored) {
+    if (!used.count(name)) {
+      if (!is_buffer(name) && !(name == "lm_head.weight" && ck.config_.tied))
+        throw InputError(where.second->path() + ": tensor " + where.first->name +
+                         ": not a weight of " + ck.config_.architecture +
+                         " as config.json describes it (" + what + ")");
+      ck.ignored_.push_back(where.first->name);
+    }
+    ck.by_name_.emplace_back(name, where.first);
+  }
+  return ck;
+}
+
+const TensorView* HfCheckpoint::find(std::string_view name) const {
+  if (config_.family == CheckpointFamily::Gpt2 &&
+      name.substr(0, sizeof kGpt2Prefix - 1) == kGpt2Prefix)
+    name.remove_prefix(sizeof kGpt2Prefix - 1);
+  const auto it = std::lower_bound(by_name_.begin(), by_name_.end(), name,
+                                   [](const std::pair<std::string, const TensorView*>& a,
+                                      std::string_view b) { return a.first < b; });
+  return it != by_name_.end() && it->first == name ? it->second : nullptr;
+}
+
+const TensorView& HfCheckpoint::tensor(std::string_view name) const {
+  if (const TensorView* t = find(name)) return *t;
+  throw InputError(dir_ + ": tensor " + std::string(name) + ": not in the checkpoint");
+}
+
+std::int64_t HfCheckpoint::num_params() const {
+  std::int64_t n = 0;
+  for (const TensorView* t : weights_) n += t->numel();
+  return n;
+}
+
+std::vector<Dtype> HfCheckpoint::dtypes() const {
+  std::vector<Dtype> d;
+  for (const TensorView* t : weights_) d.push_back(t->dtype);
+  std::sort(d.begin(), d.end());
+  d.erase(std::unique(d.begin(), d.end()), d.end());
+  return d;
+}
+
+const TensorView& HfCheckpoint::layer_tensor(const std::string& name) const {
+  return tensor(name);  // present: open() checked every expected tensor
+}
+
+std::string HfCheckpoint::attention_name(int layer, AttnMatrix which) const {
+  if (layer < 0 || layer >= config_.layers)
+    throw std::out_of_range("layer " + str(layer) + " of " + str(config_.layers));
+  if (config_.family == CheckpointFamily::Gpt2)
+    return gpt2_layer(layer) +
+           (which == AttnMatrix::O ? "attn.c_proj.weight" : "attn.c_attn.weight");
+  static const char* const names[] = {"q_proj", "k_proj", "v_proj", "o_proj"};
+  return llama_layer(layer) + "self_attn." + names[int(which)] + ".weight";
+}
+
+std::string HfCheckpoint::ffn_name(int layer, FfnMatrix which) const {
+  if (layer < 0 || layer >= config_.layers)
+    throw std::out_of_range("layer " + str(layer) + " of " + str(config_.layers));
+  if (config_.family == CheckpointFamily::Gpt2) {
+    if (which == FfnMatrix::Gate)
+      throw InputError(dir_ + ": " + config_.architecture +
+                       " has no gate projection (its MLP is c_fc, c_proj)");
+    return gpt2_layer(layer) + (which == FfnMatrix::Up ? "mlp.c_fc.weight" : "mlp.c_proj.weight");
+  }
+  static const char* const names[] = {"gate_proj", "up_proj", "down_proj"};
+  return llama_layer(layer) + "mlp." + names[int(which)] + ".weight";
+}
+
+Matrix HfCheckpoint::attention(int layer, AttnMatrix which) const {
+  const TensorView& t = layer_tensor(attention_name(layer, which));
+  if (config_.family == CheckpointFamily::Llama) return linear_view(t);
+  const std::int64_t d = config_.hidden;
+  switch (which) {
+    case AttnMatrix::Q:
+      return conv1d_view(t, 0, d);
+    case AttnMatrix::K:
+      return conv1d_view(t, d, d);
+    case AttnMatrix::V:
+      return conv1d_view(t, 2 * d, d);
+    case AttnMatrix::O:
+      break;
+  }
+  return conv1d_view(t, 0, d);
+}
+
+Matrix HfCheckpoint::ffn(int layer, FfnMatrix which) const {
+  const TensorView& t = layer_tensor(ffn_name(layer, which));
+  if (config_.family == CheckpointFamily::Llama) return linear_view(t);
+  return conv1d_view(t, 0, t.cols());
+}
+
+Matrix HfCheckpoint::embedding() const {
+  return linear_view(tensor(config_.family == CheckpointFamily::Llama ? "model.embed_tokens.weight"
+                                                                      : "wte.weight"));
+}
+
+Matrix HfCheckpoint::lm_head() const {
+  return config_.tied ? embedding() : linear_view(tensor("lm_head.weight"));
+}
+
+CheckpointArch checkpoint_arch(const CheckpointConfig& c, std::int64_t checkpoint_params) {
+  const bool llama = c.family == CheckpointFamily::Llama;
+  CheckpointArch out;
+  out.arch.family = &find_family(llama ? "llama" : "gpt");
+  const std::string family = out.arch.family->name();
+  if (c.heads * c.head_dim != c.hidden)
+    throw InputError("config.json: head_dim " + str(c.head_dim) + " x " + str(c.heads) +
+                     " heads = " + str(c.heads * c.head_dim) + " differs from the width " +
+                     str(c.hidden) + ": our " + family + " family's heads are width/heads wide");
+  if (c.hidden > std::numeric_limits<int>::max() ||
+      c.intermediate > std::numeric_limits<int>::max())
+    throw InputError("config.json: widths beyond our encodings' range");
+  for (int i = 0; i < c.layers; ++i) {
+    Layer l;
+    l.op = OpKind::SDP;
+    l.hidden = int(c.hidden);
+    l.heads = int(c.heads);
+    l.kv_heads = llama ? int(c.kv_heads) : 0;
+    l.ff_dim = int(c.intermediate);
+    out.arch.family->check_layer(l, "config.json: layer " + str(i + 1) + ": ");
+    out.arch.layers.push_back(l);
+  }
+  out.encoding = encode(out.arch);
+  out.params = count_params(out.arch.family->make_plan(out.arch, Profile::Spec, false, c.vocab));
+  const std::int64_t diff = out.params - checkpoint_params;
+  if (diff == 0) return out;
+  std::vector<std::string> why;
+  std::int64_t explained = 0;
+  if (llama) {
+    if (c.tied) {
+      why.push_back("our llama model has an untied output head (" + str(c.vocab) + " x " +
+                    str(c.hidden) + "), the checkpoint ties it to the embedding");
+      explained += c.vocab * c.hidden;
+    }
+    const std::int64_t q = c.heads * c.head_dim, kv = c.kv_heads * c.head_dim;
+    if (c.attention_bias) {
+      why.push_back("our llama model has no attention biases");
+      explained -= q + 2 * kv + c.hidden;
+    }
+    if (c.mlp_bias) {
+      why.push_back("our llama model has no MLP biases");
+      explained -= 2 * c.intermediate + c.hidden;
+    }
+  } else {
+    const std::int64_t ours =
+        out.arch.family->make_plan(out.arch, Profile::Spec, false, c.vocab).max_positions;
+    if (c.positions != ours) {
+      why.push_back("our gpt model's position table has " + str(ours) + " rows, the checkpoint's " +
+                    str(c.positions));
+      explained += (ours - c.positions) * c.hidden;
+    }
+    if (!c.tied) {
+      why.push_back("our gpt model ties the output head to the embedding, the checkpoint does not");
+      explained -= c.vocab * c.hidden;
+    }
+  }
+  if (explained != diff) why.push_back("unexplained");
+  std::string text = "ours - checkpoint = " + std::string(diff > 0 ? "+" : "") + str(diff) + ": ";
+  for (std::size_t i = 0; i < why.size(); ++i) text += (i ? "; " : "") + why[i];
+  out.difference = text;
+  return out;
+}
+
+}  // namespace zerolm

@@ -1,0 +1,817 @@
+// Safetensors files and Hugging Face checkpoints (no LibTorch): the reference implementation's
+// sample files, F16/BF16 bit patterns, the writer, synthetic LLaMA (GQA) and GPT-2 checkpoints
+// through every accessor, and one clear error for every malformed file.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+
+#include "spaces/family.h"
+#include "spaces/hf_checkpoint.h"
+#include "spaces/hf_config.h"
+#include "spaces/safetensors.h"
+#include "spaces/synthetic_checkpoint.h"
+
+namespace zerolm {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string sample(const std::string& file) {
+  return std::string(ZEROLM_SHARED_DIR) + "/fixtures/safetensors/" + file;
+}
+
+// A fresh folder per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = ::testing::TempDir() + "zerolm_ckpt_" + info->name() + "_" + std::to_string(::getpid());
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// A safetensors file from a header's text and the data section; `length` overrides the header
+// length field (default: the header's size).
+std::string safetensors_bytes(const std::string& header, const std::string& data,
+                              std::uint64_t length = std::numeric_limits<std::uint64_t>::max()) {
+  if (length == std::numeric_limits<std::uint64_t>::max()) length = header.size();
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[std::size_t(i)] = char((length >> (8 * i)) & 0xff);
+  return out + header + data;
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// `f` throws InputError whose message holds every one of `parts`, on one line.
+void expect_input_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no InputError; expected one with " << parts.front();
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    for (const std::string& p : parts)
+      EXPECT_NE(m.find(p), std::string::npos) << m << "\n  lacks: " << p;
+  }
+}
+
+// ---- The reference implementation's sample files ----
+
+struct Sample {
+  const char* file;
+  const char* name;
+  Dtype dtype;
+  double values[6];
+};
+const Sample kSamples[] = {
+    {"B.safetensors", "B", Dtype::U8, {253, 254, 255, 0, 1, 2}},
+    {"H.safetensors", "H", Dtype::U16, {65533, 65534, 65535, 0, 1, 2}},
+    {"I.safetensors", "I", Dtype::U32, {4294967293.0, 4294967294.0, 4294967295.0, 0, 1, 2}},
+    {"b.safetensors", "b", Dtype::I8, {-3, -2, -1, 0, 1, 2}},
+    {"h.safetensors", "h", Dtype::I16, {-3, -2, -1, 0, 1, 2}},
+    {"i.safetensors", "i", Dtype::I32, {-3, -2, -1, 0, 1, 2}},
+    {"e.safetensors", "e", Dtype::F16, {-3, -2, -1, 0, 1, 2}},
+    {"f.safetensors", "f", Dtype::F32, {-3, -2, -1, 0, 1, 2}},
+    {"d.safetensors", "d", Dtype::F64, {-3, -2, -1, 0, 1, 2}},
+};
+
+void expect_sample(const TensorView& t, const Sample& s) {
+  EXPECT_EQ(t.name, s.name);
+  EXPECT_EQ(t.dtype, s.dtype) << s.name;
+  EXPECT_EQ(t.shape, std::vector<std::int64_t>{6});
+  EXPECT_EQ(t.bytes, 6 * dtype_size(s.dtype));
+  const std::vector<double> v = t.to_doubles();
+  ASSERT_EQ(v.size(), 6u);
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(v[std::size_t(i)], s.values[i]) << s.name << "[" << i << "]";
+  float f[6];
+  t.to_float(0, 6, f);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(f[i], float(s.values[i])) << s.name << "[" << i << "]";
+}
+
+TEST(Safetensors, OfficialSamplesReadWithTheirDtypesAndValues) {
+  for (const Sample& s : kSamples) {
+    const SafetensorsFile f = SafetensorsFile::open(sample(s.file));
+    ASSERT_EQ(f.tensors().size(), 1u) << s.file;
+    EXPECT_EQ(f.metadata(), (std::map<std::string, std::string>{{"test", "a"}})) << s.file;
+    expect_sample(f.get(s.name), s);
+    EXPECT_EQ(f.data_size(), 6 * dtype_size(s.dtype));
+  }
+}
+
+TEST(Safetensors, OverallSampleHoldsAllNineInOffsetOrder) {
+  const SafetensorsFile f = SafetensorsFile::open(sample("overall.safetensors"));
+  ASSERT_EQ(f.tensors().size(), 9u);
+  std::string order;
+  for (const TensorView& t : f.tensors()) order += t.name;
+  EXPECT_EQ(order, "BHIbdefhi");  // the data section's order
+  for (const Sample& s : kSamples) expect_sample(f.get(s.name), s);
+  EXPECT_EQ(f.find("x"), nullptr);
+  expect_input_error([&] { f.get("x"); }, {"overall.safetensors: tensor x: not in the file"});
+  // Raw bytes of the unsigned sample: -3 wraps to 253.
+  EXPECT_EQ(f.get("B").data[0], 253);
+  EXPECT_EQ(f.get("B").offset, 0u);
+  EXPECT_EQ(f.get("i").offset, 144u);
+}
+
+// ---- F16 and BF16, bit for bit ----
+
+std::uint32_t bits(float f) {
+  std::uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return b;
+}
+
+TEST(Safetensors, Bf16KnownBitPatterns) {
+  EXPECT_EQ(float_to_bf16(1.0f), 0x3F80);
+  EXPECT_EQ(float_to_bf16(-2.0f), 0xC000);
+  EXPECT_EQ(float_to_bf16(-0.0f), 0x8000);
+  EXPECT_EQ(float_to_bf16(0.0f), 0x0000);
+  EXPECT_EQ(float_to_bf16(std::numeric_limits<float>::infinity()), 0x7F80);
+  EXPECT_EQ(float_to_bf16(-std::numeric_limits<float>::infinity()), 0xFF80);
+  EXPECT_EQ(float_to_bf16(3.14159265f), 0x4049);  // 0x40490FDB: lower half below the midpoint
+  // Ties go to even: 1 + 2^-8 is halfway between 0x3F80 and 0x3F81.
+  EXPECT_EQ(float_to_bf16(1.0f + std::ldexp(1.0f, -8)), 0x3F80);
+  EXPECT_EQ(float_to_bf16(1.0f + 3 * std::ldexp(1.0f, -8)), 0x3F82);
+  EXPECT_EQ(float_to_bf16(std::numeric_limits<float>::max()), 0x7F80);  // rounds up to inf
+  const std::uint16_t nan = float_to_bf16(std::numeric_limits<float>::quiet_NaN());
+  EXPECT_TRUE(std::isnan(bf16_to_float(nan)));
+  EXPECT_EQ(bits(bf16_to_float(0x3F80)), 0x3F800000u);
+  EXPECT_EQ(bits(bf16_to_float(0x8000)), 0x80000000u);
+  // Every bfloat16 is a float: to float and back is the identity (NaNs stay NaN).
+  for (std::uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = bf16_to_float(std::uint16_t(h));
+    EXPECT_EQ(bits(f), h << 16);
+    if (std::isnan(f)) {
+      EXPECT_TRUE(std::isnan(bf16_to_float(float_to_bf16(f))));
+    } else {
+      EXPECT_EQ(float_to_bf16(f), h) << std::hex << h;
+    }
+  }
+}
+
+// The value of a half from its fields, by the IEEE formula.
+double half_value(std::uint16_t h) {
+  const int sign = h >> 15, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  const double v =
+      exp == 0 ? std::ldexp(double(mant), -24) : std::ldexp(1.0 + double(mant) / 1024.0, exp - 15);
+  return sign ? -v : v;
+}
+
+TEST(Safetensors, F16KnownBitPatterns) {
+  EXPECT_EQ(float_to_f16(1.0f), 0x3C00);
+  EXPECT_EQ(float_to_f16(-2.0f), 0xC000);
+  EXPECT_EQ(float_to_f16(-0.0f), 0x8000);
+  EXPECT_EQ(float_to_f16(65504.0f), 0x7BFF);  // the largest half
+  EXPECT_EQ(float_to_f16(65519.0f), 0x7BFF);  // below the midpoint to inf
+  EXPECT_EQ(float_to_f16(65520.0f), 0x7C00);  // the midpoint rounds to inf
+  EXPECT_EQ(float_to_f16(1e10f), 0x7C00);     // overflow
+  EXPECT_EQ(float_to_f16(-std::numeric_limits<float>::infinity()), 0xFC00);
+  EXPECT_EQ(float_to_f16(std::ldexp(1.0f, -24)), 0x0001);         // the smallest subnormal
+  EXPECT_EQ(float_to_f16(std::ldexp(1.0f, -25)), 0x0000);         // a tie: to even (zero)
+  EXPECT_EQ(float_to_f16(std::ldexp(1.5f, -25)), 0x0001);         // above the tie
+  EXPECT_EQ(float_to_f16(std::ldexp(3.0f, -25)), 0x0002);         // 1.5 ulp: tie to even (2)
+  EXPECT_EQ(float_to_f16(std::ldexp(1023.0f, -24)), 0x03FF);      // the largest subnormal
+  EXPECT_EQ(float_to_f16(std::ldexp(2047.0f, -25)), 0x0400);      // rounds up into the normals
+  EXPECT_EQ(float_to_f16(std::ldexp(1.0f, -14)), 0x0400);         // the smallest normal
+  EXPECT_EQ(float_to_f16(-std::ldexp(5.0f, -24)), 0x8005);        // a negative subnormal
+  EXPECT_EQ(float_to_f16(1.0f + std::ldexp(1.0f, -11)), 0x3C00);  // tie to even
+  EXPECT_EQ(float_to_f16(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3C02);
+  EXPECT_EQ(float_to_f16(std::ldexp(1.0f, -40)), 0x0000);
+  EXPECT_TRUE(std::isnan(f16_to_float(float_to_f16(std::numeric_limits<float>::quiet_NaN()))));
+  EXPECT_EQ(f16_to_float(0x0001), std::ldexp(1.0f, -24));
+  EXPECT_EQ(bits(f16_to_float(0x8000)), 0x80000000u);
+  EXPECT_EQ(f16_to_float(0x7C00), std::numeric_limits<float>::infinity());
+  // Every half: its IEEE value exactly, and back to the same bits.
+  for (std::uint32_t h = 0; h < 0x10000; ++h) {
+    const float f = f16_to_float(std::uint16_t(h));
+    if (((h >> 10) & 0x1f) == 0x1f) {
+      EXPECT_EQ(std::isnan(f), (h & 0x3ff) != 0) << std::hex << h;
+      if (!std::isnan(f)) {
+        EXPECT_EQ(float_to_f16(f), h);
+      }
+      continue;
+    }
+    EXPECT_EQ(double(f), half_value(std::uint16_t(h))) << std::hex << h;
+    EXPECT_EQ(float_to_f16(f), h) << std::hex << h;
+  }
+}
+
+TEST(Safetensors, F16AndBf16WrittenAndReadBitForBit) {
+  TempDir tmp;
+  const std::vector<float> v = {
+      1.0f,     -0.0f,      std::ldexp(1.0f, -24), -2.5f, std::numeric_limits<float>::infinity(),
+      65504.0f, 3.14159265f};
+  const std::vector<std::uint16_t> half = {0x3C00, 0x8000, 0x0001, 0xC100, 0x7C00, 0x7BFF, 0x4248};
+  const std::vector<std::uint16_t> bf = {0x3F80, 0x8000, 0x3380, 0xC020, 0x7F80, 0x4780, 0x4049};
+  const std::int64_t n = std::int64_t(v.size());
+  write_safetensors(tmp / "x.safetensors",
+                    {{"h", Dtype::F16, {n}, v.data()}, {"b", Dtype::BF16, {n}, v.data()}});
+  const SafetensorsFile f = SafetensorsFile::open(tmp / "x.safetensors");
+  for (const auto& [name, want] : {std::pair{"h", half}, std::pair{"b", bf}}) {
+    const TensorView& t = f.get(name);
+    ASSERT_EQ(t.bytes, 2 * v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      std::uint16_t stored;
+      std::memcpy(&stored, t.data + 2 * i, 2);
+      EXPECT_EQ(stored, want[i]) << name << "[" << i << "]";
+      EXPECT_EQ(bits(float(t.at(std::int64_t(i)))),
+                bits(name == std::string("h") ? f16_to_float(want[i]) : bf16_to_float(want[i])));
+    }
+  }
+  EXPECT_EQ(bits(float(f.get("h").at(1))), 0x80000000u);  // negative zero survives
+  EXPECT_EQ(f.get("h").at(2), std::ldexp(1.0, -24));      // the subnormal, exactly
+}
+
+// ---- The writer ----
+
+TEST(Safetensors, WriterRoundTrip) {
+  TempDir tmp;
+  std::vector<float> a(3 * 5);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = float(i) * 0.25f - 1.0f;
+  const unsigned char raw[4] = {1, 0, 1, 1};
+  const float scalar = 7.5f;
+  TensorToWrite gen{"gen", Dtype::BF16, {2, 3, 4}};
+  gen.generate = [](std::int64_t first, std::int64_t count, float* out) {
+    for (std::int64_t i = 0; i < count; ++i) out[i] = float(first + i) / 8.0f;
+  };
+  TensorToWrite flags{"flags", Dtype::BOOL, {4}};
+  flags.raw = raw;
+  TensorToWrite s{"scalar", Dtype::F32, {}};
+  s.raw = &scalar;
+  const std::string path = tmp / "w.safetensors";
+  write_safetensors(
+      path,
+      {{"a", Dtype::F32, {3, 5}, a.data()}, gen, flags, s, {"empty", Dtype::F16, {0, 4}, a.data()}},
+      {{"format", "pt"}, {"note", "round trip"}});
+  EXPECT_FALSE(fs::exists(path + ".tmp." + std::to_string(::getpid())));
+  const SafetensorsFile f = SafetensorsFile::open(path);
+  EXPECT_EQ((8 + f.header_size()) % 8, 0u);  // the data section is 8-byte aligned
+  const std::string bytes = read_bytes(path);
+  EXPECT_EQ(bytes[8], '{');
+  EXPECT_EQ(f.metadata(),
+            (std::map<std::string, std::string>{{"format", "pt"}, {"note", "round trip"}}));
+  ASSERT_EQ(f.tensors().size(), 5u);
+  EXPECT_EQ(f.data_size(), 15 * 4 + 24 * 2 + 4 + 4 + 0u);
+  const TensorView& ta = f.get("a");
+  EXPECT_EQ(ta.shape, (std::vector<std::int64_t>{3, 5}));
+  EXPECT_EQ(ta.row(2), (std::vector<double>{1.5, 1.75, 2.0, 2.25, 2.5}));
+  EXPECT_EQ(ta.column(1), (std::vector<double>{-0.75, 0.5, 1.75}));
+  EXPECT_EQ(ta.at(14), 2.5);
+  const TensorView& tg = f.get("gen");
+  EXPECT_EQ(tg.dtype, Dtype::BF16);
+  for (int i = 0; i < 24; ++i) EXPECT_EQ(tg.at(i), i / 8.0);  // exact in bf16
+  double strided[3];
+  tg.gather(1, 3, 8, strided);  // elements 1, 9, 17
+  EXPECT_EQ(strided[0], 1 / 8.0);
+  EXPECT_EQ(strided[2], 17 / 8.0);
+  EXPECT_EQ(f.get("flags").to_doubles(), (std::vector<double>{1, 0, 1, 1}));
+  EXPECT_EQ(f.get("scalar").shape.size(), 0u);
+  EXPECT_EQ(f.get("scalar").at(0), 7.5);
+  EXPECT_EQ(f.get("empty").numel(), 0);
+  EXPECT_THROW(ta.at(15), std::out_of_range);
+  // The writer refuses what it cannot write, before creating anything.
+  expect_input_error(
+      [&] {
+        write_safetensors(tmp / "bad.safetensors", {{"a", Dtype::I32, {2}, a.data()}});
+      },
+      {"bad.safetensors: tensor a: dtype I32"});
+  expect_input_error(
+      [&] {
+        write_safetensors(tmp / "bad.safetensors",
+                          {{"a", Dtype::F32, {2}, a.data()}, {"a", Dtype::F32, {2}, a.data()}});
+      },
+      {"bad.safetensors: tensor a: the name is used twice"});
+  EXPECT_FALSE(fs::exists(tmp / "bad.safetensors"));
+}
+
+// ---- Malformed files: one line naming the file and the tensor ----
+
+TEST(Safetensors, MalformedFilesNameTheFileAndTheTensor) {
+  TempDir tmp;
+  const auto bad = [&](const std::string& name, const std::string& bytes,
+                       const std::vector<std::string>& parts) {
+    const std::string path = tmp / name;
+    write_bytes(path, bytes);
+    std::vector<std::string> want = {path + ": "};
+    want.insert(want.end(), parts.begin(), parts.end());
+    SCOPED_TRACE(name);
+    expect_input_error([&] { SafetensorsFile::open(path); }, want);
+  };
+  const std::string f16 = std::string(16, '\0');
+  bad("short.safetensors", "abc", {"3 bytes: too short"});
+  bad("long_header.safetensors",
+      safetensors_bytes(R"({"x":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", f16, 1000),
+      {"header length 1000 is longer than the file (", "truncated file"});
+  bad("not_json.safetensors", safetensors_bytes(R"({"x":{"dtype":"F32",)", f16),
+      {"header is not valid JSON"});
+  bad("array.safetensors", safetensors_bytes("[1, 2]", ""), {"header is array JSON"});
+  bad("f8.safetensors",
+      safetensors_bytes(R"({"w.weight":{"dtype":"F8_E4M3","shape":[16],"data_offsets":[0,16]}})",
+                        f16),
+      {"tensor w.weight: dtype F8_E4M3 is a dtype we do not read (expected one of BOOL,"});
+  bad("outside.safetensors",
+      safetensors_bytes(
+          R"({"model.layers.0.mlp.up_proj.weight":{"dtype":"F32","shape":[100],"data_offsets":[0,400]}})",
+          f16),
+      {"tensor model.layers.0.mlp.up_proj.weight: data offsets [0, 400] end past the file's "
+       "data section (16 bytes): truncated file?"});
+  bad("mismatch.safetensors",
+      safetensors_bytes(R"({"x":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}})", f16),
+      {"tensor x: data offsets [0, 16] hold 16 bytes, shape [3] of F32 needs 12"});
+  bad("backwards.safetensors",
+      safetensors_bytes(R"({"x":{"dtype":"F32","shape":[0],"data_offsets":[16,8]}})", f16),
+      {"tensor x: data offsets [16, 8] end before they begin"});
+  bad("overlap.safetensors",
+      safetensors_bytes(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
+                        R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+                        f16),
+      {"tensor b: data offsets [8, 16] overlap tensor a's [0, 16]"});
+  bad("hole.safetensors",
+      safetensors_bytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                        R"("b":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}})",
+                        f16),
+      {"tensor b: data offsets [12, 16] leave a hole of 4 bytes after tensor a"});
+  bad("trailing.safetensors",
+      safetensors_bytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", f16),
+      {"8 bytes after the last tensor (a) belong to no tensor"});
+  bad("no_dtype.safetensors", safetensors_bytes(R"({"a":{"shape":[2],"data_offsets":[0,8]}})", f16),
+      {"tensor a: expected a \"dtype\" string"});
+  bad("neg_shape.safetensors",
+      safetensors_bytes(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", f16),
+      {"tensor a: shape: expected a non-negative integer, got -2"});
+  bad("bad_meta.safetensors",
+      safetensors_bytes(
+          R"({"__metadata__":{"k":1},"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", f16),
+      {"__metadata__: value of \"k\": expected a string"});
+  bad("offsets.safetensors",
+      safetensors_bytes(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0]}})", f16),
+      {"tensor a: expected \"data_offsets\": [begin, end]"});
+
+  // A truncated file: a good file cut short names the first tensor past the end.
+  std::vector<float> v(64, 0.5f);
+  const std::string good = tmp / "good.safetensors";
+  write_safetensors(
+      good, {{"first", Dtype::F32, {32}, v.data()}, {"second", Dtype::F32, {32}, v.data()}});
+  std::string bytes = read_bytes(good);
+  bad("truncated.safetensors", bytes.substr(0, bytes.size() - 10),
+      {"tensor second: data offsets [128, 256] end past the file's data section (246 bytes): "
+       "truncated file?"});
+
+  // A header over the format's 100 MB limit (a sparse file: no 100 MB written).
+  const std::string huge = tmp / "huge.safetensors";
+  write_bytes(huge, safetensors_bytes("", "", 100'000'001));
+  ASSERT_EQ(::truncate(huge.c_str(), 8 + 100'000'001 + 16), 0);
+  expect_input_error([&] { SafetensorsFile::open(huge); },
+                     {huge + ": header length 100000001 is over the 100 MB limit"});
+
+  EXPECT_THROW(SafetensorsFile::open(tmp / "absent.safetensors"), IoError);
+  expect_input_error([&] { SafetensorsFile::open(tmp.path()); }, {"not a regular file"});
+}
+
+// ---- Synthetic checkpoints ----
+
+constexpr std::uint64_t kSeed = 42;
+
+CheckpointConfig small_llama(bool tied = false) {
+  // GQA: 4 query heads of 16 share 2 key/value heads.
+  return make_checkpoint_config(CheckpointFamily::Llama, 64, 96, 4, 2, 3, 100, tied, 128);
+}
+CheckpointConfig small_gpt2(std::int64_t positions = 1024) {
+  return make_checkpoint_config(CheckpointFamily::Gpt2, 32, 80, 4, 4, 2, 50, true, positions);
+}
+
+double expect_value(const std::string& name, std::int64_t index, Dtype d) {
+  return double(round_to_dtype(synthetic_value(kSeed, name, index), d));
+}
+
+TEST(Checkpoint, LlamaGqaAccessorsReturnTheValuesWritten) {
+  TempDir tmp;
+  const CheckpointConfig c = small_llama();
+  write_synthetic_checkpoint(tmp.path(), c, {Dtype::BF16, 1, kSeed});
+  const HfCheckpoint ck = HfCheckpoint::open(tmp.path());
+  const CheckpointConfig& r = ck.config();
+  EXPECT_EQ(r.family, CheckpointFamily::Llama);
+  EXPECT_EQ(r.architecture, "LlamaForCausalLM");
+  EXPECT_EQ(r.hidden, 64);
+  EXPECT_EQ(r.intermediate, 96);
+  EXPECT_EQ(r.heads, 4);
+  EXPECT_EQ(r.kv_heads, 2);
+  EXPECT_EQ(r.head_dim, 16);
+  EXPECT_EQ(r.layers, 3);
+  EXPECT_EQ(r.vocab, 100);
+  EXPECT_EQ(r.positions, 128);
+  EXPECT_FALSE(r.tied);
+  EXPECT_EQ(r.eps, 1e-6);
+  EXPECT_EQ(r.rope_theta, 10000);
+  EXPECT_EQ(r.torch_dtype, "bfloat16");
+  EXPECT_FALSE(ck.sharded());
+  EXPECT_EQ(ck.shards().size(), 1u);
+  EXPECT_EQ(ck.dtypes(), std::vector<Dtype>{Dtype::BF16});
+  EXPECT_TRUE(ck.ignored().empty());
+  EXPECT_TRUE(ck.gated());
+  // Per layer: q 64x64, k and v 32x64, o 64x64, gate/up/down 96x64 x 2 + 64x96, two norms.
+  const std::int64_t layer = 64 * 64 * 2 + 32 * 64 * 2 + 3 * 96 * 64 + 2 * 64;
+  EXPECT_EQ(ck.num_params(), 100 * 64 * 2 + 3 * layer + 64);
+  EXPECT_EQ(ck.weights().size(), 2 + 3 * 9 + 1u);
+  // transformers' count from the config alone (spaces/hf_config.h) agrees.
+  EXPECT_EQ(hf_config_params(checkpoint_config_json(r)), ck.num_params());
+
+  const Dtype d = Dtype::BF16;
+  const Matrix q = ck.attention(1, AttnMatrix::Q), k = ck.attention(1, AttnMatrix::K),
+               v = ck.attention(2, AttnMatrix::V), o = ck.attention(0, AttnMatrix::O);
+  EXPECT_EQ(q.rows, 64);
+  EXPECT_EQ(q.cols, 64);
+  EXPECT_EQ(k.rows, 32);
+  EXPECT_EQ(k.cols, 64);
+  EXPECT_EQ(v.rows, 32);
+  EXPECT_FALSE(q.transposed());
+  EXPECT_EQ(q.at(5, 7), expect_value("model.layers.1.self_attn.q_proj.weight", 5 * 64 + 7, d));
+  EXPECT_EQ(k.at(31, 63), expect_value("model.layers.1.self_attn.k_proj.weight", 31 * 64 + 63, d));
+  EXPECT_EQ(v.at(17, 0), expect_value("model.layers.2.self_attn.v_proj.weight", 17 * 64, d));
+  EXPECT_EQ(o.at(63, 1), expect_value("model.layers.0.self_attn.o_proj.weight", 63 * 64 + 1, d));
+  const Matrix gate = ck.ffn(2, FfnMatrix::Gate), up = ck.ffn(2, FfnMatrix::Up),
+               down = ck.ffn(2, FfnMatrix::Down);
+  EXPECT_EQ(gate.rows, 96);
+  EXPECT_EQ(gate.cols, 64);
+  EXPECT_EQ(down.rows, 64);
+  EXPECT_EQ(down.cols, 96);
+  EXPECT_EQ(gate.at(95, 3), expect_value("model.layers.2.mlp.gate_proj.weight", 95 * 64 + 3, d));
+  EXPECT_EQ(up.at(10, 20), expect_value("model.layers.2.mlp.up_proj.weight", 10 * 64 + 20, d));
+  // Channel 40: row 40 of up, column 40 of down.
+  const std::vector<double> row = up.row(40), col = down.column(40);
+  ASSERT_EQ(row.size(), 64u);
+  ASSERT_EQ(col.size(), 64u);
+  for (int i = 0; i < 64; ++i) {
+    EXPECT_EQ(row[std::size_t(i)],
+              expect_value("model.layers.2.mlp.up_proj.weight", 40 * 64 + i, d));
+    EXPECT_EQ(col[std::size_t(i)],
+              expect_value("model.layers.2.mlp.down_proj.weight", i * 96 + 40, d));
+  }
+  const std::vector<double> all = down.to_doubles();
+  EXPECT_EQ(all[5 * 96 + 7], down.at(5, 7));
+  EXPECT_NE(down.at(5, 7), down.at(7, 5));
+  // Norms, embedding and the untied head.
+  EXPECT_EQ(ck.tensor("model.layers.0.input_layernorm.weight").at(3),
+            expect_value("model.layers.0.input_layernorm.weight", 3, d));
+  EXPECT_NEAR(ck.tensor("model.norm.weight").at(0), 1.0, 0.11);
+  EXPECT_EQ(ck.embedding().at(99, 63), expect_value("model.embed_tokens.weight", 99 * 64 + 63, d));
+  EXPECT_EQ(ck.lm_head().at(2, 1), expect_value("lm_head.weight", 2 * 64 + 1, d));
+  EXPECT_EQ(ck.attention_name(1, AttnMatrix::K), "model.layers.1.self_attn.k_proj.weight");
+  EXPECT_EQ(ck.ffn_name(0, FfnMatrix::Down), "model.layers.0.mlp.down_proj.weight");
+  EXPECT_THROW(ck.attention(3, AttnMatrix::Q), std::out_of_range);
+
+  // Our llama encoding of it counts exactly the checkpoint's parameters.
+  const CheckpointArch a = checkpoint_arch(r, ck.num_params());
+  EXPECT_EQ(a.encoding, "LLAMA-d64|h4-kv2-ff96|h4-kv2-ff96|h4-kv2-ff96");
+  EXPECT_EQ(a.arch.family->name(), "llama");
+  EXPECT_EQ(a.params, ck.num_params());
+  EXPECT_EQ(a.difference, "");
+}
+
+TEST(Checkpoint, TiedLlamaDiffersFromOursByTheHead) {
+  TempDir tmp;
+  write_synthetic_checkpoint(tmp.path(), small_llama(true), {Dtype::F32, 1, kSeed});
+  const HfCheckpoint ck = HfCheckpoint::open(tmp.path());
+  EXPECT_TRUE(ck.config().tied);
+  EXPECT_EQ(ck.find("lm_head.weight"), nullptr);
+  EXPECT_EQ(ck.lm_head().tensor, ck.embedding().tensor);
+  EXPECT_EQ(hf_config_params(checkpoint_config_json(ck.config())), ck.num_params());
+  const CheckpointArch a = checkpoint_arch(ck.config(), ck.num_params());
+  EXPECT_EQ(a.params - ck.num_params(), 100 * 64);
+  EXPECT_EQ(a.difference,
+            "ours - checkpoint = +6400: our llama model has an untied output head (100 x 64), "
+            "the checkpoint ties it to the embedding");
+}
+
+TEST(Checkpoint, ShardedLlamaWithBuffersReadsAsOneFile) {
+  TempDir tmp;
+  const CheckpointConfig c = small_llama();
+  write_synthetic_checkpoint(tmp / "one", c, {Dtype::F32, 1, kSeed});
+  write_synthetic_checkpoint(tmp / "two", c, {Dtype::F32, 2, kSeed, true, true});
+  EXPECT_TRUE(fs::exists(tmp / "two/model-00001-of-00002.safetensors"));
+  EXPECT_TRUE(fs::exists(tmp / "two/model-00002-of-00002.safetensors"));
+  EXPECT_FALSE(fs::exists(tmp / "two/model.safetensors"));
+  const HfCheckpoint one = HfCheckpoint::open(tmp / "one");
+  const HfCheckpoint two = HfCheckpoint::open(tmp / "two");
+  EXPECT_TRUE(two.sharded());
+  ASSERT_EQ(two.shards().size(), 2u);
+  EXPECT_FALSE(two.shards()[0].tensors().empty());
+  EXPECT_FALSE(two.shards()[1].tensors().empty());
+  // The buffers (rotary inv_freq of each layer) are skipped, not weights.
+  EXPECT_EQ(two.ignored().size(), 3u);
+  EXPECT_EQ(two.ignored()[0], "model.layers.0.self_attn.rotary_emb.inv_freq");
+  EXPECT_EQ(two.num_params(), one.num_params());
+  ASSERT_EQ(two.weights().size(), one.weights().size());
+  for (std::size_t i = 0; i < one.weights().size(); ++i) {
+    const TensorView& a = *one.weights()[i];
+    const TensorView& b = *two.weights()[i];
+    EXPECT_EQ(a.name, b.name);
+    ASSERT_EQ(a.bytes, b.bytes);
+    EXPECT_EQ(std::memcmp(a.data, b.data, a.bytes), 0) << a.name;
+  }
+  // The index lists every tensor in the shard that holds it.
+  const std::string index = read_bytes(tmp / "two/model.safetensors.index.json");
+  EXPECT_NE(index.find("\"total_size\""), std::string::npos);
+  EXPECT_NE(index.find("\"lm_head.weight\": \"model-00002-of-00002.safetensors\""),
+            std::string::npos);
+  EXPECT_EQ(two.attention(2, AttnMatrix::K).at(3, 4),
+            expect_value("model.layers.2.self_attn.k_proj.weight", 3 * 64 + 4, Dtype::F32));
+}
+
+TEST(Checkpoint, Gpt2Conv1DIsSeenTransposedAndCAttnSplit) {
+  TempDir tmp;
+  const CheckpointConfig c = small_gpt2();
+  const Dtype d = Dtype::F16;
+  write_synthetic_checkpoint(tmp.path(), c, {d, 1, kSeed, true, true});
+  const HfCheckpoint ck = HfCheckpoint::open(tmp.path());
+  const CheckpointConfig& r = ck.config();
+  EXPECT_EQ(r.family, CheckpointFamily::Gpt2);
+  EXPECT_EQ(r.hidden, 32);
+  EXPECT_EQ(r.intermediate, 80);
+  EXPECT_EQ(r.heads, 4);
+  EXPECT_EQ(r.kv_heads, 4);
+  EXPECT_EQ(r.head_dim, 8);
+  EXPECT_EQ(r.positions, 1024);
+  EXPECT_TRUE(r.tied);
+  EXPECT_EQ(r.eps, 1e-5);
+  EXPECT_FALSE(ck.gated());
+  // Stored with the "transformer." prefix; found with or without it.
+  EXPECT_NE(ck.find("transformer.h.0.attn.c_attn.weight"), nullptr);
+  EXPECT_EQ(ck.find("h.0.attn.c_attn.weight"), ck.find("transformer.h.0.attn.c_attn.weight"));
+  EXPECT_EQ(ck.find("h.0.attn.c_attn.weight")->shape, (std::vector<std::int64_t>{32, 96}));
+  // The causal-mask buffers (attn.bias, attn.masked_bias) are skipped, the real biases kept.
+  EXPECT_EQ(ck.ignored().size(), 4u);
+  EXPECT_NE(ck.find("h.1.attn.c_attn.bias"), nullptr);
+  const std::int64_t D = 32, I = 80;
+  const std::int64_t block = 2 * D + 3 * D * D + 3 * D + D * D + D + 2 * D + D * I + I + I * D + D;
+  EXPECT_EQ(ck.num_params(), 50 * D + 1024 * D + 2 * block + 2 * D);
+  EXPECT_EQ(hf_config_params(checkpoint_config_json(r)), ck.num_params());
+
+  const std::string c_attn = "h.1.attn.c_attn.weight";
+  const Matrix q = ck.attention(1, AttnMatrix::Q), k = ck.attention(1, AttnMatrix::K),
+               v = ck.attention(1, AttnMatrix::V), o = ck.attention(1, AttnMatrix::O);
+  EXPECT_TRUE(q.transposed());
+  EXPECT_EQ(q.rows, D);
+  EXPECT_EQ(q.cols, D);
+  // Element (r, c) of the [out, in] view is element (c, r) of the stored [in, out] weight, with
+  // k and v after q along the output dimension.
+  EXPECT_EQ(q.at(3, 5), expect_value(c_attn, 5 * 96 + 3, d));
+  EXPECT_EQ(k.at(3, 5), expect_value(c_attn, 5 * 96 + 32 + 3, d));
+  EXPECT_EQ(v.at(31, 0), expect_value(c_attn, 0 * 96 + 64 + 31, d));
+  EXPECT_EQ(o.at(2, 9), expect_value("h.1.attn.c_proj.weight", 9 * 32 + 2, d));
+  const Matrix up = ck.ffn(0, FfnMatrix::Up), down = ck.ffn(0, FfnMatrix::Down);
+  EXPECT_EQ(up.rows, I);
+  EXPECT_EQ(up.cols, D);
+  EXPECT_EQ(down.rows, D);
+  EXPECT_EQ(down.cols, I);
+  EXPECT_EQ(up.at(70, 4), expect_value("h.0.mlp.c_fc.weight", 4 * 80 + 70, d));
+  EXPECT_EQ(down.at(4, 70), expect_value("h.0.mlp.c_proj.weight", 70 * 32 + 4, d));
+  // A channel: row c of c_fc's view (stored column c), column c of c_proj's (stored row c).
+  const std::vector<double> row = up.row(70), col = down.column(70);
+  for (int i = 0; i < D; ++i) {
+    EXPECT_EQ(row[std::size_t(i)], expect_value("h.0.mlp.c_fc.weight", i * 80 + 70, d));
+    EXPECT_EQ(col[std::size_t(i)], expect_value("h.0.mlp.c_proj.weight", 70 * 32 + i, d));
+  }
+  const std::vector<double> krow = k.row(3);
+  for (int i = 0; i < D; ++i) EXPECT_EQ(krow[std::size_t(i)], k.at(3, i));
+  const std::vector<double> kcol = k.column(6);
+  for (int i = 0; i < D; ++i) EXPECT_EQ(kcol[std::size_t(i)], k.at(i, 6));
+  expect_input_error([&] { ck.ffn(0, FfnMatrix::Gate); }, {"GPT2LMHeadModel has no gate"});
+  EXPECT_EQ(ck.lm_head().tensor, ck.embedding().tensor);
+  EXPECT_EQ(ck.embedding().at(49, 31), expect_value("wte.weight", 49 * 32 + 31, d));
+
+  // Our gpt family holds it with the same count (1024 positions, tied head).
+  const CheckpointArch a = checkpoint_arch(r, ck.num_params());
+  EXPECT_EQ(a.encoding, "GPT-d32|h4-ff80|h4-ff80");
+  EXPECT_EQ(a.params, ck.num_params());
+  EXPECT_EQ(a.difference, "");
+}
+
+TEST(Checkpoint, Gpt2WithoutPrefixShardedAndOtherPositions) {
+  TempDir tmp;
+  write_synthetic_checkpoint(tmp.path(), small_gpt2(64), {Dtype::F32, 2, kSeed, false});
+  const HfCheckpoint ck = HfCheckpoint::open(tmp.path());
+  EXPECT_NE(ck.find("h.0.mlp.c_fc.weight"), nullptr);
+  EXPECT_NE(ck.find("transformer.h.0.mlp.c_fc.weight"), nullptr);
+  EXPECT_EQ(ck.shards().size(), 2u);
+  EXPECT_EQ(ck.find("wpe.weight")->shape, (std::vector<std::int64_t>{64, 32}));
+  const CheckpointArch a = checkpoint_arch(ck.config(), ck.num_params());
+  EXPECT_EQ(a.params - ck.num_params(), (1024 - 64) * 32);
+  EXPECT_EQ(a.difference,
+            "ours - checkpoint = +30720: our gpt model's position table has 1024 rows, the "
+            "checkpoint's 64");
+}
+
+TEST(Checkpoint, ConfigFields) {
+  const std::string w = "m/config.json";
+  // Old LLaMA configs: no num_key_value_heads (= heads), no head_dim (= hidden / heads).
+  const CheckpointConfig c = parse_checkpoint_config(
+      R"({"architectures":["LlamaForCausalLM"],"hidden_size":4096,"intermediate_size":11008,
+          "num_attention_heads":32,"num_hidden_layers":32,"vocab_size":32000,
+          "rms_norm_eps":1e-05,"max_position_embeddings":4096})",
+      w);
+  EXPECT_EQ(c.kv_heads, 32);
+  EXPECT_EQ(c.head_dim, 128);
+  EXPECT_EQ(c.eps, 1e-5);
+  EXPECT_EQ(c.positions, 4096);
+  EXPECT_FALSE(c.tied);
+  const CheckpointArch a = checkpoint_arch(c, 6738415616);  // LLaMA-7B's published count
+  EXPECT_EQ(a.params, 6738415616);
+  // GPT-2 small: n_inner null = 4 x n_embd, tied by default; model_type alone is enough.
+  const CheckpointConfig g = parse_checkpoint_config(
+      R"({"model_type":"gpt2","n_embd":768,"n_layer":12,"n_head":12,"n_inner":null,
+          "n_positions":1024,"vocab_size":50257})",
+      w);
+  EXPECT_EQ(g.family, CheckpointFamily::Gpt2);
+  EXPECT_EQ(g.intermediate, 3072);
+  EXPECT_TRUE(g.tied);
+  EXPECT_EQ(checkpoint_arch(g, 124439808).params, 124439808);  // GPT-2 small
+  // Round trip through checkpoint_config_json.
+  const CheckpointConfig back =
+      parse_checkpoint_config(checkpoint_config_json(small_llama()).dump(), w);
+  EXPECT_EQ(back.hidden, 64);
+  EXPECT_EQ(back.kv_heads, 2);
+  EXPECT_EQ(back.positions, 128);
+
+  expect_input_error(
+      [&] { parse_checkpoint_config(R"({"architectures":["MistralForCausalLM"]})", w); },
+      {"m/config.json: unknown architecture MistralForCausalLM: expected LlamaForCausalLM or "
+       "GPT2LMHeadModel"});
+  expect_input_error([&] { parse_checkpoint_config(R"({"model_type":"bert"})", w); },
+                     {"m/config.json: unknown architecture bert"});
+  expect_input_error([&] { parse_checkpoint_config("{}", w); },
+                     {"unknown architecture (no architectures or model_type field)"});
+  expect_input_error([&] { parse_checkpoint_config("{nope", w); },
+                     {"m/config.json: not valid JSON"});
+  expect_input_error(
+      [&] {
+        parse_checkpoint_config(R"({"model_type":"llama","intermediate_size":8,
+          "num_attention_heads":2,"num_hidden_layers":1,"vocab_size":10})",
+                                w);
+      },
+      {"m/config.json: field \"hidden_size\": missing"});
+  expect_input_error(
+      [&] {
+        parse_checkpoint_config(R"({"model_type":"llama","hidden_size":64,"intermediate_size":8,
+          "num_attention_heads":4,"num_key_value_heads":3,"num_hidden_layers":1,"vocab_size":10})",
+                                w);
+      },
+      {"num_key_value_heads 3 does not divide num_attention_heads 4"});
+  expect_input_error(
+      [&] {
+        parse_checkpoint_config(
+            R"({"model_type":"gpt2","n_embd":-5,"n_layer":1,"n_head":1,"vocab_size":10})", w);
+      },
+      {"field \"n_embd\": expected a positive integer, got -5"});
+  // head_dim x heads != hidden: a valid checkpoint our llama family cannot express.
+  CheckpointConfig wide = small_llama();
+  wide.head_dim = 32;
+  expect_input_error([&] { checkpoint_arch(wide, 0); }, {"head_dim 32 x 4 heads = 128 differs"});
+}
+
+// ---- Malformed checkpoints ----
+
+// A LLaMA checkpoint written from expected_tensors, after `edit` changed the list of tensors.
+void write_edited(const std::string& dir, const CheckpointConfig& c,
+                  const std::function<void(std::vector<TensorToWrite>&)>& edit) {
+  fs::create_directories(dir);
+  std::vector<TensorToWrite> t;
+  for (const ExpectedTensor& e : expected_tensors(c)) {
+    TensorToWrite w{e.name, Dtype::F32, e.shape};
+    w.generate = [](std::int64_t, std::int64_t count, float* out) {
+      std::fill(out, out + count, 0.5f);
+    };
+    t.push_back(std::move(w));
+  }
+  edit(t);
+  write_safetensors(dir + "/model.safetensors", t);
+  std::ofstream(dir + "/config.json") << checkpoint_config_json(c).dump(2);
+}
+
+TEST(Checkpoint, MalformedCheckpointsNameTheFileAndTheTensor) {
+  TempDir tmp;
+  const CheckpointConfig c = small_llama();
+  const auto open = [](const std::string& dir) { return [dir] { HfCheckpoint::open(dir); }; };
+
+  write_edited(tmp / "missing", c, [](std::vector<TensorToWrite>& t) {
+    t.erase(std::find_if(t.begin(), t.end(), [](const TensorToWrite& w) {
+      return w.name == "model.layers.1.mlp.up_proj.weight";
+    }));
+  });
+  expect_input_error(open(tmp / "missing"),
+                     {tmp / "missing/model.safetensors: tensor model.layers.1.mlp.up_proj.weight: "
+                            "missing (config.json: LlamaForCausalLM with 3 layers, hidden 64)"});
+
+  write_edited(tmp / "shape", c, [](std::vector<TensorToWrite>& t) {
+    for (TensorToWrite& w : t)
+      if (w.name == "model.layers.2.self_attn.k_proj.weight") w.shape = {64, 64};
+  });
+  expect_input_error(
+      open(tmp / "shape"),
+      {tmp / "shape/model.safetensors: tensor model.layers.2.self_attn.k_proj.weight: "
+             "shape [64, 64] disagrees with config.json (expected [32, 64])"});
+
+  write_edited(tmp / "int", c, [](std::vector<TensorToWrite>& t) {
+    static const std::vector<std::int32_t> zeros(64, 0);
+    for (TensorToWrite& w : t)
+      if (w.name == "model.norm.weight") {
+        w.dtype = Dtype::I32;
+        w.generate = nullptr;
+        w.raw = zeros.data();
+      }
+  });
+  expect_input_error(open(tmp / "int"), {tmp / "int/model.safetensors: tensor model.norm.weight: "
+                                               "dtype I32: expected a floating-point dtype"});
+
+  // A tensor the config does not imply (here: attention biases without attention_bias).
+  write_edited(tmp / "extra", c, [](std::vector<TensorToWrite>& t) {
+    TensorToWrite b{"model.layers.0.self_attn.q_proj.bias", Dtype::F32, {64}};
+    b.generate = [](std::int64_t, std::int64_t count, float* out) {
+      std::fill(out, out + count, 0.0f);
+    };
+    t.push_back(std::move(b));
+  });
+  expect_input_error(open(tmp / "extra"),
+                     {tmp / "extra/model.safetensors: tensor model.layers.0.self_attn.q_proj.bias: "
+                            "not a weight of LlamaForCausalLM as config.json describes it"});
+
+  // Unknown architecture, with good weights beside it.
+  write_synthetic_checkpoint(tmp / "mistral", c);
+  std::ofstream(tmp / "mistral/config.json") << R"({"architectures":["MistralForCausalLM"]})";
+  expect_input_error(open(tmp / "mistral"),
+                     {tmp / "mistral/config.json: unknown architecture MistralForCausalLM: "
+                            "expected LlamaForCausalLM or GPT2LMHeadModel"});
+
+  // A config with more layers than the weights: the first tensor of the extra layer is missing.
+  write_synthetic_checkpoint(tmp / "layers", c);
+  CheckpointConfig more = c;
+  more.layers = 4;
+  std::ofstream(tmp / "layers/config.json") << checkpoint_config_json(more).dump();
+  expect_input_error(open(tmp / "layers"),
+                     {"layers/model.safetensors: tensor model.layers.3.self_attn.q_proj.weight: "
+                      "missing"});
+
+  // A GPT-2 checkpoint with the prefix names the missing tensor as it would be stored.
+  write_synthetic_checkpoint(tmp / "gpt", small_gpt2());
+  CheckpointConfig g3 = small_gpt2();
+  g3.layers = 3;
+  std::ofstream(tmp / "gpt/config.json") << checkpoint_config_json(g3).dump();
+  expect_input_error(open(tmp / "gpt"),
+                     {"gpt/model.safetensors: tensor transformer.h.2.ln_1.weight: missing"});
+
+  // A truncated shard of a sharded checkpoint: the shard and the tensor.
+  write_synthetic_checkpoint(tmp / "cut", c, {Dtype::F32, 2, kSeed});
+  const std::string shard = tmp / "cut/model-00002-of-00002.safetensors";
+  ASSERT_EQ(::truncate(shard.c_str(), fs::file_size(shard) - 4), 0);
+  expect_input_error(open(tmp / "cut"),
+                     {shard + ": tensor lm_head.weight: data offsets", "truncated file?"});
+
+  // The index names a shard that does not hold the tensor, or a file that is not there.
+  write_synthetic_checkpoint(tmp / "index", c, {Dtype::F32, 2, kSeed});
+  std::string index = read_bytes(tmp / "index/model.safetensors.index.json");
+  const std::string from = "\"lm_head.weight\": \"model-00002-of-00002.safetensors\"";
+  ASSERT_NE(index.find(from), std::string::npos);
+  index.replace(index.find(from), from.size(),
+                "\"lm_head.weight\": \"model-00001-of-00002.safetensors\"");
+  write_bytes(tmp / "index/model.safetensors.index.json", index);
+  expect_input_error(open(tmp / "index"),
+                     {"index/model.safetensors.index.json: tensor lm_head.weight: mapped to "
+                      "model-00001-of-00002.safetensors, which does not hold it"});
+  const std::string to = "\"lm_head.weight\": \"model-00001-of-00002";
+  index.replace(index.find(to), to.size(), "\"lm_head.weight\": \"model-00009-of-00002");
+  write_bytes(tmp / "index/model.safetensors.index.json", index);
+  expect_input_error(open(tmp / "index"), {"model-00009-of-00002.safetensors", "not found"});
+
+  fs::create_directories(tmp / "empty");
+  expect_input_error(open(tmp / "empty"), {"empty/config.json: not found"});
+  std::ofstream(tmp / "empty/config.json") << checkpoint_config_json(c).dump();
+  expect_input_error(open(tmp / "empty"),
+                     {"empty: no model.safetensors or model.safetensors.index.json"});
+  expect_input_error(open(tmp / "absent"), {"absent: not found"});
+}
+
+}  // namespace
+}  // namespace zerolm
