@@ -13,6 +13,7 @@
 #include "spaces/family.h"
 #include "spaces/hf_config.h"
 #include "spaces/rng.h"
+#include "spaces/prune_space.h"
 #include "spaces/space.h"
 
 namespace zerolm {
@@ -28,6 +29,7 @@ struct ExportCli {
   std::string space;
   std::string profile;
   std::string out;
+  std::string checkpoint;  // --space prune with --encoding
 };
 
 // The architecture to export, where it came from, and where its files go by default.
@@ -37,6 +39,7 @@ struct Chosen {
   std::string space;
   std::string profile;
   std::string default_out;
+  std::string checkpoint;  // space prune: the checkpoint whose sub-network this is
 };
 
 // The row of rank `rank`: in RUN/pareto.csv (a multi-objective run) the row whose rank column says
@@ -49,6 +52,7 @@ Chosen from_run(const ExportCli& cli) {
   Chosen c;
   c.space = config.space;
   c.profile = config.profile;
+  c.checkpoint = config.checkpoint;
   c.default_out = dir.file("export-rank-" + std::to_string(cli.rank));
   const bool pareto = fs::exists(dir.file("pareto.csv"));
   const std::string path = dir.file(pareto ? "pareto.csv" : "top.csv");
@@ -85,13 +89,18 @@ Chosen from_encoding(const ExportCli& cli) {
   c.origin = "--encoding";
   c.profile = cli.profile.empty() ? "spec" : cli.profile;
   parse_profile(c.profile);  // names the profile when unknown
-  c.space = (cli.space.empty() ? infer_space("", {cli.encoding}) : find_space(cli.space)).name();
+  const bool prune = cli.encoding.rfind("PRUNE|", 0) == 0;
+  c.space = prune ? std::string("prune")
+                  : (cli.space.empty() ? infer_space("", {cli.encoding}) : find_space(cli.space))
+                        .name();
   // A short name for the folder: the family and a hash of the encoding (whose '|' and ':' make
   // poor file names).
   char hash[17];
   std::snprintf(hash, sizeof hash, "%08llx",
                 static_cast<unsigned long long>(fnv1a(cli.encoding) & 0xffffffffULL));
-  c.default_out = "export-" + family_of_encoding(cli.encoding).name() + "-" + hash;
+  c.default_out =
+      "export-" + (prune ? std::string("prune") : family_of_encoding(cli.encoding).name()) + "-" +
+      hash;
   return c;
 }
 
@@ -100,6 +109,33 @@ std::string millions(std::int64_t n) {
   std::snprintf(s, sizeof s, n >= 1000000000 ? "%.2fB" : "%.2fM",
                 n >= 1000000000 ? double(n) / 1e9 : double(n) / 1e6);
   return s;
+}
+
+// A sub-network of a checkpoint: the pruned checkpoint itself (the kept slices of the real
+// weights, in their stored dtype, and config.json), read back to check its parameter count.
+int export_subnetwork(const ExportCli& cli, const Chosen& c) {
+  const CheckpointSpace& space = use_checkpoint_space(c.checkpoint);
+  Arch arch;
+  try {
+    arch = space.parse(c.encoding);
+  } catch (const InputError& e) {
+    throw InputError(c.origin + ": " + e.what());
+  }
+  const PruneChoice choice = space.choice(arch);
+  const std::string dir = cli.out.empty() ? c.default_out : cli.out;
+  write_pruned_checkpoint(space.checkpoint(), space.prune().keep(choice), dir);
+  const HfCheckpoint back = HfCheckpoint::open(dir);
+  const std::int64_t ours = space.prune().params(choice);
+  if (back.num_params() != ours)
+    throw std::logic_error(dir + ": the written checkpoint holds " +
+                           std::to_string(back.num_params()) + " parameters, expected " +
+                           std::to_string(ours));
+  std::cout << c.encoding << "  (sub-network of " << c.checkpoint << ")\n";
+  std::cout << "wrote " << dir << " (config.json, "
+            << (back.sharded() ? "sharded safetensors" : "model.safetensors") << ")\n";
+  std::cout << "parameters: " << ours << " (" << millions(ours) << ") of "
+            << space.checkpoint().num_params() << "\n";
+  return 0;
 }
 
 int run_export(const ExportCli& cli, bool by_rank, bool by_encoding) {
@@ -118,7 +154,20 @@ int run_export(const ExportCli& cli, bool by_rank, bool by_encoding) {
   } else if (!cli.run.empty()) {
     throw InputError("RUN " + cli.run + ": with --encoding, expected no run directory");
   }
-  const Chosen c = by_rank ? from_run(cli) : from_encoding(cli);
+  if (!by_rank && !cli.checkpoint.empty()) use_checkpoint_space(cli.checkpoint);
+  Chosen c = by_rank ? from_run(cli) : from_encoding(cli);
+  if (c.space == "prune") {
+    if (by_rank) {
+      use_checkpoint_space(c.checkpoint);
+    } else {
+      if (cli.checkpoint.empty())
+        throw InputError("--encoding " + cli.encoding +
+                         ": a PRUNE encoding is a sub-network of a checkpoint; give it with "
+                         "--checkpoint DIR");
+      c.checkpoint = cli.checkpoint;
+    }
+    return export_subnetwork(cli, c);
+  }
   Arch arch;
   try {
     arch = find_space(c.space).parse(c.encoding);
@@ -167,6 +216,8 @@ Runner add_export_command(CLI::App& app) {
   cmd->add_option("--space", cli->space,
                   "with --encoding: its space (default: the family's that holds it)");
   cmd->add_option("--profile", cli->profile, "with --encoding: spec (default), trained or compat");
+  cmd->add_option("--checkpoint", cli->checkpoint,
+                  "with --encoding PRUNE|...: the checkpoint it is a sub-network of");
   cmd->add_option("--out", cli->out,
                   "directory for the file (default: RUN/export-rank-N, or "
                   "./export-<family>-<hash> with --encoding)");

@@ -24,6 +24,7 @@
 #include "proxy/capacity_stat.h"
 #include "proxy/torch_runtime.h"
 #include "search/strategy.h"
+#include "spaces/prune_space.h"
 #include "spaces/rng.h"
 #include "train/cost.h"
 
@@ -90,6 +91,22 @@ void normalize(SearchCli& cli) {
 }
 
 void validate(const SearchConfig& c) {
+  open_checkpoint_space(c);
+  if (c.space == "prune") {
+    for (const auto& n : c.value_names())
+      if (is_measured(n))
+        throw InputError("--space prune: " + n +
+                         " is not measured on a checkpoint's sub-networks; use params or flops");
+    if (c.capacity != "msv")
+      throw InputError("--space prune --capacity " + c.capacity +
+                       ": a checkpoint's sub-networks are scored with msv (ZeroLM's default)");
+    if (c.alpha == "heuristic")
+      throw InputError("--space prune --alpha heuristic: the heuristic samples the families' "
+                       "spaces; give alpha as a number");
+    if (c.proxy != "zerolm" && c.proxy != "params" && c.proxy != "kept-norm")
+      throw InputError("--space prune --proxy " + c.proxy +
+                       ": a checkpoint's sub-networks are scored with zerolm, params or kept-norm");
+  }
   validate_scoring(c);
   const auto obj = c.objective_list();
   if (c.multi_objective() && c.strategy == "evolution")
@@ -197,6 +214,22 @@ void check_budgets(const SearchConfig& c) {
 }
 
 // Rank 0: the configuration of this run, and its directory locked (into `lock`) and prepared.
+// --space prune: every rank opens the checkpoint and registers its space before anything asks for
+// it by name.
+void open_checkpoint_space(const SearchConfig& c) {
+  if (c.space != "prune") {
+    if (!c.checkpoint.empty())
+      throw InputError("--checkpoint " + c.checkpoint +
+                       ": a checkpoint's sub-networks are searched with --space prune");
+    return;
+  }
+  if (c.checkpoint.empty())
+    throw InputError("--space prune: expected --checkpoint DIR (a Hugging Face model directory)");
+  const CheckpointSpace& s = use_checkpoint_space(c.checkpoint);
+  log::info("checkpoint " + c.checkpoint + ": " + s.prune().describe() + "; prepared in " +
+            format_number(s.preparation_seconds()) + " s");
+}
+
 SearchConfig resolve(SearchCli& cli, RunDir& dir, RunLock& lock) {
   normalize(cli);
   if (cli.finetune.top_k > 0 && cli.finetune.corpus.empty())
@@ -342,6 +375,7 @@ int run_search(SearchCli& cli, log::Level level) {
   // N devices.
   std::unique_ptr<Scorer> scorer;
   try {
+    if (mpi.rank != 0) open_checkpoint_space(config);
     scorer = std::make_unique<Scorer>(config, mpi.rank, mpi.local_rank);
     log::info("scoring on " + scorer->device() + " (" + scorer->device_name() + ")");
   } catch (const std::exception& e) {
@@ -493,6 +527,10 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
   g["precision"] =
       cmd->add_option("--precision", c.precision, "latency/memory: fp32, or bf16 (autocast)")
           ->capture_default_str();
+  g["checkpoint"] = cmd->add_option(
+      "--checkpoint", c.checkpoint,
+      "with --space prune: the Hugging Face checkpoint (config.json + safetensors) whose "
+      "sub-networks are searched");
   g["latency_table"] = cmd->add_option(
       "--latency-table", c.latency_table,
       "earlier measurements to reuse (CSV: encoding, device, latency_ms, memory_bytes; e.g. an "

@@ -53,7 +53,8 @@ std::vector<std::pair<std::string, std::string>> SearchConfig::search_fields() c
           {"latency_batch", std::to_string(latency_batch)},
           {"latency_seq", std::to_string(latency_seq)},
           {"latency_repeats", std::to_string(latency_repeats)},
-          {"precision", precision}};
+          {"precision", precision},
+          {"checkpoint", checkpoint}};
 }
 
 std::vector<SearchObjective> SearchConfig::objective_list() const {
@@ -131,6 +132,7 @@ std::string SearchConfig::to_json() const {
   j["latency_repeats"] = latency_repeats;
   j["precision"] = precision;
   j["latency_table"] = latency_table;
+  j["checkpoint"] = checkpoint;
   j["evaluations"] = evaluations;
   j["device"] = device;
   j["threads"] = threads;
@@ -170,6 +172,7 @@ SearchConfig SearchConfig::from_json(const std::string& text, const std::string&
     c.latency_repeats = j.value("latency_repeats", 5);
     c.precision = j.value("precision", std::string("fp32"));
     c.latency_table = j.value("latency_table", std::string());
+    c.checkpoint = j.value("checkpoint", std::string());
     c.evaluations = j.at("evaluations");
     c.device = j.at("device");
     c.threads = j.at("threads");

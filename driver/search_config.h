@@ -32,6 +32,7 @@ struct SearchConfig : ScoringConfig {
   // alone, maximised) and budgets ("latency<=12ms"); how latency and memory are measured.
   std::vector<std::string> objectives;
   std::vector<std::string> constraints;
+  std::string checkpoint;  // --space prune: the Hugging Face checkpoint directory
   int latency_batch = 1;
   int latency_seq = 128;
   int latency_repeats = 5;

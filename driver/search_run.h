@@ -13,6 +13,7 @@
 #include "driver/run_dir.h"
 #include "driver/search_config.h"
 #include "proxy/evaluator.h"
+#include "spaces/prune_space.h"
 
 namespace zerolm {
 
@@ -51,6 +52,7 @@ class Scorer {
 
  private:
   Record evaluate(const Candidate& c);
+  Evaluation evaluate_subnetwork(const Arch& arch) const;
 
   const Space& space_;
   Profile profile_;
@@ -64,6 +66,10 @@ class Scorer {
   std::string precision_;
   LatencyTable table_;
   std::size_t measured_ = 0;
+  // --space prune: scored from the checkpoint's weights, not from an initialised model.
+  const CheckpointSpace* prune_ = nullptr;
+  std::vector<std::string> prune_proxies_;  // the proxy, then the other proxy objectives
+  double alpha_ = 0;
 };
 
 // Rank 0; `self` is rank 0's own scorer, used from its worker thread.

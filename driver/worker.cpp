@@ -65,7 +65,19 @@ Scorer::Scorer(const SearchConfig& config, int rank, int local_rank)
   std::vector<std::string> proxies{config.proxy};
   for (const auto& v : values_)
     if (!is_measured(v)) proxies.push_back(v);
-  evaluator_ = std::make_unique<Evaluator>(proxies, eval_options(config, device_));
+  prune_ = dynamic_cast<const CheckpointSpace*>(&space_);
+  if (prune_) {
+    for (const auto& p : proxies)
+      if (p != "zerolm" && p != "params" && p != "kept-norm" && p != "flops" &&
+          p != "params-nonemb")
+        throw InputError("--space prune: " + p +
+                         " is not computed on a checkpoint's sub-networks (zerolm, params, "
+                         "params-nonemb, flops, kept-norm are)");
+    prune_proxies_ = proxies;
+    alpha_ = config.alpha_value;
+  } else {
+    evaluator_ = std::make_unique<Evaluator>(proxies, eval_options(config, device_));
+  }
   for (const Constraint& c : config.constraint_list())
     if (is_measured(c.name)) measured_budgets_.push_back(c);
   if (!config.latency_table.empty() && (config.measures("latency") || config.measures("memory")))
@@ -73,6 +85,9 @@ Scorer::Scorer(const SearchConfig& config, int rank, int local_rank)
 }
 
 std::vector<std::string> Scorer::part_names() const {
+  if (prune_)
+    return prune_proxies_[0] == "zerolm" ? std::vector<std::string>{"zerolm_attn", "zerolm_ffn"}
+                                         : std::vector<std::string>{};
   const std::size_t n = evaluator_->proxy_names().size();
   auto cols = evaluator_->columns();
   // Proxy columns first (the score, then the other objectives), then the parts.
@@ -86,6 +101,31 @@ std::vector<std::string> Scorer::parts_of(const SearchConfig& config) {
   return cols;
 }
 
+// A sub-network of the checkpoint, from the norms prepared once (microseconds): ZeroLM's msv of
+// the kept slices, the kept parameters, the kept share of the weight norm.
+Evaluation Scorer::evaluate_subnetwork(const Arch& arch) const {
+  const PruneChoice choice = prune_->choice(arch);
+  Evaluation e;
+  e.params = prune_->prune().params(choice);
+  for (const std::string& p : prune_proxies_) {
+    ProxyResult res;
+    if (p == "zerolm") {
+      const PruneMsv m = prune_->prune().msv(choice);
+      res.score = m.zerolm(alpha_);
+      res.parts = {m.attention, m.ffn};
+    } else if (p == "params") {
+      res.score = double(e.params);
+    } else if (p == "kept-norm") {
+      res.score = prune_->prune().norm_fraction(choice);
+    } else {
+      const ModelPlan plan = make_plan(arch, profile_, false);
+      res.score = p == "flops" ? flops_per_token(plan) : double(count_params_nonembedding(plan));
+    }
+    e.results.push_back(std::move(res));
+  }
+  return e;
+}
+
 Record Scorer::evaluate(const Candidate& c) {
   Record r;
   r.index = c.index;
@@ -95,7 +135,12 @@ Record Scorer::evaluate(const Candidate& c) {
   r.start = unix_time();
   try {
     const Arch arch = space_.parse(c.encoding);
-    const Evaluation e = evaluator_->evaluate(arch);
+    Evaluation e;
+    if (prune_) {
+      e = evaluate_subnetwork(arch);
+    } else {
+      e = evaluator_->evaluate(arch);
+    }
     r.score = e.results[0].score;
     r.parts = e.results[0].parts;
     r.params = e.params;

@@ -36,6 +36,14 @@ double hidden_layers(const ModelPlan& p) {
   for (const LayerPlan& l : p.layers) sum += double(l.hidden);
   return sum;
 }
+// The kept share of a checkpoint's weight norm exists only for its sub-networks, which the
+// search's scorer computes from the checkpoint itself (driver/worker.cpp).
+double kept_norm_elsewhere(const ModelPlan&) {
+  throw InputError(
+      "kept-norm: the kept share of a checkpoint's weight norm; only with --space prune "
+      "--checkpoint DIR");
+}
+
 double nothing(const ModelPlan&) {
   return 0;
 }
@@ -53,6 +61,9 @@ std::unique_ptr<Proxy> make_noop(const ProxyOptions&) {
 }
 std::unique_ptr<Proxy> make_hidden_layers(const ProxyOptions&) {
   return std::make_unique<PlanProxy<hidden_layers>>("hidden-layers");
+}
+std::unique_ptr<Proxy> make_kept_norm(const ProxyOptions&) {
+  return std::make_unique<PlanProxy<kept_norm_elsewhere>>("kept-norm");
 }
 std::unique_ptr<Proxy> make_flops(const ProxyOptions&) {
   return std::make_unique<PlanProxy<flops>>("flops");

@@ -14,6 +14,7 @@ std::unique_ptr<Proxy> make_params(const ProxyOptions& o);
 std::unique_ptr<Proxy> make_params_nonemb(const ProxyOptions& o);
 std::unique_ptr<Proxy> make_flops(const ProxyOptions& o);
 std::unique_ptr<Proxy> make_noop(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_kept_norm(const ProxyOptions& o);
 std::unique_ptr<Proxy> make_synflow(const ProxyOptions& o);
 std::unique_ptr<Proxy> make_snip(const ProxyOptions& o);
 std::unique_ptr<Proxy> make_grad_norm(const ProxyOptions& o);

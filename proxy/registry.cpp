@@ -34,6 +34,9 @@ const ProxyRegistry& proxies() {
     r.add({"snip", "SNIP: sum |theta * dL/dtheta| on random tokens and targets", make_snip});
     r.add({"grad-norm", "sum of the gradient norms of the Linear weights on random tokens",
            make_grad_norm});
+    r.add({"kept-norm",
+           "--space prune: kept share of the checkpoint's attention and feed-forward weight norm",
+           make_kept_norm});
     r.add({"noop", "always 0: measures the search machinery without scoring", make_noop});
     return r;
   }();

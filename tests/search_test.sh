@@ -13,6 +13,8 @@
 #             ranks and after a stop and --resume, budgets never violated, zerolm pareto and export
 #   latency   measured objectives: rows record the device, a resumed run measures nothing again,
 #             --latency-table reuses measurements, over-budget rows
+#   prune     sub-networks of a checkpoint: 1 and 2 ranks give the same top.csv, the best one
+#             exported as a checkpoint holds the parameters top.csv says; bad input
 #   pareto-bad-input  bad objectives and budgets: one line, non-zero exit, nothing written
 #   finetune-fails  a training that throws (as CUDA out of memory would) on a worker or on rank 0
 #             ends every rank non-zero with one line from rank 0, never a hang
@@ -381,6 +383,37 @@ pareto-bad-input)
   expect_error "no comparison" 'expected NAME<=VALUE' search --objective zerolm --objective params --constraint 'params=5M'
   expect_error "budget no architecture meets" 'no architecture of flexibert-bench met it' search --objective zerolm --objective params --constraint 'params<=1K'
   expect_error "latency budget nothing meets" 'no architecture of the space can meet it' search --objective zerolm --objective latency --constraint 'latency<=1us' --latency-seq 16
+  ;;
+prune)
+  make_ck=$(dirname "$zerolm")/../tests/make_test_checkpoint
+  "$make_ck" ck llama F32 >/dev/null 2>&1
+  check "test checkpoint written" test -s ck/config.json
+  pr=(search --space prune --checkpoint ck --evaluations 40 --population 10 --sample 3 --seed 2)
+  mpi 1 "${pr[@]}" --out q1 >q1.out 2>&1
+  check "-n 1 exit 0" test $? -eq 0
+  mpi 2 "${pr[@]}" --out q2 >q2.out 2>&1
+  check "-n 2 exit 0" test $? -eq 0
+  check "top.csv of 1 and 2 ranks identical" cmp q1/top.csv q2/top.csv
+  check "PRUNE encodings in top.csv" test "$(grep -c 'PRUNE|' q1/top.csv)" -ge 3
+  enc=$(sed -n 4p q1/top.csv | cut -d, -f2)
+  params=$(sed -n 4p q1/top.csv | cut -d, -f4)
+  "$zerolm" export q1 --rank 3 --out sub >export.out 2>&1
+  check "export of a sub-network exits 0 ($(tail -1 export.out))" test $? -eq 0
+  "$zerolm" checkpoint sub >sub.txt 2>&1
+  check "the exported checkpoint reads back" test $? -eq 0
+  check "its parameters are top.csv's ($params)" grep -q "$params" sub.txt
+  "$zerolm" export --encoding "$enc" --checkpoint ck --out sub2 >/dev/null 2>&1
+  check "export by encoding gives the same files" cmp sub/model.safetensors sub2/model.safetensors
+  mpi 2 search --space prune --out w1 >out.txt 2>err.txt
+  check "prune without --checkpoint: one line" grep -q 'expected --checkpoint DIR' err.txt
+  check "prune without --checkpoint: nothing written" test ! -e w1
+  mpi 2 search --space prune --checkpoint nowhere --out w2 >out.txt 2>err.txt
+  check "a missing checkpoint: non-zero, one line" test "$(grep -c 'zerolm: error' err.txt)" -eq 1
+  mpi 2 "${pr[@]}" --objective zerolm --objective latency --out w3 >out.txt 2>err.txt
+  check "latency on a checkpoint's sub-networks is refused" grep -q 'latency is not measured' err.txt
+  # Several objectives on the sub-networks: the kept norm and ZeroLM against the kept parameters.
+  mpi 2 "${pr[@]}" --objective zerolm --objective params:min --objective kept-norm --strategy random --out q3 >/dev/null 2>&1
+  check "three objectives on the sub-networks" test "$(head -1 q3/pareto.csv)" = "rank,index,encoding,zerolm,params,kept-norm,device"
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac
