@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   add(add_pareto_command(app));
   add(add_list_command(app));
   add(add_export_command(app));
+  add(add_checkpoint_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -3,6 +3,7 @@
 set -u
 zerolm=$1
 shared=$2
+make_checkpoint=$3  # tests/make_test_checkpoint: writes a small synthetic Hugging Face checkpoint
 bench=$shared/benchmarks/flexibert_glue.csv
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -523,6 +524,67 @@ expect_error "export: an unparsable encoding" '--encoding: "H128|SA-XYZ-h2": lay
 expect_error "export: an unknown space" 'unknown space "nope"' \
   export --encoding 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1' --space nope --out "$tmp/ex-bad"
 check "export: nothing written for bad input" test ! -e "$tmp/ex-bad"
+
+# zerolm checkpoint: a Hugging Face model directory as zerolm reads it; malformed ones give one
+# line naming the file and the tensor.
+"$make_checkpoint" "$tmp/ck-llama" llama BF16 2 && "$make_checkpoint" "$tmp/ck-gpt2" gpt2 F32 1
+check "make_test_checkpoint writes both" test -f "$tmp/ck-llama/model.safetensors.index.json" -a -f "$tmp/ck-gpt2/model.safetensors"
+"$zerolm" checkpoint "$tmp/ck-llama" >"$tmp/ck.txt" 2>"$tmp/err"
+check "checkpoint llama: exit 0 ($(cat "$tmp/err"))" test $? -eq 0
+check "checkpoint llama: family" grep -qx 'family      llama (LlamaForCausalLM)' "$tmp/ck.txt"
+check "checkpoint llama: config" grep -q '^config      hidden 64, intermediate 96, heads 4, kv heads 2, head_dim 16, layers 2, vocab 128' "$tmp/ck.txt"
+check "checkpoint llama: two shards" grep -qx 'shards      2 (model.safetensors.index.json)' "$tmp/ck.txt"
+check "checkpoint llama: tensors" grep -qx 'tensors     21 (21 weights)' "$tmp/ck.txt"
+check "checkpoint llama: dtype" grep -qx 'dtype       BF16 (torch_dtype bfloat16)' "$tmp/ck.txt"
+# embed + head 2 x 128 x 64, per layer q/o 64x64, k/v 32x64, gate/up/down 3 x 96x64, 2 norms; final norm
+check "checkpoint llama: parameters" grep -qx "parameters  $((2 * 128 * 64 + 2 * (2 * 64 * 64 + 2 * 32 * 64 + 3 * 96 * 64 + 2 * 64) + 64))" "$tmp/ck.txt"
+check "checkpoint llama: encoding" grep -qxF 'encoding    LLAMA-d64|h4-kv2-ff96|h4-kv2-ff96' "$tmp/ck.txt"
+check "checkpoint llama: our count equals" grep -qx 'ours        llama family, 78144 parameters (equal)' "$tmp/ck.txt"
+"$zerolm" checkpoint "$tmp/ck-gpt2" >"$tmp/ck.txt" 2>"$tmp/err"
+check "checkpoint gpt2: exit 0 ($(cat "$tmp/err"))" test $? -eq 0
+check "checkpoint gpt2: family" grep -qx 'family      gpt2 (GPT2LMHeadModel)' "$tmp/ck.txt"
+check "checkpoint gpt2: encoding" grep -qxF 'encoding    GPT-d32|h4-ff80|h4-ff80' "$tmp/ck.txt"
+check "checkpoint gpt2: parameters" grep -qx 'parameters  53600' "$tmp/ck.txt"
+# A copy of a good checkpoint with one thing broken.
+broken() { rm -rf "$tmp/ck-bad"; cp -r "$tmp/ck-$1" "$tmp/ck-bad"; }
+# st_file FILE HEADER DATA_BYTES: a safetensors file from a header and that many zero bytes.
+st_file() {
+  local n=${#2}
+  printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x\\x00\\x00\\x00\\x00' $((n & 255)) $((n >> 8 & 255)) $((n >> 16 & 255)) $((n >> 24 & 255)))" >"$1"
+  printf '%s' "$2" >>"$1"
+  head -c "$3" /dev/zero >>"$1"
+}
+expect_error "checkpoint: no such directory" "$tmp/ck-none: not found" checkpoint "$tmp/ck-none"
+broken llama; sed -i 's/LlamaForCausalLM/MistralForCausalLM/' "$tmp/ck-bad/config.json"
+expect_error "checkpoint: unknown architecture" \
+  "$tmp/ck-bad/config.json: unknown architecture MistralForCausalLM: expected LlamaForCausalLM or GPT2LMHeadModel" \
+  checkpoint "$tmp/ck-bad"
+broken llama; sed -i 's/"num_hidden_layers": 2/"num_hidden_layers": 3/' "$tmp/ck-bad/config.json"
+expect_error "checkpoint: missing tensor" \
+  "$tmp/ck-bad/model.safetensors.index.json: tensor model.layers.2.self_attn.q_proj.weight: missing" \
+  checkpoint "$tmp/ck-bad"
+broken llama; sed -i 's/"intermediate_size": 96/"intermediate_size": 128/' "$tmp/ck-bad/config.json"
+expect_error "checkpoint: shape disagrees with config.json" \
+  "model-00001-of-00002.safetensors: tensor model.layers.0.mlp.gate_proj.weight: shape [96, 64] disagrees with config.json (expected [128, 64])" \
+  checkpoint "$tmp/ck-bad"
+broken gpt2; truncate -s -8 "$tmp/ck-bad/model.safetensors"
+expect_error "checkpoint: truncated file" \
+  "$tmp/ck-bad/model.safetensors: tensor transformer.ln_f.bias: data offsets" checkpoint "$tmp/ck-bad"
+check "checkpoint: truncated file said so" grep -qF "end past the file's data section (" "$tmp/err"
+broken gpt2; printf '\xe8\x03\x00\x00\x00\x00\x00\x00{}' >"$tmp/ck-bad/model.safetensors"
+expect_error "checkpoint: header longer than the file" \
+  "$tmp/ck-bad/model.safetensors: header length 1000 is longer than the file (2 bytes after the 8-byte length)" \
+  checkpoint "$tmp/ck-bad"
+broken gpt2; st_file "$tmp/ck-bad/model.safetensors" '{"transformer.wte.weight":{"dtype":"F8_E4M3","shape":[50,32],"data_offsets":[0,1600]}}' 1600
+expect_error "checkpoint: a dtype we do not read" \
+  "$tmp/ck-bad/model.safetensors: tensor transformer.wte.weight: dtype F8_E4M3 is a dtype we do not read" \
+  checkpoint "$tmp/ck-bad"
+broken gpt2; st_file "$tmp/ck-bad/model.safetensors" '{"transformer.wte.weight":{"dtype":"F32","shape":[50,32],"data_offsets":[0,6400]}}' 16
+expect_error "checkpoint: data offsets outside the file" \
+  "$tmp/ck-bad/model.safetensors: tensor transformer.wte.weight: data offsets [0, 6400] end past the file's data section (16 bytes)" \
+  checkpoint "$tmp/ck-bad"
+broken gpt2; printf '{"model_type": ' >"$tmp/ck-bad/config.json"
+expect_error "checkpoint: config.json not JSON" "$tmp/ck-bad/config.json: not valid JSON" checkpoint "$tmp/ck-bad"
 
 echo "$pass passed, $fails failed"
 test "$fails" -eq 0
