@@ -20,6 +20,10 @@ struct FinetuneCli {
   bool resume = false, force = false;
   std::string tokenizer = "byte";  // byte or sentencepiece (trained on the corpus)
   int vocab = 2000;                // sentencepiece: at most this many pieces
+  // One model instead of a ranking: a Hugging Face checkpoint trained from its weights (healing a
+  // pruned model), or one encoding from its initialisation; --save writes the trained model as a
+  // checkpoint.
+  std::string checkpoint, encoding, save;
 };
 
 // Runs on every rank of `mpi` (collective): bad input ends every rank with one line from rank 0

@@ -4,6 +4,7 @@
 // rank 0 hands one architecture at a time to whichever worker is free (the task farm; rank 0
 // trains too, in a thread); with one rank, threads.
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -32,6 +33,7 @@
 #include "proxy/parallel.h"
 #include "proxy/torch_runtime.h"
 #include "search/strategy.h"
+#include "spaces/plan.h"
 #include "spaces/space.h"
 #include "train/trainer.h"
 
@@ -376,9 +378,101 @@ int run_finetune(FinetuneCli& cli, log::Level level) {
   return code;
 }
 
+// --checkpoint DIR or --encoding E: one model, trained on rank 0 (a single model gains nothing from
+// the task farm); its validation loss before (checkpoint) and after training printed and, with
+// --out, written to OUT/heal.csv.
+int train_single(MpiSession& mpi, const FinetuneCli& cli) {
+  const PhaseComm comm;
+  std::string err;
+  if (mpi.rank == 0) {
+    try {
+      if (!cli.checkpoint.empty() && !cli.encoding.empty())
+        throw InputError("--checkpoint and --encoding are exclusive");
+      if (!cli.run.empty() || cli.sample > 0)
+        throw InputError(std::string(cli.checkpoint.empty() ? "--encoding" : "--checkpoint") +
+                         " trains one model: not with --run or --sample");
+      if (cli.tokenizer != "byte")
+        throw InputError("--tokenizer " + cli.tokenizer + ": with " +
+                         (cli.checkpoint.empty() ? "--encoding" : "--checkpoint") +
+                         " only byte (its ids are the checkpoint's vocabulary)");
+      if (!cli.save.empty() && std::filesystem::exists(cli.save) &&
+          !(std::filesystem::is_directory(cli.save) && std::filesystem::is_empty(cli.save)))
+        throw InputError("--save " + cli.save + ": exists (expected a new folder)");
+      resolve_precision(cli.train.precision, cli.train.device);
+      const Corpus corpus = Corpus::read(cli.corpus, cli.train.seq);
+      set_torch_threads(cli.threads);
+      const auto keep_going = [] { return StopHandler::level() == StopLevel::None; };
+      std::string what, encoding;
+      std::int64_t params = 0;
+      TrainResult r;
+      if (!cli.checkpoint.empty()) {
+        const CheckpointSummary ck = summarize_checkpoint(cli.checkpoint);
+        what = cli.checkpoint;
+        encoding = ck.encoding;
+        params = ck.params;
+        log::info("healing " + cli.checkpoint + " (" + encoding + ") for " +
+                  std::to_string(cli.train.steps) + " steps");
+        r = train_checkpoint(cli.checkpoint, corpus, cli.train, keep_going, cli.save);
+      } else {
+        const Arch arch = parse_encoding(cli.encoding);
+        what = encoding = encode(arch);
+        params = count_params(make_plan(arch, Profile::Spec, false, corpus.vocab.size));
+        InitSpec init;
+        init.scheme = parse_init(cli.sampled.init);
+        log::info("training " + encoding + " for " + std::to_string(cli.train.steps) + " steps");
+        r = train_masked_lm(arch, Profile::Spec, init, corpus, cli.train, keep_going, cli.save);
+        r.valid_loss_before = std::nan("");
+      }
+      const std::string before =
+          cli.checkpoint.empty() ? std::string() : format_number(r.valid_loss_before);
+      const std::vector<std::string> header = {
+          "model",      "encoding",   "params", "steps",  "tokens",    "valid_loss_before",
+          "valid_loss", "perplexity", "wall_s", "device", "precision", "saved"};
+      const std::vector<std::string> row = {what,
+                                            encoding,
+                                            std::to_string(params),
+                                            std::to_string(r.steps),
+                                            std::to_string(r.tokens),
+                                            before,
+                                            format_number(r.valid_loss),
+                                            format_number(r.perplexity),
+                                            format_number(r.seconds),
+                                            r.device,
+                                            r.precision,
+                                            cli.save};
+      if (!cli.out.empty()) {
+        std::filesystem::create_directories(cli.out);
+        write_file_atomic(cli.out + "/heal.csv", csv_line(header) + csv_line(row));
+      }
+      if (!cli.checkpoint.empty())
+        std::printf("validation loss before %s after %s (%lld steps)\n", before.c_str(),
+                    format_number(r.valid_loss).c_str(), static_cast<long long>(r.steps));
+      else
+        std::printf("validation loss %s (%lld steps)\n", format_number(r.valid_loss).c_str(),
+                    static_cast<long long>(r.steps));
+      if (!cli.save.empty()) std::printf("saved %s\n", cli.save.c_str());
+      std::fflush(stdout);
+    } catch (const std::exception& e) {
+      err = e.what();
+      if (err.empty()) err = "training failed";
+    }
+  }
+  if (err = first_error(err, comm.get()); !err.empty()) {
+    if (mpi.rank == 0) std::cerr << "zerolm: error: " << err << "\n";
+    return 2;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int finetune_job(MpiSession& mpi, FinetuneCli& cli) {
+  if (!cli.checkpoint.empty() || !cli.encoding.empty()) return train_single(mpi, cli);
+  if (!cli.save.empty()) {
+    if (mpi.rank == 0)
+      std::cerr << "zerolm: error: --save needs --checkpoint DIR or --encoding E\n";
+    return 2;
+  }
   const PhaseComm comm;  // the finetune's own messages
   std::string err;
   Plan plan;
@@ -442,7 +536,17 @@ Runner add_finetune_command(CLI::App& app, const std::string& log_level) {
   cmd->add_option("--sample", cli->sample,
                   "instead: M architectures sampled from --space, scored with --proxy")
       ->check(CLI::Range(1, 1000000));
-  cmd->add_option("--out", cli->out, "with --sample: directory for finetune.csv");
+  cmd->add_option("--out", cli->out,
+                  "with --sample: directory for finetune.csv; with --checkpoint or --encoding: "
+                  "for heal.csv");
+  cmd->add_option("--checkpoint", cli->checkpoint,
+                  "instead: train a Hugging Face checkpoint (LLaMA or GPT-2, pruned or not) from "
+                  "its weights; prints the validation loss before and after");
+  cmd->add_option("--encoding", cli->encoding,
+                  "instead: train this one architecture (llama or gpt) from its initialisation");
+  cmd->add_option("--save", cli->save,
+                  "with --checkpoint or --encoding: write the trained model there as a Hugging "
+                  "Face checkpoint (config.json + model.safetensors, F32)");
   ScoringOptions how;
   how.seed_and_device = false;  // --seed and --device below are the training's
   how.memory_limit = false;

@@ -35,10 +35,17 @@ struct Arch {
   const Family* family = nullptr;  // set by whoever makes the architecture (parse, sample)
   int embed = 0;                   // gpt2-lts: d_embed
   int div_val = 1;                 // gpt2-lts: adaptive embedding division factor
+  // llama, gpt: the width of every attention head when it is not hidden / heads (0: hidden /
+  // heads), as in a pruned model that kept fewer heads of the original width: the attention is
+  // then heads x head_dim wide, not hidden.
+  int head_dim = 0;
   std::vector<Layer> layers;
   bool operator==(const Arch& o) const {
-    return family == o.family && embed == o.embed && div_val == o.div_val && layers == o.layers;
+    return family == o.family && embed == o.embed && div_val == o.div_val &&
+           head_dim == o.head_dim && layers == o.layers;
   }
+  // The head width of layer `l` (head_dim, or hidden / heads).
+  int head_width(const Layer& l) const { return head_dim > 0 ? head_dim : l.hidden / l.heads; }
   bool operator!=(const Arch& o) const { return !(*this == o); }
 };
 

@@ -1,11 +1,15 @@
 #include "spaces/hf_checkpoint.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <sstream>
+
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -107,7 +111,63 @@ std::string gpt2_layer(int i) {
   return "h." + std::to_string(i) + ".";
 }
 
+// config.json's "zerolm_layers" (see CheckpointConfig): one entry per layer, the first equal to
+// the standard fields; kept in `c` only when the layers differ.
+void parse_layers(const json& list, const std::string& where, CheckpointConfig& c) {
+  const bool llama = c.family == CheckpointFamily::Llama;
+  const char* const count_field = llama ? "num_hidden_layers" : "n_layer";
+  if (!list.is_array())
+    throw InputError(where +
+                     ": field \"zerolm_layers\": expected a list of per-layer objects, got " +
+                     printable(list.dump(), 80));
+  if (std::int64_t(list.size()) != c.layers)
+    throw InputError(where + ": field \"zerolm_layers\": " + str(std::int64_t(list.size())) +
+                     " entries, but " + count_field + " is " + str(c.layers));
+  std::vector<CheckpointLayer> layers;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string at = where + ": zerolm_layers[" + std::to_string(i) + "]";
+    if (!list[i].is_object())
+      throw InputError(at + ": expected an object, got " + printable(list[i].dump(), 80));
+    const Fields f{list[i], at};
+    CheckpointLayer l;
+    if (llama) {
+      l.heads = f.positive("num_attention_heads");
+      l.kv_heads = f.positive_or("num_key_value_heads", l.heads);
+      l.intermediate = f.positive("intermediate_size");
+      if (l.heads % l.kv_heads != 0)
+        throw InputError(at + ": num_key_value_heads " + str(l.kv_heads) +
+                         " does not divide num_attention_heads " + str(l.heads));
+    } else {
+      l.heads = f.positive("n_head");
+      l.kv_heads = l.heads;
+      l.intermediate = f.positive("n_inner");
+    }
+    layers.push_back(l);
+  }
+  const CheckpointLayer standard{c.heads, c.kv_heads, c.intermediate};
+  if (layers.front() != standard)
+    throw InputError(where + ": zerolm_layers[0] (heads " + str(layers.front().heads) +
+                     ", key/value heads " + str(layers.front().kv_heads) + ", intermediate " +
+                     str(layers.front().intermediate) +
+                     ") disagrees with the standard fields, which hold the first layer's (" +
+                     str(c.heads) + ", " + str(c.kv_heads) + ", " + str(c.intermediate) + ")");
+  if (std::any_of(layers.begin(), layers.end(),
+                  [&](const CheckpointLayer& l) { return l != standard; }))
+    c.per_layer = std::move(layers);
+}
+
 }  // namespace
+
+CheckpointLayer CheckpointConfig::layer(int i) const {
+  if (!per_layer.empty()) return per_layer.at(std::size_t(i));
+  return {heads, kv_heads, intermediate};
+}
+
+bool CheckpointConfig::uniform() const {
+  for (int i = 1; i < int(per_layer.size()); ++i)
+    if (per_layer[std::size_t(i)] != per_layer.front()) return false;
+  return true;
+}
 
 std::string checkpoint_family_name(CheckpointFamily f) {
   return f == CheckpointFamily::Llama ? "llama" : "gpt2";
@@ -167,26 +227,31 @@ CheckpointConfig parse_checkpoint_config(const std::string& json_text, const std
     out.vocab = f.positive("vocab_size");
     out.positions = f.positive_or("n_positions", 1024);  // GPT2Config's default
     out.intermediate = f.positive_or("n_inner", 4 * out.hidden);
-    if (out.hidden % out.heads != 0)
+    // head_dim is ours (a pruned GPT-2 keeps fewer heads of the original width).
+    if (!f.get("head_dim") && out.hidden % out.heads != 0)
       throw InputError(where + ": n_embd " + str(out.hidden) + " is not a multiple of n_head " +
-                       str(out.heads));
+                       str(out.heads) + " (and no head_dim is given)");
     out.kv_heads = out.heads;
-    out.head_dim = out.hidden / out.heads;
+    out.head_dim = f.positive_or("head_dim", out.hidden / out.heads);
     out.tied = f.flag_or("tie_word_embeddings", true);
     out.eps = f.number_or("layer_norm_epsilon", 1e-5);
   }
+  if (const json* layers = f.get("zerolm_layers")) parse_layers(*layers, where, out);
   return out;
 }
 
 nlohmann::ordered_json checkpoint_config_json(const CheckpointConfig& c) {
   nlohmann::ordered_json j;
   j["architectures"] = {c.architecture};
+  // The standard fields hold the first layer's widths (the only ones when the layers are alike).
+  const CheckpointLayer first = c.layer(0);
+  const bool per_layer = !c.uniform();
   if (c.family == CheckpointFamily::Llama) {
     j["model_type"] = "llama";
     j["hidden_size"] = c.hidden;
-    j["intermediate_size"] = c.intermediate;
-    j["num_attention_heads"] = c.heads;
-    j["num_key_value_heads"] = c.kv_heads;
+    j["intermediate_size"] = first.intermediate;
+    j["num_attention_heads"] = first.heads;
+    j["num_key_value_heads"] = first.kv_heads;
     j["head_dim"] = c.head_dim;
     j["num_hidden_layers"] = c.layers;
     j["vocab_size"] = c.vocab;
@@ -200,8 +265,9 @@ nlohmann::ordered_json checkpoint_config_json(const CheckpointConfig& c) {
     j["model_type"] = "gpt2";
     j["n_embd"] = c.hidden;
     j["n_layer"] = c.layers;
-    j["n_head"] = c.heads;
-    j["n_inner"] = c.intermediate;
+    j["n_head"] = first.heads;
+    j["n_inner"] = first.intermediate;
+    if (per_layer || c.head_dim * first.heads != c.hidden) j["head_dim"] = c.head_dim;
     j["n_positions"] = c.positions;
     j["n_ctx"] = c.positions;
     j["vocab_size"] = c.vocab;
@@ -210,16 +276,39 @@ nlohmann::ordered_json checkpoint_config_json(const CheckpointConfig& c) {
   }
   j["tie_word_embeddings"] = c.tied;
   if (!c.torch_dtype.empty()) j["torch_dtype"] = c.torch_dtype;
+  if (per_layer) {
+    nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+    for (const CheckpointLayer& l : c.per_layer) {
+      if (c.family == CheckpointFamily::Llama)
+        layers.push_back({{"num_attention_heads", l.heads},
+                          {"num_key_value_heads", l.kv_heads},
+                          {"intermediate_size", l.intermediate}});
+      else
+        layers.push_back({{"n_head", l.heads}, {"n_inner", l.intermediate}});
+    }
+    j["zerolm_layers"] = std::move(layers);
+  }
   return j;
+}
+
+std::int64_t checkpoint_config_params(const CheckpointConfig& config) {
+  std::int64_t n = 0;
+  for (const ExpectedTensor& t : expected_tensors(config)) {
+    std::int64_t e = 1;
+    for (std::int64_t d : t.shape) e *= d;
+    n += e;
+  }
+  return n;
 }
 
 std::vector<ExpectedTensor> expected_tensors(const CheckpointConfig& c) {
   std::vector<ExpectedTensor> t;
-  const std::int64_t d = c.hidden, I = c.intermediate, V = c.vocab;
+  const std::int64_t d = c.hidden, V = c.vocab;
   if (c.family == CheckpointFamily::Llama) {
-    const std::int64_t q = c.heads * c.head_dim, kv = c.kv_heads * c.head_dim;
     t.push_back({"model.embed_tokens.weight", {V, d}});
     for (int i = 0; i < c.layers; ++i) {
+      const CheckpointLayer l = c.layer(i);
+      const std::int64_t q = l.heads * c.head_dim, kv = l.kv_heads * c.head_dim, I = l.intermediate;
       const std::string p = llama_layer(i);
       const auto linear = [&](const std::string& name, std::int64_t out, std::int64_t in,
                               bool bias) {
@@ -241,6 +330,8 @@ std::vector<ExpectedTensor> expected_tensors(const CheckpointConfig& c) {
     t.push_back({"wte.weight", {V, d}});
     t.push_back({"wpe.weight", {c.positions, d}});
     for (int i = 0; i < c.layers; ++i) {
+      const CheckpointLayer l = c.layer(i);
+      const std::int64_t A = l.heads * c.head_dim, I = l.intermediate;
       const std::string p = gpt2_layer(i);
       // Conv1D: weight [in, out], bias [out].
       const auto conv = [&](const std::string& name, std::int64_t in, std::int64_t out) {
@@ -249,8 +340,8 @@ std::vector<ExpectedTensor> expected_tensors(const CheckpointConfig& c) {
       };
       t.push_back({p + "ln_1.weight", {d}});
       t.push_back({p + "ln_1.bias", {d}});
-      conv("attn.c_attn", d, 3 * d);
-      conv("attn.c_proj", d, d);
+      conv("attn.c_attn", d, 3 * A);
+      conv("attn.c_proj", A, d);
       t.push_back({p + "ln_2.weight", {d}});
       t.push_back({p + "ln_2.bias", {d}});
       conv("mlp.c_fc", d, I);
@@ -479,18 +570,19 @@ std::string HfCheckpoint::ffn_name(int layer, FfnMatrix which) const {
 Matrix HfCheckpoint::attention(int layer, AttnMatrix which) const {
   const TensorView& t = layer_tensor(attention_name(layer, which));
   if (config_.family == CheckpointFamily::Llama) return linear_view(t);
-  const std::int64_t d = config_.hidden;
+  // c_attn is [hidden, 3 A], A = heads x head_dim (hidden unless pruned); c_proj [A, hidden].
+  const std::int64_t A = config_.layer(layer).heads * config_.head_dim;
   switch (which) {
     case AttnMatrix::Q:
-      return conv1d_view(t, 0, d);
+      return conv1d_view(t, 0, A);
     case AttnMatrix::K:
-      return conv1d_view(t, d, d);
+      return conv1d_view(t, A, A);
     case AttnMatrix::V:
-      return conv1d_view(t, 2 * d, d);
+      return conv1d_view(t, 2 * A, A);
     case AttnMatrix::O:
       break;
   }
-  return conv1d_view(t, 0, d);
+  return conv1d_view(t, 0, config_.hidden);
 }
 
 Matrix HfCheckpoint::ffn(int layer, FfnMatrix which) const {
@@ -512,23 +604,34 @@ CheckpointArch checkpoint_arch(const CheckpointConfig& c, std::int64_t checkpoin
   const bool llama = c.family == CheckpointFamily::Llama;
   CheckpointArch out;
   out.arch.family = &find_family(llama ? "llama" : "gpt");
-  const std::string family = out.arch.family->name();
-  if (c.heads * c.head_dim != c.hidden)
-    throw InputError("config.json: head_dim " + str(c.head_dim) + " x " + str(c.heads) +
-                     " heads = " + str(c.heads * c.head_dim) + " differs from the width " +
-                     str(c.hidden) + ": our " + family + " family's heads are width/heads wide");
-  if (c.hidden > std::numeric_limits<int>::max() ||
-      c.intermediate > std::numeric_limits<int>::max())
+  constexpr std::int64_t kMax = std::numeric_limits<int>::max();
+  if (c.hidden > kMax || c.head_dim > kMax)
     throw InputError("config.json: widths beyond our encodings' range");
+  // Heads of another width than hidden / heads (a pruned model's, or a config's own head_dim)
+  // are written -hd<head_dim>.
+  bool own_width = false;
   for (int i = 0; i < c.layers; ++i) {
+    const CheckpointLayer cl = c.layer(i);
+    if (cl.intermediate > kMax || cl.heads > kMax)
+      throw InputError("config.json: widths beyond our encodings' range");
     Layer l;
     l.op = OpKind::SDP;
     l.hidden = int(c.hidden);
-    l.heads = int(c.heads);
-    l.kv_heads = llama ? int(c.kv_heads) : 0;
-    l.ff_dim = int(c.intermediate);
-    out.arch.family->check_layer(l, "config.json: layer " + str(i + 1) + ": ");
+    l.heads = int(cl.heads);
+    l.kv_heads = llama ? int(cl.kv_heads) : 0;
+    l.ff_dim = int(cl.intermediate);
+    own_width = own_width || cl.heads * c.head_dim != c.hidden;
     out.arch.layers.push_back(l);
+  }
+  if (own_width) {
+    if (llama && c.head_dim % 2 != 0)
+      throw InputError("config.json: head_dim " + str(c.head_dim) +
+                       " is odd; rotary positions need an even head width");
+    out.arch.head_dim = int(c.head_dim);
+  } else {
+    for (int i = 0; i < c.layers; ++i)
+      out.arch.family->check_layer(out.arch.layers[std::size_t(i)],
+                                   "config.json: layer " + str(i + 1) + ": ");
   }
   out.encoding = encode(out.arch);
   out.params = count_params(out.arch.family->make_plan(out.arch, Profile::Spec, false, c.vocab));
@@ -542,14 +645,12 @@ CheckpointArch checkpoint_arch(const CheckpointConfig& c, std::int64_t checkpoin
                     str(c.hidden) + "), the checkpoint ties it to the embedding");
       explained += c.vocab * c.hidden;
     }
-    const std::int64_t q = c.heads * c.head_dim, kv = c.kv_heads * c.head_dim;
-    if (c.attention_bias) {
-      why.push_back("our llama model has no attention biases");
-      explained -= q + 2 * kv + c.hidden;
-    }
-    if (c.mlp_bias) {
-      why.push_back("our llama model has no MLP biases");
-      explained -= 2 * c.intermediate + c.hidden;
+    if (c.attention_bias) why.push_back("our llama model has no attention biases");
+    if (c.mlp_bias) why.push_back("our llama model has no MLP biases");
+    for (int i = 0; i < c.layers; ++i) {
+      const CheckpointLayer l = c.layer(i);
+      if (c.attention_bias) explained -= (l.heads + 2 * l.kv_heads) * c.head_dim + c.hidden;
+      if (c.mlp_bias) explained -= 2 * l.intermediate + c.hidden;
     }
   } else {
     const std::int64_t ours =
@@ -569,6 +670,218 @@ CheckpointArch checkpoint_arch(const CheckpointConfig& c, std::int64_t checkpoin
   for (std::size_t i = 0; i < why.size(); ++i) text += (i ? "; " : "") + why[i];
   out.difference = text;
   return out;
+}
+
+CheckpointConfig pruned_config(const CheckpointConfig& c, const PruneKeep& keep) {
+  if (std::int64_t(keep.size()) != c.layers)
+    throw InputError("pruning: " + str(std::int64_t(keep.size())) + " layer entries for a " +
+                     str(c.layers) + "-layer checkpoint (expected one per layer)");
+  CheckpointConfig out = c;
+  out.per_layer.clear();
+  const auto check = [](const std::vector<std::int64_t>& v, std::int64_t bound,
+                        const std::string& what) {
+    if (v.empty()) throw InputError(what + ": none kept (drop the layer instead)");
+    for (std::size_t k = 0; k < v.size(); ++k)
+      if (v[k] < 0 || v[k] >= bound || (k > 0 && v[k] <= v[k - 1]))
+        throw InputError(what + ": index " + str(v[k]) + " at position " + str(std::int64_t(k)) +
+                         ": expected ascending distinct indices in [0, " + str(bound) + ")");
+  };
+  for (int i = 0; i < c.layers; ++i) {
+    const LayerKeep& k = keep[std::size_t(i)];
+    if (k.dropped) continue;
+    const CheckpointLayer l = c.layer(i);
+    const std::string at = "pruning: layer " + str(i);
+    check(k.kv_groups, l.kv_heads, at + ": key/value groups");
+    check(k.ffn_channels, l.intermediate, at + ": feed-forward channels");
+    const std::int64_t groups = std::int64_t(k.kv_groups.size());
+    out.per_layer.push_back(
+        {groups * (l.heads / l.kv_heads), groups, std::int64_t(k.ffn_channels.size())});
+  }
+  if (out.per_layer.empty()) throw InputError("pruning: every layer dropped (keep one at least)");
+  out.layers = std::int64_t(out.per_layer.size());
+  out.heads = out.per_layer.front().heads;
+  out.kv_heads = out.per_layer.front().kv_heads;
+  out.intermediate = out.per_layer.front().intermediate;
+  if (out.uniform()) out.per_layer.clear();
+  return out;
+}
+
+namespace {
+
+// The rows of whole heads: head h owns [h hd, (h+1) hd), plus `offset` (c_attn's thirds).
+std::vector<std::int64_t> head_rows(const std::vector<std::int64_t>& heads, std::int64_t hd,
+                                    std::int64_t offset = 0) {
+  std::vector<std::int64_t> v;
+  v.reserve(heads.size() * std::size_t(hd));
+  for (std::int64_t h : heads)
+    for (std::int64_t r = 0; r < hd; ++r) v.push_back(offset + h * hd + r);
+  return v;
+}
+
+// A stored tensor's rows `rows` and columns `cols` (a 1-D tensor: elements `cols`; empty
+// pointers: all), in its own dtype, streamed row by row: a byte copy of the kept part.
+TensorToWrite slice(const std::string& name, const TensorView& t,
+                    std::shared_ptr<const std::vector<std::int64_t>> rows,
+                    std::shared_ptr<const std::vector<std::int64_t>> cols) {
+  const bool matrix = t.shape.size() == 2;
+  const std::int64_t R = matrix ? t.shape[0] : 1, C = matrix ? t.shape[1] : t.numel();
+  std::vector<std::int64_t> shape;
+  if (matrix) shape.push_back(rows ? std::int64_t(rows->size()) : R);
+  shape.push_back(cols ? std::int64_t(cols->size()) : C);
+  TensorToWrite w(name, t.dtype, shape);
+  const TensorView* src = &t;
+  w.stream = [src, rows, cols, R, C](const TensorToWrite::Sink& sink) {
+    const std::size_t size = dtype_size(src->dtype);
+    std::vector<unsigned char> buffer;
+    const auto emit_row = [&](std::int64_t r) {
+      const unsigned char* row = src->data + std::size_t(r * C) * size;
+      if (!cols) return sink(row, std::size_t(C) * size);
+      buffer.resize(cols->size() * size);
+      for (std::size_t k = 0; k < cols->size(); ++k)
+        std::memcpy(buffer.data() + k * size, row + std::size_t((*cols)[k]) * size, size);
+      sink(buffer.data(), buffer.size());
+    };
+    if (rows)
+      for (std::int64_t r : *rows) emit_row(r);
+    else
+      for (std::int64_t r = 0; r < R; ++r) emit_row(r);
+  };
+  return w;
+}
+
+TensorToWrite whole(const std::string& name, const TensorView& t) {
+  TensorToWrite w(name, t.dtype, t.shape);
+  w.raw = t.data;
+  return w;
+}
+
+using Indices = std::shared_ptr<const std::vector<std::int64_t>>;
+Indices share(std::vector<std::int64_t> v) {
+  return std::make_shared<const std::vector<std::int64_t>>(std::move(v));
+}
+
+}  // namespace
+
+void write_checkpoint_dir(const std::string& out_dir, const CheckpointConfig& config,
+                          const std::vector<TensorToWrite>& tensors) {
+  std::error_code ec;
+  const fs::path out = fs::path(out_dir);
+  if (fs::exists(out, ec) && !(fs::is_directory(out, ec) && fs::is_empty(out, ec)))
+    throw InputError(out_dir + ": exists (expected a new folder for the checkpoint)");
+  const fs::path parent = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  fs::create_directories(parent, ec);
+  if (ec) throw IoError(parent.string() + ": cannot create the folder (" + ec.message() + ")");
+  const fs::path tmp = parent / (out.filename().string() + ".tmp." + std::to_string(::getpid()));
+  fs::remove_all(tmp, ec);
+  fs::create_directory(tmp, ec);
+  if (ec) throw IoError(tmp.string() + ": cannot create the folder (" + ec.message() + ")");
+  try {
+    write_safetensors((tmp / "model.safetensors").string(), tensors, {{"format", "pt"}});
+    const std::string text = checkpoint_config_json(config).dump(2) + "\n";
+    const std::string path = (tmp / "config.json").string();
+    std::ofstream f(path, std::ios::binary);
+    f << text;
+    f.close();
+    if (!f) throw io_error(path, "cannot write");
+    fs::remove(out, ec);  // an empty folder the rename would not replace
+    fs::rename(tmp, out, ec);
+    if (ec)
+      throw IoError(out_dir + ": cannot move the checkpoint into place (" + ec.message() + ")");
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
+void write_pruned_checkpoint(const HfCheckpoint& src, const PruneKeep& keep,
+                             const std::string& out_dir) {
+  const CheckpointConfig& c = src.config();
+  const CheckpointConfig pruned = pruned_config(c, keep);
+  const bool llama = c.family == CheckpointFamily::Llama;
+  const std::int64_t hd = c.head_dim;
+  // The source tensor of each output tensor: names as expected_tensors gives them.
+  const auto stored = [&](const std::string& name) -> const TensorView& {
+    return src.tensor(name);
+  };
+  std::vector<TensorToWrite> out;
+  const Indices all;
+  const auto add_layer = [&](int from, int to) {
+    const LayerKeep& k = keep[std::size_t(from)];
+    const CheckpointLayer l = c.layer(from);
+    const std::int64_t group = l.heads / l.kv_heads;
+    std::vector<std::int64_t> heads, kv = k.kv_groups;
+    for (std::int64_t g : k.kv_groups)
+      for (std::int64_t h = g * group; h < (g + 1) * group; ++h) heads.push_back(h);
+    const Indices q_rows = share(head_rows(heads, hd)), kv_rows = share(head_rows(kv, hd)),
+                  channels = share(k.ffn_channels);
+    if (llama) {
+      const std::string p = llama_layer(from), o = llama_layer(to);
+      const auto linear = [&](const std::string& name, const Indices& rows, const Indices& cols,
+                              bool bias) {
+        out.push_back(slice(o + name + ".weight", stored(p + name + ".weight"), rows, cols));
+        if (bias) out.push_back(slice(o + name + ".bias", stored(p + name + ".bias"), all, rows));
+      };
+      linear("self_attn.q_proj", q_rows, all, c.attention_bias);
+      linear("self_attn.k_proj", kv_rows, all, c.attention_bias);
+      linear("self_attn.v_proj", kv_rows, all, c.attention_bias);
+      linear("self_attn.o_proj", all, q_rows, c.attention_bias);
+      linear("mlp.gate_proj", channels, all, c.mlp_bias);
+      linear("mlp.up_proj", channels, all, c.mlp_bias);
+      linear("mlp.down_proj", all, channels, c.mlp_bias);
+      for (const char* norm : {"input_layernorm.weight", "post_attention_layernorm.weight"})
+        out.push_back(whole(o + norm, stored(p + norm)));
+    } else {
+      // Conv1D [in, out]: output features are columns. c_attn's columns are q, k, v, each A wide.
+      const std::string p = gpt2_layer(from), o = gpt2_layer(to);
+      const std::int64_t A = l.heads * hd;
+      std::vector<std::int64_t> qkv;
+      for (int third = 0; third < 3; ++third) {
+        const std::vector<std::int64_t> part = head_rows(heads, hd, third * A);
+        qkv.insert(qkv.end(), part.begin(), part.end());
+      }
+      const Indices attn_cols = share(std::move(qkv));
+      const auto conv = [&](const std::string& name, const Indices& rows, const Indices& cols) {
+        out.push_back(slice(o + name + ".weight", stored(p + name + ".weight"), rows, cols));
+        out.push_back(slice(o + name + ".bias", stored(p + name + ".bias"), all, cols));
+      };
+      out.push_back(whole(o + "ln_1.weight", stored(p + "ln_1.weight")));
+      out.push_back(whole(o + "ln_1.bias", stored(p + "ln_1.bias")));
+      conv("attn.c_attn", all, attn_cols);
+      conv("attn.c_proj", q_rows, all);
+      out.push_back(whole(o + "ln_2.weight", stored(p + "ln_2.weight")));
+      out.push_back(whole(o + "ln_2.bias", stored(p + "ln_2.bias")));
+      conv("mlp.c_fc", all, channels);
+      conv("mlp.c_proj", channels, all);
+    }
+  };
+  if (llama) {
+    out.push_back(whole("model.embed_tokens.weight", stored("model.embed_tokens.weight")));
+  } else {
+    out.push_back(whole("wte.weight", stored("wte.weight")));
+    out.push_back(whole("wpe.weight", stored("wpe.weight")));
+  }
+  int to = 0;
+  for (int i = 0; i < c.layers; ++i)
+    if (!keep[std::size_t(i)].dropped) add_layer(i, to++);
+  if (llama) {
+    out.push_back(whole("model.norm.weight", stored("model.norm.weight")));
+  } else {
+    out.push_back(whole("ln_f.weight", stored("ln_f.weight")));
+    out.push_back(whole("ln_f.bias", stored("ln_f.bias")));
+  }
+  if (!c.tied) out.push_back(whole("lm_head.weight", stored("lm_head.weight")));
+  // The writer's order is the reader's expectation: a mismatch here is our bug, not the input's.
+  const std::vector<ExpectedTensor> expected = expected_tensors(pruned);
+  if (expected.size() != out.size())
+    throw std::logic_error("write_pruned_checkpoint: " + std::to_string(out.size()) +
+                           " tensors, the pruned config implies " +
+                           std::to_string(expected.size()));
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (expected[i].name != out[i].name || expected[i].shape != out[i].shape)
+      throw std::logic_error("write_pruned_checkpoint: tensor " + out[i].name + " " +
+                             shape_text(out[i].shape) + ", the pruned config implies " +
+                             expected[i].name + " " + shape_text(expected[i].shape));
+  write_checkpoint_dir(out_dir, pruned, out);
 }
 
 }  // namespace zerolm

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "spaces/arch.h"
+#include "spaces/prune_keep.h"
 #include "spaces/safetensors.h"
 
 namespace zerolm {
@@ -20,9 +21,27 @@ namespace zerolm {
 enum class CheckpointFamily { Llama, Gpt2 };
 std::string checkpoint_family_name(CheckpointFamily f);  // "llama", "gpt2"
 
+// What may differ between the layers of a pruned model.
+struct CheckpointLayer {
+  std::int64_t heads = 0;
+  std::int64_t kv_heads = 0;  // GPT-2: heads
+  std::int64_t intermediate = 0;
+  bool operator==(const CheckpointLayer& o) const {
+    return heads == o.heads && kv_heads == o.kv_heads && intermediate == o.intermediate;
+  }
+  bool operator!=(const CheckpointLayer& o) const { return !(*this == o); }
+};
+
 // The architecture fields of config.json, under one set of names for both families (GPT-2's
 // n_embd is `hidden`, n_inner `intermediate` (null: 4 x n_embd), n_head both `heads` and
 // `kv_heads`, n_positions `positions`, layer_norm_epsilon `eps`).
+//
+// Per-layer widths (a pruned model, whose layers differ; no Hugging Face config class holds it):
+// config.json keeps every standard field, set from the first layer, with head_dim explicit, and
+// adds "zerolm_layers": one object per layer in order (LLaMA: {"num_attention_heads",
+// "num_key_value_heads", "intermediate_size"}; GPT-2: {"n_head", "n_inner"}), present only when
+// the layers differ; num_hidden_layers / n_layer is the number of entries. The head width is
+// the same in every layer (pruning removes whole heads).
 struct CheckpointConfig {
   CheckpointFamily family = CheckpointFamily::Llama;
   std::string architecture;  // "LlamaForCausalLM", "GPT2LMHeadModel"
@@ -40,6 +59,12 @@ struct CheckpointConfig {
   bool attention_bias = false;  // LLaMA's optional q/k/v/o biases; GPT-2 always has biases
   bool mlp_bias = false;        // LLaMA's optional gate/up/down biases
   std::string torch_dtype;      // as config.json says (informative), empty when absent
+  // One entry per layer when the layers differ ("zerolm_layers"); empty when every layer has
+  // heads, kv_heads and intermediate above (which are then also the first layer's).
+  std::vector<CheckpointLayer> per_layer;
+
+  CheckpointLayer layer(int i) const;  // per_layer[i], or the standard fields
+  bool uniform() const;                // every layer as layer 0
 };
 
 // Parses a config.json's content; `where` names it in errors ("DIR/config.json"). InputError for
@@ -49,8 +74,13 @@ struct CheckpointConfig {
 CheckpointConfig parse_checkpoint_config(const std::string& json_text, const std::string& where);
 
 // The config.json transformers reads back as `config` (LlamaConfig or GPT2Config fields, with
-// architectures and model_type); parse_checkpoint_config of its dump gives `config` again.
+// architectures and model_type; the standard per-layer fields are the first layer's, and
+// "zerolm_layers" and head_dim are added when the layers differ); parse_checkpoint_config of its
+// dump gives `config` again (per_layer empty when the layers are all alike).
 nlohmann::ordered_json checkpoint_config_json(const CheckpointConfig& config);
+
+// Sum of the elements of expected_tensors(config): the checkpoint's parameter count.
+std::int64_t checkpoint_config_params(const CheckpointConfig& config);
 
 // A 2-D view in [out, in] orientation over (part of) a stored tensor: element (r, c) is the
 // tensor's flat element offset + r * row_stride + c * col_stride. A Linear weight [out, in] has
@@ -110,10 +140,11 @@ class HfCheckpoint {
   // name. Any other tensor the config does not imply is refused by open().
   const std::vector<std::string>& ignored() const { return ignored_; }
 
-  // Per layer (0-based): the attention and feed-forward matrices, [out, in]. Q is
-  // [heads x head_dim, hidden] (head h: rows [h head_dim, (h+1) head_dim)), K and V
-  // [kv_heads x head_dim, hidden], O [hidden, heads x head_dim]; Gate and Up [intermediate,
-  // hidden], Down [hidden, intermediate] (channel c: row c of Gate/Up, column c of Down).
+  // Per layer (0-based): the attention and feed-forward matrices, [out, in], with the layer's own
+  // widths (config().layer(i)). Q is [heads x head_dim, hidden] (head h: rows [h head_dim,
+  // (h+1) head_dim)), K and V [kv_heads x head_dim, hidden], O [hidden, heads x head_dim]; Gate
+  // and Up [intermediate, hidden], Down [hidden, intermediate] (channel c: row c of Gate/Up,
+  // column c of Down).
   Matrix attention(int layer, AttnMatrix which) const;
   Matrix ffn(int layer, FfnMatrix which) const;  // Gate: InputError for GPT-2
   bool gated() const { return config_.family == CheckpointFamily::Llama; }
@@ -165,5 +196,27 @@ struct CheckpointArch {
   std::string difference;
 };
 CheckpointArch checkpoint_arch(const CheckpointConfig& config, std::int64_t checkpoint_params);
+
+// The config of the sub-network `keep` of a checkpoint of config `config`: dropped layers left
+// out, each kept layer with its kept key/value groups (and their query heads) and feed-forward
+// channels; head width, vocabulary and everything else unchanged. InputError (one line naming the
+// layer) when `keep` does not fit the config: not one entry per layer, no layer kept, a kept
+// layer without heads or channels, indices out of range, not ascending or repeated.
+CheckpointConfig pruned_config(const CheckpointConfig& config, const PruneKeep& keep);
+
+// Writes the sub-network `keep` of `src` as a checkpoint in `out_dir`: config.json
+// (pruned_config; "zerolm_layers" when the kept layers differ) and model.safetensors holding every
+// weight in its stored dtype, the kept rows and columns copied byte for byte (GPT-2's Conv1D
+// [in, out] layout and the q, k, v thirds of c_attn included), dropped layers left out and the
+// rest renumbered. Written into a temporary folder beside out_dir and renamed: out_dir appears
+// whole or not at all. InputError when `keep` does not fit or out_dir exists (unless it is an
+// empty folder); IoError when a file cannot be written.
+void write_pruned_checkpoint(const HfCheckpoint& src, const PruneKeep& keep,
+                             const std::string& out_dir);
+
+// Writes config.json (checkpoint_config_json(config)) and model.safetensors (`tensors`) into
+// out_dir, through a temporary folder renamed into place (as write_pruned_checkpoint).
+void write_checkpoint_dir(const std::string& out_dir, const CheckpointConfig& config,
+                          const std::vector<TensorToWrite>& tensors);
 
 }  // namespace zerolm

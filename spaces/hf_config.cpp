@@ -80,6 +80,9 @@ std::string to_gpt2(const Arch& arch, const ModelPlan& plan, json& c) {
     return "d_embed " + str(plan.embed) + " differs from d_model " + str(d) +
            " (the token embedding is projected " + str(plan.embed) + " -> " + str(d) +
            "): GPT2Config's token embedding is n_embd wide";
+  if (arch.head_dim > 0)
+    return "heads " + str(arch.head_dim) + " wide, not n_embd / n_head (-hd" + str(arch.head_dim) +
+           "): GPT2Config's heads are n_embd / n_head wide";
   for (auto r : {first_difference(plan, heads, "heads", "GPT2Config has one n_head"),
                  first_difference(plan, inner, "inner width", "GPT2Config has one n_inner")})
     if (!r.empty()) return r;
@@ -127,6 +130,8 @@ std::string to_llama(const Arch&, const ModelPlan& plan, json& c) {
        {"mlp_bias", false},
        {"initializer_range", 0.02},
        {"tie_word_embeddings", f.tied}};
+  // Heads of their own width (a pruned model's -hd): LlamaConfig's head_dim holds it.
+  if (l.head_dim * l.heads != l.hidden) c["head_dim"] = l.head_dim;
   return {};
 }
 

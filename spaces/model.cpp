@@ -129,6 +129,13 @@ const torch::Tensor& TorchModel::tensor(const std::string& name) {
   return tensor(it->second);
 }
 
+void TorchModel::set_tensor(std::size_t i, torch::Tensor value) {
+  const TensorSpec& s = plan_.tensors.at(i);
+  if (value.sizes().vec() != s.shape || value.scalar_type() != torch::kFloat32)
+    throw std::invalid_argument("tensor " + s.name + ": expected float32 of the plan's shape");
+  tensors_[i] = value.to(device_).contiguous();
+}
+
 void TorchModel::initialize_all() {
   for (std::size_t i = 0; i < tensors_.size(); ++i) tensor(i);
 }

@@ -36,6 +36,10 @@ class TorchModel {
   // reduces one weight at a time then needs the memory of one weight, not of the model (a 7B
   // model's 27 GB).
   torch::Tensor draw(std::size_t i) const;
+  // Sets the i-th tensor to `value` (float32, the plan's shape; moved to the model's device)
+  // instead of its initialisation, as when weights come from a checkpoint. std::invalid_argument
+  // for another shape or dtype.
+  void set_tensor(std::size_t i, torch::Tensor value);
   void initialize_all();
   // All tensors, initialised, in plan order (for autograd and optimisers).
   std::vector<torch::Tensor> parameters();

@@ -43,8 +43,9 @@ struct LayerPlan {
   int kernel;
   std::int64_t hidden;
   std::int64_t attn_heads;               // SA: heads; DSC: self-attention heads max(1, heads/2)
-  std::int64_t head_dim;                 // hidden / heads
+  std::int64_t head_dim;                 // hidden / heads (llama, gpt: Arch::head_dim when set)
   std::int64_t attn_dim;                 // width of q/k/v: hidden, or attn_heads * head_dim for DSC
+                                         // and pruned decoders (Arch::head_dim)
   bool op_norm;                          // residual + LayerNorm after the operation
   std::vector<std::int64_t> ffn_widths;  // hidden -> w0 -> ... -> w_last -> hidden
   std::int64_t next_hidden;              // > 0: projection hidden -> next_hidden after the layer

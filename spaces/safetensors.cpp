@@ -533,10 +533,12 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
     const std::string where = path + ": tensor " + t.name;
     if (t.name == "__metadata__" || !names.insert(t.name).second)
       throw InputError(where + ": the name is used twice (or is __metadata__)");
-    const int sources = (t.values != nullptr) + bool(t.generate) + (t.raw != nullptr);
+    const int sources =
+        (t.values != nullptr) + bool(t.generate) + (t.raw != nullptr) + bool(t.stream);
     if (sources != 1)
-      throw InputError(where + ": expected exactly one of values, generate and raw");
-    if (!t.raw && t.dtype != Dtype::F32 && t.dtype != Dtype::F16 && t.dtype != Dtype::BF16)
+      throw InputError(where + ": expected exactly one of values, generate, raw and stream");
+    if (!t.raw && !t.stream && t.dtype != Dtype::F32 && t.dtype != Dtype::F16 &&
+        t.dtype != Dtype::BF16)
       throw InputError(where + ": dtype " + dtype_name(t.dtype) +
                        ": float values are written as F32, F16 or BF16");
     std::int64_t n = 1;
@@ -575,6 +577,20 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
     const std::size_t size = dtype_size(t.dtype);
     if (t.raw) {
       write_all(out.fd, t.raw, std::size_t(n) * size, path);
+      continue;
+    }
+    if (t.stream) {
+      std::size_t streamed = 0;
+      t.stream([&](const void* b, std::size_t count) {
+        write_all(out.fd, b, count, path);
+        streamed += count;
+      });
+      // The header already promised this many bytes: anything else would misplace every tensor
+      // after this one.
+      if (streamed != std::size_t(n) * size)
+        throw std::logic_error(path + ": tensor " + t.name + ": streamed " +
+                               std::to_string(streamed) + " bytes, expected " +
+                               std::to_string(std::size_t(n) * size));
       continue;
     }
     for (std::int64_t first = 0; first < n; first += kChunk) {

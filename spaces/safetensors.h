@@ -127,6 +127,11 @@ struct TensorToWrite {
   const float* values = nullptr;
   std::function<void(std::int64_t first, std::int64_t count, float* out)> generate;
   const void* raw = nullptr;
+  // Or `stream`: called once with a sink, to which it hands the tensor's numel * dtype_size(dtype)
+  // bytes in order, in pieces of any size (any dtype, as raw): for tensors assembled from slices
+  // of others without holding them whole.
+  using Sink = std::function<void(const void* bytes, std::size_t count)>;
+  std::function<void(const Sink& sink)> stream;
 };
 
 // Writes a safetensors file: the header lists the tensors in the given order with consecutive

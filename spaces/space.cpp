@@ -258,6 +258,11 @@ void Space::validate(const Arch& arch, std::string_view input) const {
   if (!contains(spec_.div_vals, arch.div_val))
     throw InputError(head + "div_val " + std::to_string(arch.div_val) + " is not in " +
                      list(spec_.div_vals) + tail);
+  // A head width of its own (-hd) is a pruned model's; the spaces' heads are hidden / heads wide.
+  if (arch.head_dim != 0)
+    throw InputError(head + "head width " + std::to_string(arch.head_dim) +
+                     " given (-hd), but the heads of space " + spec_.name +
+                     " are hidden size / heads wide");
   const int depth = int(arch.layers.size());
   for (int i = 0; i < depth; ++i) {
     const Layer& l = arch.layers[i];

@@ -425,6 +425,29 @@ expect_error "finetune again without --resume" 'finetune.csv: exists; continue i
 "$zerolm" --log-level warn finetune --run "$tmp/ft" --corpus "$tmp/corpus.txt" --top-k 3 --steps 4 \
   --batch 2 --seq 16 --resume >/dev/null 2>&1
 check "finetune --resume keeps finished rows" test "$(grep -c ',ok$' "$tmp/ft/finetune.csv")" -eq 3
+# Pretrain one LLaMA-style encoding and save it as a checkpoint, then heal (train) that checkpoint
+# from its weights: the validation loss before training is the saved model's.
+"$zerolm" --log-level warn finetune --encoding 'LLAMA-d32|h2-kv1-ff64' --corpus "$tmp/corpus.txt" \
+  --steps 6 --batch 2 --seq 16 --save "$tmp/pre" >"$tmp/pre.out" 2>&1
+check "finetune --encoding --save exit 0 ($(tail -1 "$tmp/pre.out"))" test -f "$tmp/pre/model.safetensors"
+check "the saved config is LlamaForCausalLM" grep -q '"LlamaForCausalLM"' "$tmp/pre/config.json"
+"$zerolm" --log-level warn finetune --checkpoint "$tmp/pre" --corpus "$tmp/corpus.txt" --steps 4 \
+  --batch 2 --seq 16 --out "$tmp/heal" --save "$tmp/healed" >"$tmp/heal.out" 2>&1
+check "finetune --checkpoint exit 0 ($(tail -1 "$tmp/heal.out"))" test -f "$tmp/healed/config.json"
+check "finetune --checkpoint prints the loss before and after" \
+  grep -Eq '^validation loss before [0-9.]+ after [0-9.]+ \(4 steps\)$' "$tmp/heal.out"
+pre_loss=$(sed -n 's/^validation loss \([0-9.]*\) .*/\1/p' "$tmp/pre.out")
+check "the loss before healing is the saved model's ($pre_loss)" \
+  grep -q "^validation loss before $pre_loss after" "$tmp/heal.out"
+check "heal.csv holds both losses" test "$(head -1 "$tmp/heal/heal.csv")" = \
+  'model,encoding,params,steps,tokens,valid_loss_before,valid_loss,perplexity,wall_s,device,precision,saved'
+check "heal.csv row: the encoding and 4 steps" grep -q ',LLAMA-d32|h2-kv1-ff64,[0-9]*,4,' "$tmp/heal/heal.csv"
+expect_error "finetune --save without a model" '--save needs --checkpoint DIR or --encoding E' \
+  finetune --run "$tmp/ft" --corpus "$tmp/corpus.txt" --save "$tmp/x"
+expect_error "finetune --checkpoint of a missing folder" 'nothere: not found' \
+  finetune --checkpoint "$tmp/nothere" --corpus "$tmp/corpus.txt"
+expect_error "finetune --save onto an existing folder" 'exists (expected a new folder)' \
+  finetune --checkpoint "$tmp/pre" --corpus "$tmp/corpus.txt" --save "$tmp/pre"
 "$zerolm" --log-level warn finetune --sample 4 --out "$tmp/exp" --space flexibert-small --corpus "$tmp/corpus.txt" \
   --steps 3 --batch 2 --seq 16 --threads 2 >"$tmp/exp.out" 2>&1
 check "finetune --sample: 4 rows and the correlations" test "$(grep -c ',ok$' "$tmp/exp/finetune.csv")" -eq 4

@@ -17,6 +17,7 @@
 #include "spaces/hf_checkpoint.h"
 #include "spaces/hf_config.h"
 #include "spaces/safetensors.h"
+#include "spaces/space.h"
 #include "spaces/synthetic_checkpoint.h"
 
 namespace zerolm {
@@ -686,10 +687,16 @@ TEST(Checkpoint, ConfigFields) {
             R"({"model_type":"gpt2","n_embd":-5,"n_layer":1,"n_head":1,"vocab_size":10})", w);
       },
       {"field \"n_embd\": expected a positive integer, got -5"});
-  // head_dim x heads != hidden: a valid checkpoint our llama family cannot express.
+  // head_dim x heads != hidden: our llama family writes the head width (-hd); rotary positions
+  // still need it even.
   CheckpointConfig wide = small_llama();
   wide.head_dim = 32;
-  expect_input_error([&] { checkpoint_arch(wide, 0); }, {"head_dim 32 x 4 heads = 128 differs"});
+  const CheckpointArch w_arch = checkpoint_arch(wide, checkpoint_config_params(wide));
+  EXPECT_EQ(w_arch.encoding, "LLAMA-d64-hd32|h4-kv2-ff96|h4-kv2-ff96|h4-kv2-ff96");
+  EXPECT_EQ(w_arch.params, checkpoint_config_params(wide));
+  EXPECT_EQ(w_arch.difference, "");
+  wide.head_dim = 15;
+  expect_input_error([&] { checkpoint_arch(wide, 0); }, {"head_dim 15 is odd"});
 }
 
 // ---- Malformed checkpoints ----
@@ -811,6 +818,349 @@ TEST(Checkpoint, MalformedCheckpointsNameTheFileAndTheTensor) {
   expect_input_error(open(tmp / "empty"),
                      {"empty: no model.safetensors or model.safetensors.index.json"});
   expect_input_error(open(tmp / "absent"), {"absent: not found"});
+}
+
+// ---- Pruned models: head widths of their own, per-layer configs, write_pruned_checkpoint ----
+
+TEST(PrunedArch, HeadDimEncodingRoundTripsAndShapesThePlan) {
+  // Fewer heads than hidden / head_dim: the attention is heads x head_dim wide.
+  const std::string e = "LLAMA-d64-hd16|h2-kv1-ff40|h4-kv2-ff96";
+  const Arch a = parse_encoding(e);
+  EXPECT_EQ(a.family->name(), "llama");
+  EXPECT_EQ(a.head_dim, 16);
+  EXPECT_EQ(encode(a), e);
+  const ModelPlan p = make_plan(a, Profile::Spec, true, 100);
+  ASSERT_EQ(p.layers.size(), 2u);
+  EXPECT_EQ(p.layers[0].head_dim, 16);
+  EXPECT_EQ(p.layers[0].attn_dim, 32);
+  EXPECT_EQ(p.layers[1].attn_dim, 64);
+  const auto shape = [&](const std::string& name) {
+    for (const TensorSpec& t : p.tensors)
+      if (t.name == name) return t.shape;
+    ADD_FAILURE() << name << " not in the plan";
+    return std::vector<std::int64_t>{};
+  };
+  EXPECT_EQ(shape("layers.0.attn.query.weight"), (std::vector<std::int64_t>{32, 64}));
+  EXPECT_EQ(shape("layers.0.attn.key.weight"), (std::vector<std::int64_t>{16, 64}));
+  EXPECT_EQ(shape("layers.0.attn.value.weight"), (std::vector<std::int64_t>{16, 64}));
+  EXPECT_EQ(shape("layers.0.attn.output.weight"), (std::vector<std::int64_t>{64, 32}));
+  EXPECT_EQ(shape("layers.0.ffn.gate.weight"), (std::vector<std::int64_t>{40, 64}));
+  EXPECT_EQ(shape("layers.1.attn.query.weight"), (std::vector<std::int64_t>{64, 64}));
+  // Embedding + lm_head 2 x 100 x 64; layer 0: q, o 2 x 32 x 64, k, v 2 x 16 x 64, SwiGLU
+  // 3 x 40 x 64, two norms; layer 1 as LLaMA-d64|h4-kv2-ff96; final norm.
+  const std::int64_t l0 = 2 * 32 * 64 + 2 * 16 * 64 + 3 * 40 * 64 + 2 * 64;
+  const std::int64_t l1 = 2 * 64 * 64 + 2 * 32 * 64 + 3 * 96 * 64 + 2 * 64;
+  EXPECT_EQ(count_params(p), 2 * 100 * 64 + l0 + l1 + 64);
+  // A head width every layer has anyway is neither kept nor written: one canonical form.
+  const Arch same = parse_encoding("LLAMA-d64-hd16|h4-kv2-ff96");
+  EXPECT_EQ(same.head_dim, 0);
+  EXPECT_EQ(encode(same), "LLAMA-d64|h4-kv2-ff96");
+  EXPECT_EQ(same, parse_encoding("LLAMA-d64|h4-kv2-ff96"));
+  EXPECT_EQ(encode(parse_encoding("LLAMA-d4096|h32-kv8-ff11008")), "LLAMA-d4096|h32-kv8-ff11008");
+  // gpt alike (no -kv).
+  const Arch g = parse_encoding("GPT-d64-hd16|h2-ff40|h4-ff256");
+  EXPECT_EQ(encode(g), "GPT-d64-hd16|h2-ff40|h4-ff256");
+  const ModelPlan gp = make_plan(g, Profile::Spec, true, 50);
+  EXPECT_EQ(gp.layers[0].attn_dim, 32);
+  EXPECT_EQ(gp.tensors[4].name, "layers.0.attn.query.weight");
+  EXPECT_EQ(gp.tensors[4].shape, (std::vector<std::int64_t>{32, 64}));
+  // Errors, one line each.
+  expect_input_error([] { parse_encoding("LLAMA-d64-hd15|h2-kv1-ff40"); },
+                     {"\"LLAMA-d64-hd15|h2-kv1-ff40\": head width 15 is odd"});
+  expect_input_error([] { parse_encoding("LLAMA-d64-hd16|h2-kv1-ff40|h4-kv3-ff40"); },
+                     {"layer 2: key/value heads 3 do not divide 4 heads"});
+  expect_input_error([] { parse_encoding("LLAMA-d64-hdx|h4-kv2-ff40"); }, {"head width"});
+  // The llama space keeps its heads hidden / heads wide (the pruning space is separate).
+  expect_input_error([] { find_space("llama").parse("LLAMA-d768-hd32|h8-kv8-ff2048"); },
+                     {"head width 32 given (-hd), but the heads of space llama"});
+}
+
+// LLaMA: layer 0 keeps 1 of 2 key/value groups and 40 channels, layer 1 everything; 3 layers.
+CheckpointConfig per_layer_llama() {
+  CheckpointConfig c =
+      make_checkpoint_config(CheckpointFamily::Llama, 64, 96, 4, 2, 3, 100, false, 128, 16);
+  c.per_layer = {{2, 1, 40}, {4, 2, 96}, {4, 1, 48}};
+  c.heads = 2;
+  c.kv_heads = 1;
+  c.intermediate = 40;
+  return c;
+}
+
+TEST(PrunedConfig, PerLayerFieldsRoundTripThroughConfigJson) {
+  const CheckpointConfig c = per_layer_llama();
+  const auto j = checkpoint_config_json(c);
+  EXPECT_EQ(j["num_attention_heads"], 2);
+  EXPECT_EQ(j["num_key_value_heads"], 1);
+  EXPECT_EQ(j["intermediate_size"], 40);
+  EXPECT_EQ(j["head_dim"], 16);
+  EXPECT_EQ(j["num_hidden_layers"], 3);
+  ASSERT_EQ(j["zerolm_layers"].size(), 3u);
+  EXPECT_EQ(j["zerolm_layers"][2].dump(),
+            R"({"num_attention_heads":4,"num_key_value_heads":1,"intermediate_size":48})");
+  const CheckpointConfig r = parse_checkpoint_config(j.dump(), "m/config.json");
+  ASSERT_EQ(r.per_layer.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(r.layer(i), c.layer(i)) << i;
+  EXPECT_EQ(r.head_dim, 16);
+  EXPECT_EQ(checkpoint_config_json(r).dump(), j.dump());
+  // Layer 1: q 64 x 64, k, v 32 x 64; layer 2: q 64, k, v 16 rows.
+  const std::vector<ExpectedTensor> t = expected_tensors(r);
+  const auto shape = [&](const std::string& name) {
+    for (const ExpectedTensor& e : t)
+      if (e.name == name) return e.shape;
+    return std::vector<std::int64_t>{};
+  };
+  EXPECT_EQ(shape("model.layers.0.self_attn.q_proj.weight"), (std::vector<std::int64_t>{32, 64}));
+  EXPECT_EQ(shape("model.layers.0.self_attn.o_proj.weight"), (std::vector<std::int64_t>{64, 32}));
+  EXPECT_EQ(shape("model.layers.1.self_attn.k_proj.weight"), (std::vector<std::int64_t>{32, 64}));
+  EXPECT_EQ(shape("model.layers.2.self_attn.v_proj.weight"), (std::vector<std::int64_t>{16, 64}));
+  EXPECT_EQ(shape("model.layers.2.mlp.down_proj.weight"), (std::vector<std::int64_t>{64, 48}));
+  // Our llama family holds it with -hd, parameter for parameter (untied head on both sides).
+  const CheckpointArch a = checkpoint_arch(r, checkpoint_config_params(r));
+  EXPECT_EQ(a.encoding, "LLAMA-d64-hd16|h2-kv1-ff40|h4-kv2-ff96|h4-kv1-ff48");
+  EXPECT_EQ(a.difference, "");
+
+  // Alike layers: no zerolm_layers (and the list, when given, is dropped on reading).
+  CheckpointConfig u = c;
+  u.per_layer = {{2, 1, 40}, {2, 1, 40}, {2, 1, 40}};
+  EXPECT_EQ(checkpoint_config_json(u).count("zerolm_layers"), 0u);
+  EXPECT_TRUE(parse_checkpoint_config(checkpoint_config_json(u).dump(), "x").per_layer.empty());
+  auto with_list = checkpoint_config_json(u);
+  with_list["zerolm_layers"] = checkpoint_config_json(c)["zerolm_layers"];
+  with_list["zerolm_layers"][1] = with_list["zerolm_layers"][0];
+  with_list["zerolm_layers"][2] = with_list["zerolm_layers"][0];
+  EXPECT_TRUE(parse_checkpoint_config(with_list.dump(), "x").per_layer.empty());
+
+  // GPT-2: n_head and n_inner per layer, head_dim beside n_embd.
+  CheckpointConfig g = make_checkpoint_config(CheckpointFamily::Gpt2, 32, 80, 4, 4, 2, 50, true);
+  g.per_layer = {{2, 2, 40}, {4, 4, 80}};
+  g.heads = g.kv_heads = 2;
+  g.intermediate = 40;
+  const auto gj = checkpoint_config_json(g);
+  EXPECT_EQ(gj["head_dim"], 8);
+  EXPECT_EQ(gj["n_head"], 2);
+  EXPECT_EQ(gj["zerolm_layers"].dump(), R"([{"n_head":2,"n_inner":40},{"n_head":4,"n_inner":80}])");
+  const CheckpointConfig gr = parse_checkpoint_config(gj.dump(), "g/config.json");
+  EXPECT_EQ(gr.layer(0), (CheckpointLayer{2, 2, 40}));
+  EXPECT_EQ(gr.layer(1), (CheckpointLayer{4, 4, 80}));
+  EXPECT_EQ(shape_text(expected_tensors(gr)[4].shape), "[32, 48]");  // h.0.attn.c_attn.weight
+  EXPECT_EQ(checkpoint_arch(gr, 0).encoding, "GPT-d32-hd8|h2-ff40|h4-ff80");
+
+  // Malformed lists: one line naming the entry.
+  const auto bad = [&](const std::function<void(nlohmann::ordered_json&)>& edit) {
+    auto k = checkpoint_config_json(c);
+    edit(k);
+    return [k] { parse_checkpoint_config(k.dump(), "m/config.json"); };
+  };
+  expect_input_error(bad([](auto& k) { k["num_hidden_layers"] = 4; }),
+                     {"m/config.json: field \"zerolm_layers\": 3 entries, but num_hidden_layers "
+                      "is 4"});
+  expect_input_error(bad([](auto& k) { k["zerolm_layers"][1]["num_key_value_heads"] = 3; }),
+                     {"zerolm_layers[1]: num_key_value_heads 3 does not divide "
+                      "num_attention_heads 4"});
+  expect_input_error(bad([](auto& k) { k["zerolm_layers"][2].erase("intermediate_size"); }),
+                     {"zerolm_layers[2]: field \"intermediate_size\": missing"});
+  expect_input_error(bad([](auto& k) { k["intermediate_size"] = 96; }),
+                     {"zerolm_layers[0] (heads 2, key/value heads 1, intermediate 40) disagrees"});
+  expect_input_error(bad([](auto& k) { k["zerolm_layers"] = 3; }),
+                     {"\"zerolm_layers\": expected a list"});
+}
+
+// Element (r, c) of `m` equals element (rows[r], cols[c]) of `src` for every element.
+void expect_slice(const Matrix& m, const Matrix& src, const std::vector<std::int64_t>& rows,
+                  const std::vector<std::int64_t>& cols, const std::string& what) {
+  ASSERT_EQ(m.rows, std::int64_t(rows.size())) << what;
+  ASSERT_EQ(m.cols, std::int64_t(cols.size())) << what;
+  int wrong = 0;
+  for (std::size_t r = 0; r < rows.size(); ++r)
+    for (std::size_t c = 0; c < cols.size(); ++c)
+      wrong += m.at(std::int64_t(r), std::int64_t(c)) != src.at(rows[r], cols[c]);
+  EXPECT_EQ(wrong, 0) << what;
+}
+
+std::vector<std::int64_t> iota(std::int64_t n, std::int64_t from = 0) {
+  std::vector<std::int64_t> v;
+  for (std::int64_t i = 0; i < n; ++i) v.push_back(from + i);
+  return v;
+}
+
+std::vector<std::int64_t> heads_rows(const std::vector<std::int64_t>& heads, std::int64_t hd) {
+  std::vector<std::int64_t> v;
+  for (std::int64_t h : heads)
+    for (std::int64_t r = 0; r < hd; ++r) v.push_back(h * hd + r);
+  return v;
+}
+
+TEST(PrunedCheckpoint, LlamaGqaSlicesAreTheSourceBytes) {
+  TempDir tmp;
+  const CheckpointConfig c = small_llama();  // 64 wide, 96 channels, 4 heads in 2 groups, 3 layers
+  write_synthetic_checkpoint(tmp / "src", c, {Dtype::BF16, 1, kSeed});
+  const HfCheckpoint src = HfCheckpoint::open(tmp / "src");
+  PruneKeep keep(3);
+  keep[0].kv_groups = {1};
+  keep[0].ffn_channels = {0, 5, 17, 40, 41, 42, 90, 95};
+  keep[1].dropped = true;
+  keep[2].kv_groups = {0, 1};
+  for (std::int64_t ch = 0; ch < 96; ch += 2) keep[2].ffn_channels.push_back(ch);
+  write_pruned_checkpoint(src, keep, tmp / "out");
+  EXPECT_FALSE(fs::exists(tmp / ("out.tmp." + std::to_string(::getpid()))));
+  const HfCheckpoint out = HfCheckpoint::open(tmp / "out");
+  const CheckpointConfig& r = out.config();
+  EXPECT_EQ(r.layers, 2);
+  EXPECT_EQ(r.layer(0), (CheckpointLayer{2, 1, 8}));
+  EXPECT_EQ(r.layer(1), (CheckpointLayer{4, 2, 48}));
+  EXPECT_EQ(r.head_dim, 16);
+  EXPECT_EQ(r.heads, 2);
+  EXPECT_EQ(r.intermediate, 8);
+  EXPECT_EQ(out.dtypes(), std::vector<Dtype>{Dtype::BF16});
+  // Kept count: embedding and head 2 x 100 x 64, final norm 64; layer 0: q, o 2 x 32 x 64, k, v
+  // 2 x 16 x 64, SwiGLU 3 x 8 x 64, norms 2 x 64; layer 1 (source layer 2): 4 heads, 48 channels.
+  const std::int64_t l0 = 2 * 32 * 64 + 2 * 16 * 64 + 3 * 8 * 64 + 2 * 64;
+  const std::int64_t l1 = 2 * 64 * 64 + 2 * 32 * 64 + 3 * 48 * 64 + 2 * 64;
+  EXPECT_EQ(out.num_params(), 2 * 100 * 64 + l0 + l1 + 64);
+  EXPECT_EQ(out.num_params(), checkpoint_config_params(pruned_config(c, keep)));
+  EXPECT_EQ(checkpoint_arch(r, out.num_params()).params, out.num_params());
+
+  // Group 1 of layer 0 = query heads 2, 3 (rows 32..63), key/value head 1 (rows 16..31).
+  const std::vector<std::int64_t> all = iota(64);
+  const std::vector<std::int64_t> q0 = heads_rows({2, 3}, 16), kv0 = heads_rows({1}, 16);
+  expect_slice(out.attention(0, AttnMatrix::Q), src.attention(0, AttnMatrix::Q), q0, all, "q0");
+  expect_slice(out.attention(0, AttnMatrix::K), src.attention(0, AttnMatrix::K), kv0, all, "k0");
+  expect_slice(out.attention(0, AttnMatrix::V), src.attention(0, AttnMatrix::V), kv0, all, "v0");
+  expect_slice(out.attention(0, AttnMatrix::O), src.attention(0, AttnMatrix::O), all, q0, "o0");
+  const auto& ch0 = keep[0].ffn_channels;
+  expect_slice(out.ffn(0, FfnMatrix::Gate), src.ffn(0, FfnMatrix::Gate), ch0, all, "gate0");
+  expect_slice(out.ffn(0, FfnMatrix::Up), src.ffn(0, FfnMatrix::Up), ch0, all, "up0");
+  expect_slice(out.ffn(0, FfnMatrix::Down), src.ffn(0, FfnMatrix::Down), all, ch0, "down0");
+  // Output layer 1 is source layer 2 (layer 1 dropped): all heads, every other channel.
+  expect_slice(out.attention(1, AttnMatrix::Q), src.attention(2, AttnMatrix::Q), all, all, "q1");
+  expect_slice(out.attention(1, AttnMatrix::K), src.attention(2, AttnMatrix::K), iota(32), all,
+               "k1");
+  const auto& ch1 = keep[2].ffn_channels;
+  expect_slice(out.ffn(1, FfnMatrix::Up), src.ffn(2, FfnMatrix::Up), ch1, all, "up1");
+  expect_slice(out.ffn(1, FfnMatrix::Down), src.ffn(2, FfnMatrix::Down), all, ch1, "down1");
+  EXPECT_EQ(out.tensor("model.layers.1.input_layernorm.weight").to_doubles(),
+            src.tensor("model.layers.2.input_layernorm.weight").to_doubles());
+  // Untouched tensors are the same bytes.
+  const TensorView &e = out.tensor("model.embed_tokens.weight"),
+                   &se = src.tensor("model.embed_tokens.weight");
+  ASSERT_EQ(e.bytes, se.bytes);
+  EXPECT_EQ(std::memcmp(e.data, se.data, e.bytes), 0);
+  EXPECT_EQ(
+      std::memcmp(out.tensor("lm_head.weight").data, src.tensor("lm_head.weight").data, se.bytes),
+      0);
+
+  // Nothing pruned: the same checkpoint, tensor for tensor.
+  PruneKeep full(3);
+  for (LayerKeep& k : full) {
+    k.kv_groups = {0, 1};
+    k.ffn_channels = iota(96);
+  }
+  write_pruned_checkpoint(src, full, tmp / "full");
+  const HfCheckpoint same = HfCheckpoint::open(tmp / "full");
+  EXPECT_TRUE(same.config().per_layer.empty());
+  ASSERT_EQ(same.weights().size(), src.weights().size());
+  for (std::size_t i = 0; i < src.weights().size(); ++i) {
+    EXPECT_EQ(same.weights()[i]->name, src.weights()[i]->name);
+    ASSERT_EQ(same.weights()[i]->bytes, src.weights()[i]->bytes);
+    EXPECT_EQ(std::memcmp(same.weights()[i]->data, src.weights()[i]->data, src.weights()[i]->bytes),
+              0)
+        << src.weights()[i]->name;
+  }
+  // A uniform pruning keeps to the standard fields (transformers' count agrees).
+  PruneKeep half = full;
+  for (LayerKeep& k : half) {
+    k.kv_groups = {0};
+    k.ffn_channels = iota(48, 48);
+  }
+  write_pruned_checkpoint(src, half, tmp / "half");
+  const HfCheckpoint h = HfCheckpoint::open(tmp / "half");
+  EXPECT_TRUE(h.config().per_layer.empty());
+  EXPECT_EQ(h.config().heads, 2);
+  EXPECT_EQ(hf_config_params(checkpoint_config_json(h.config())), h.num_params());
+}
+
+TEST(PrunedCheckpoint, Gpt2Conv1DAndCAttnThirdsSliced) {
+  TempDir tmp;
+  const CheckpointConfig c = small_gpt2();  // 32 wide, 80 channels, 4 heads of 8, 2 layers
+  write_synthetic_checkpoint(tmp / "src", c, {Dtype::F16, 1, kSeed, true, true});
+  const HfCheckpoint src = HfCheckpoint::open(tmp / "src");
+  PruneKeep keep(2);
+  keep[0].kv_groups = {0, 2};
+  keep[0].ffn_channels = {1, 3, 8, 9, 10, 11, 12, 79};
+  keep[1].kv_groups = {3};
+  keep[1].ffn_channels = iota(16, 64);
+  write_pruned_checkpoint(src, keep, tmp / "out");
+  const HfCheckpoint out = HfCheckpoint::open(tmp / "out");
+  const CheckpointConfig& r = out.config();
+  EXPECT_EQ(r.layer(0), (CheckpointLayer{2, 2, 8}));
+  EXPECT_EQ(r.layer(1), (CheckpointLayer{1, 1, 16}));
+  EXPECT_EQ(r.head_dim, 8);
+  EXPECT_EQ(out.tensor("h.0.attn.c_attn.weight").shape, (std::vector<std::int64_t>{32, 48}));
+  EXPECT_EQ(out.tensor("h.1.attn.c_proj.weight").shape, (std::vector<std::int64_t>{8, 32}));
+  EXPECT_EQ(out.dtypes(), std::vector<Dtype>{Dtype::F16});
+  const std::int64_t D = 32;
+  const auto block = [&](std::int64_t A, std::int64_t I) {
+    return 4 * D + (D * 3 * A + 3 * A) + (A * D + D) + (D * I + I) + (I * D + D);
+  };
+  EXPECT_EQ(out.num_params(), 50 * D + 1024 * D + block(16, 8) + block(8, 16) + 2 * D);
+  EXPECT_EQ(out.num_params(), checkpoint_config_params(pruned_config(c, keep)));
+
+  const std::vector<std::int64_t> all = iota(D);
+  const std::vector<std::int64_t> h0 = heads_rows({0, 2}, 8), h1 = heads_rows({3}, 8);
+  for (AttnMatrix m : {AttnMatrix::Q, AttnMatrix::K, AttnMatrix::V}) {
+    expect_slice(out.attention(0, m), src.attention(0, m), h0, all, "qkv0");
+    expect_slice(out.attention(1, m), src.attention(1, m), h1, all, "qkv1");
+  }
+  expect_slice(out.attention(0, AttnMatrix::O), src.attention(0, AttnMatrix::O), all, h0, "o0");
+  expect_slice(out.attention(1, AttnMatrix::O), src.attention(1, AttnMatrix::O), all, h1, "o1");
+  expect_slice(out.ffn(0, FfnMatrix::Up), src.ffn(0, FfnMatrix::Up), keep[0].ffn_channels, all,
+               "fc0");
+  expect_slice(out.ffn(1, FfnMatrix::Down), src.ffn(1, FfnMatrix::Down), all, keep[1].ffn_channels,
+               "proj1");
+  // Biases: c_attn's kept outputs in each third, c_fc's kept channels, c_proj's whole.
+  const TensorView &b = out.tensor("h.1.attn.c_attn.bias"),
+                   &sb = src.tensor("h.1.attn.c_attn.bias");
+  ASSERT_EQ(b.numel(), 24);
+  for (int third = 0; third < 3; ++third)
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(b.at(third * 8 + i), sb.at(third * 32 + 24 + i));
+  const TensorView& fb = out.tensor("h.0.mlp.c_fc.bias");
+  for (std::size_t k = 0; k < keep[0].ffn_channels.size(); ++k)
+    EXPECT_EQ(fb.at(std::int64_t(k)), src.tensor("h.0.mlp.c_fc.bias").at(keep[0].ffn_channels[k]));
+  EXPECT_EQ(out.tensor("h.0.mlp.c_proj.bias").to_doubles(),
+            src.tensor("h.0.mlp.c_proj.bias").to_doubles());
+  EXPECT_EQ(checkpoint_arch(r, out.num_params()).encoding, "GPT-d32-hd8|h2-ff8|h1-ff16");
+}
+
+TEST(PrunedCheckpoint, BadKeepOrAnExistingFolderIsOneLineAndWritesNothing) {
+  TempDir tmp;
+  write_synthetic_checkpoint(tmp / "src", small_llama(), {Dtype::F32, 1, kSeed});
+  const HfCheckpoint src = HfCheckpoint::open(tmp / "src");
+  PruneKeep ok(3);
+  for (LayerKeep& k : ok) {
+    k.kv_groups = {0};
+    k.ffn_channels = {0, 1};
+  }
+  const auto fails = [&](PruneKeep keep, const std::string& dir, const std::string& part) {
+    expect_input_error([&] { write_pruned_checkpoint(src, keep, tmp / dir); }, {part});
+  };
+  fails(PruneKeep(2, ok[0]), "a", "pruning: 2 layer entries for a 3-layer checkpoint");
+  PruneKeep k = ok;
+  k[1].kv_groups = {2};
+  fails(k, "a", "pruning: layer 1: key/value groups: index 2 at position 0");
+  k = ok;
+  k[2].ffn_channels = {5, 5};
+  fails(k, "a", "layer 2: feed-forward channels: index 5 at position 1: expected ascending");
+  k = ok;
+  k[0].ffn_channels.clear();
+  fails(k, "a", "layer 0: feed-forward channels: none kept");
+  k = ok;
+  for (LayerKeep& l : k) l.dropped = true;
+  fails(k, "a", "every layer dropped");
+  EXPECT_FALSE(fs::exists(tmp / "a"));
+  fs::create_directories(tmp / "b");
+  write_bytes(tmp / "b/x", "x");
+  fails(ok, "b", "b: exists");
+  EXPECT_EQ(std::distance(fs::directory_iterator(tmp.path()), fs::directory_iterator()), 2);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "spaces/checkpoint_model.h"
 #include "spaces/family.h"
 #include "spaces/model.h"
 #include "train/autocast.h"
@@ -63,9 +64,40 @@ std::string resolve_precision(const std::string& precision, const std::string& d
   throw InputError("unknown precision \"" + precision + "\": expected fp32, bf16 or auto");
 }
 
+namespace {
+
+// Validation: evenly spaced windows of the held-out split, masked identically for every model
+// (and every call).
+double validation_loss(TorchModel& m, const Corpus& corpus, const TrainOptions& o, bool bf16) {
+  torch::NoGradGuard no_grad;
+  Rng valid_rng(derive_seed(o.seed, fnv1a("valid-masks")));
+  const std::size_t vspan = corpus.valid.size() - std::size_t(o.seq);
+  double total = 0, count = 0;
+  for (int b = 0; b < o.eval_batches; ++b) {
+    std::vector<std::size_t> starts;
+    for (std::int64_t k = 0; k < o.batch; ++k)
+      starts.push_back(vspan * std::size_t(b * o.batch + k) /
+                       std::size_t(o.eval_batches * o.batch));
+    auto [ids, labels] = make_batch(corpus.valid, starts, o.seq, valid_rng, corpus.vocab);
+    const double n = m.plan().family->causal()
+                         ? double(ids.numel() - ids.size(0))
+                         : double((labels != -100).sum().item<std::int64_t>());
+    if (n == 0) continue;
+    total += mlm_loss(m, ids, labels, bf16).item<double>() * n;
+    count += n;
+  }
+  return count > 0 ? total / count : std::nan("");
+}
+
+TrainResult train_model(TorchModel& m, const Corpus& corpus, const TrainOptions& o, bool bf16,
+                        const std::function<bool()>& keep_going,
+                        std::chrono::steady_clock::time_point t0);
+
+}  // namespace
+
 TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& init,
                             const Corpus& corpus, const TrainOptions& o,
-                            const std::function<bool()>& keep_going) {
+                            const std::function<bool()>& keep_going, const std::string& save_dir) {
   const auto t0 = std::chrono::steady_clock::now();
   const torch::Device device = resolve_device(o.device);
   const std::string enc = encode(arch);
@@ -75,6 +107,49 @@ TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& i
     throw InputError("sequence length " + std::to_string(o.seq) + " exceeds the " +
                      std::to_string(plan.max_positions) + " positions of " + encode(arch));
   TorchModel m(plan, device, init, derive_seed(o.seed, fnv1a(enc)));
+  // Refused before training rather than after it.
+  if (!save_dir.empty()) model_checkpoint_config(plan, Dtype::F32);
+  TrainResult r = train_model(m, corpus, o, bf16, keep_going, t0);
+  if (!save_dir.empty()) save_checkpoint(m, save_dir, Dtype::F32);
+  return r;
+}
+
+CheckpointSummary summarize_checkpoint(const std::string& dir) {
+  const HfCheckpoint ck = HfCheckpoint::open(dir);
+  const CheckpointArch a = checkpoint_arch(ck.config(), ck.num_params());
+  return {a.encoding, a.params};
+}
+
+TrainResult train_checkpoint(const std::string& dir, const Corpus& corpus, const TrainOptions& o,
+                             const std::function<bool()>& keep_going, const std::string& save_dir) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const torch::Device device = resolve_device(o.device);
+  const bool bf16 = resolve_precision(o.precision, o.device) == "bf16";
+  const HfCheckpoint ck = HfCheckpoint::open(dir);
+  const ModelPlan plan = checkpoint_plan(ck.config());
+  if (!plan.family->causal()) throw InputError(dir + ": not a causal language model");
+  if (corpus.vocab.size > plan.vocab)
+    throw InputError(dir + ": vocabulary of " + std::to_string(plan.vocab) + " tokens, but the " +
+                     corpus.tokenizer + " tokenizer's ids go up to " +
+                     std::to_string(corpus.vocab.size - 1) +
+                     " (expected a checkpoint trained with this tokenizer)");
+  if (o.seq > plan.max_positions)
+    throw InputError("sequence length " + std::to_string(o.seq) + " exceeds the " +
+                     std::to_string(plan.max_positions) + " positions of " + dir);
+  TorchModel m(plan, device, InitSpec{}, 0);
+  load_checkpoint_weights(m, ck);
+  const double before = validation_loss(m, corpus, o, bf16);
+  TrainResult r = train_model(m, corpus, o, bf16, keep_going, t0);
+  r.valid_loss_before = before;
+  if (!save_dir.empty()) save_checkpoint(m, save_dir, Dtype::F32);
+  return r;
+}
+
+namespace {
+
+TrainResult train_model(TorchModel& m, const Corpus& corpus, const TrainOptions& o, bool bf16,
+                        const std::function<bool()>& keep_going,
+                        std::chrono::steady_clock::time_point t0) {
   m.set_requires_grad(true);
   auto params = m.parameters();
   torch::optim::AdamW opt(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
@@ -84,7 +159,7 @@ TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& i
   const std::size_t span = corpus.train.size() - std::size_t(o.seq);
   std::vector<double> losses;
   TrainResult r;
-  r.device = device.str();
+  r.device = m.device().str();
   r.precision = bf16 ? "bf16" : "fp32";
   for (std::int64_t step = 0; step < o.steps && keep_going(); ++step) {
     // Warm-up to lr, then linear decay to 0.
@@ -111,28 +186,14 @@ TrainResult train_masked_lm(const Arch& arch, Profile profile, const InitSpec& i
       r.train_loss += losses[losses.size() - 1 - i] / double(tenth);
     }
   }
-  // Validation: evenly spaced windows of the held-out split, masked identically for every model.
-  torch::NoGradGuard no_grad;
-  Rng valid_rng(derive_seed(o.seed, fnv1a("valid-masks")));
-  const std::size_t vspan = corpus.valid.size() - std::size_t(o.seq);
-  double total = 0, count = 0;
-  for (int b = 0; b < o.eval_batches; ++b) {
-    std::vector<std::size_t> starts;
-    for (std::int64_t k = 0; k < o.batch; ++k)
-      starts.push_back(vspan * std::size_t(b * o.batch + k) /
-                       std::size_t(o.eval_batches * o.batch));
-    auto [ids, labels] = make_batch(corpus.valid, starts, o.seq, valid_rng, corpus.vocab);
-    const double n = m.plan().family->causal()
-                         ? double(ids.numel() - ids.size(0))
-                         : double((labels != -100).sum().item<std::int64_t>());
-    if (n == 0) continue;
-    total += mlm_loss(m, ids, labels, bf16).item<double>() * n;
-    count += n;
-  }
-  r.valid_loss = count > 0 ? total / count : std::nan("");
+  r.valid_loss = validation_loss(m, corpus, o, bf16);
   r.perplexity = std::exp(r.valid_loss);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The model leaves training as weights only (a later save or forward needs no graph).
+  m.set_requires_grad(false);
   return r;
 }
+
+}  // namespace
 
 }  // namespace zerolm

@@ -36,8 +36,9 @@ struct TrainOptions {
 std::string resolve_precision(const std::string& precision, const std::string& device);
 
 struct TrainResult {
-  double first_loss = 0;  // mean training loss of the first 10% of the steps
-  double train_loss = 0;  // mean training loss of the last 10% of the steps
+  double valid_loss_before = 0;  // train_checkpoint: the validation loss of the weights as read
+  double first_loss = 0;         // mean training loss of the first 10% of the steps
+  double train_loss = 0;         // mean training loss of the last 10% of the steps
   double valid_loss = 0;
   double perplexity = 0;
   std::int64_t steps = 0, tokens = 0;
@@ -47,8 +48,28 @@ struct TrainResult {
 };
 
 // keep_going() is asked between steps; returning false stops early (the result has steps < asked).
+// save_dir not empty: the trained model is written there as a Hugging Face checkpoint (F32; llama
+// and gpt families only, see spaces/checkpoint_model.h).
 TrainResult train_masked_lm(
     const Arch& arch, Profile profile, const InitSpec& init, const Corpus& corpus,
-    const TrainOptions& options, const std::function<bool()>& keep_going = [] { return true; });
+    const TrainOptions& options, const std::function<bool()>& keep_going = [] { return true; },
+    const std::string& save_dir = "");
+
+// Healing: trains the model of the Hugging Face checkpoint in `checkpoint_dir` (pruned or not;
+// causal LM) from its weights instead of an initialisation, with the same batches and schedule as
+// train_masked_lm; valid_loss_before is the validation loss before the first step (on the same
+// windows as valid_loss). save_dir as above. InputError when the checkpoint cannot be read or
+// our model cannot hold it, or when the corpus' tokens exceed its vocabulary.
+TrainResult train_checkpoint(
+    const std::string& checkpoint_dir, const Corpus& corpus, const TrainOptions& options,
+    const std::function<bool()>& keep_going = [] { return true; },
+    const std::string& save_dir = "");
+
+// The parameters of a checkpoint's model (as ours counts them) and its encoding, for reports.
+struct CheckpointSummary {
+  std::string encoding;
+  std::int64_t params = 0;
+};
+CheckpointSummary summarize_checkpoint(const std::string& checkpoint_dir);
 
 }  // namespace zerolm

@@ -1,5 +1,7 @@
 #include "spaces/families/decoder_grammar.h"
 
+#include <algorithm>
+
 #include "spaces/encoding_parser.h"
 
 namespace zerolm {
@@ -16,6 +18,7 @@ Arch parse_decoder(std::string_view text, const DecoderGrammar& g, const Family*
     p.expect("-v", "start");
     arch.div_val = p.number("start", "div_val after '-v'");
   }
+  if (g.head_dim && p.eat("-hd")) arch.head_dim = p.number("start", "head width after '-hd'");
   while (!p.done()) {
     const std::string where = "layer " + std::to_string(arch.layers.size() + 1);
     p.expect("|h", where);
@@ -33,6 +36,11 @@ Arch parse_decoder(std::string_view text, const DecoderGrammar& g, const Family*
   if (arch.layers.empty())
     p.fail("end", g.kv_heads ? "at least one layer '|h<heads>-kv<kv heads>-ff<width>'"
                              : "at least one layer '|h<heads>-ff<inner>'");
+  // One canonical form: a head width every layer has anyway is not written, nor kept.
+  if (arch.head_dim > 0 && std::all_of(arch.layers.begin(), arch.layers.end(), [&](const Layer& l) {
+        return l.hidden % l.heads == 0 && l.hidden / l.heads == arch.head_dim;
+      }))
+    arch.head_dim = 0;
   return arch;
 }
 
@@ -40,6 +48,11 @@ std::string encode_decoder(const Arch& arch, const DecoderGrammar& g) {
   std::string out = g.head + std::to_string(arch.layers.front().hidden);
   if (g.adaptive_embed)
     out += "-e" + std::to_string(arch.embed) + "-v" + std::to_string(arch.div_val);
+  if (g.head_dim && arch.head_dim > 0 &&
+      std::any_of(arch.layers.begin(), arch.layers.end(), [&](const Layer& l) {
+        return l.hidden % l.heads != 0 || l.hidden / l.heads != arch.head_dim;
+      }))
+    out += "-hd" + std::to_string(arch.head_dim);
   for (const Layer& l : arch.layers) {
     out += "|h" + std::to_string(l.heads);
     if (g.kv_heads) out += "-kv" + std::to_string(l.kv_heads);

@@ -16,7 +16,7 @@ class Gpt final : public Family {
     return text.substr(0, 3) == "GPT" && text.substr(0, 4) != "GPT2";
   }
   std::string grammar() const override {
-    return "a GPT-2 decoder encoding (GPT-d<model>|h<heads>-ff<inner>...)";
+    return "a GPT-2 decoder encoding (GPT-d<model>[-hd<head width>]|h<heads>-ff<inner>...)";
   }
   Arch parse(std::string_view text) const override { return parse_decoder(text, grammar_, this); }
   std::string encode(const Arch& arch) const override { return encode_decoder(arch, grammar_); }
@@ -53,7 +53,7 @@ class Gpt final : public Family {
   Objective objective() const override { return Objective::CausalLM; }
 
  private:
-  DecoderGrammar grammar_{"GPT-d", false, false};
+  DecoderGrammar grammar_{"GPT-d", false, false, true};
 };
 
 }  // namespace

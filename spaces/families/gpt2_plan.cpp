@@ -19,7 +19,10 @@ ModelPlan make_gpt2_plan(const Arch& arch, bool with_names, std::int64_t vocab,
   const std::int64_t d = arch.layers.front().hidden;
   const int L = int(arch.layers.size());
   for (const Layer& l : arch.layers) {
-    LayerPlan p{OpKind::SDP, l.heads, 0, d, l.heads, d / l.heads, d, true, {l.ff_dim}, 0};
+    // gpt: heads of a pruned model keep their width (Arch::head_dim), so the attention may be
+    // narrower than d.
+    const std::int64_t hd = arch.head_width(l);
+    LayerPlan p{OpKind::SDP, l.heads, 0, d, l.heads, hd, l.heads * hd, true, {l.ff_dim}, 0};
     plan.layers.push_back(p);
   }
   plan.tensors.reserve(8 + 14 * std::size_t(L));
@@ -41,11 +44,12 @@ ModelPlan make_gpt2_plan(const Arch& arch, bool with_names, std::int64_t vocab,
     const std::string p = with_names ? "layers." + std::to_string(i) + "." : std::string();
     const auto att = ParamGroup::Attention;
     const std::int64_t inner = plan.layers[std::size_t(i)].ffn_widths[0];
+    const std::int64_t A = plan.layers[std::size_t(i)].attn_dim;
     e.norm(p + "attn_norm", d, ParamGroup::Norm, i);
-    e.linear(p + "attn.query", d, d, att, i);
-    e.linear(p + "attn.key", d, d, att, i);
-    e.linear(p + "attn.value", d, d, att, i);
-    e.linear(p + "attn.output", d, d, att, i);
+    e.linear(p + "attn.query", d, A, att, i);
+    e.linear(p + "attn.key", d, A, att, i);
+    e.linear(p + "attn.value", d, A, att, i);
+    e.linear(p + "attn.output", A, d, att, i);
     plan.tensors[plan.tensors.size() - 2].init_scale = residual;  // the output projection's weight
     e.norm(p + "ffn_norm", d, ParamGroup::Norm, i);
     e.linear(p + "ffn.0", d, inner, ParamGroup::FFN, i);

@@ -14,9 +14,26 @@ class Llama final : public Family {
   std::string name() const override { return "llama"; }
   bool claims(std::string_view text) const override { return text.substr(0, 5) == "LLAMA"; }
   std::string grammar() const override {
-    return "a LLaMA decoder encoding (LLAMA-d<model>|h<heads>-kv<kv heads>-ff<width>...)";
+    return "a LLaMA decoder encoding (LLAMA-d<model>[-hd<head width>]|h<heads>-kv<kv "
+           "heads>-ff<width>...)";
   }
-  Arch parse(std::string_view text) const override { return parse_decoder(text, grammar_, this); }
+  // A head width given with -hd (a pruned model's) is checked here, as nothing else sees it: even
+  // (rotary positions), and every layer's key/value heads dividing its heads.
+  Arch parse(std::string_view text) const override {
+    Arch a = parse_decoder(text, grammar_, this);
+    if (a.head_dim > 0) {
+      const std::string head = "\"" + std::string(text) + "\": ";
+      if (a.head_dim % 2 != 0)
+        throw InputError(head + "head width " + std::to_string(a.head_dim) +
+                         " is odd; rotary positions need an even head width");
+      for (std::size_t i = 0; i < a.layers.size(); ++i)
+        if (a.layers[i].heads % a.layers[i].kv_heads != 0)
+          throw InputError(head + "layer " + std::to_string(i + 1) + ": key/value heads " +
+                           std::to_string(a.layers[i].kv_heads) + " do not divide " +
+                           std::to_string(a.layers[i].heads) + " heads");
+    }
+    return a;
+  }
   std::string encode(const Arch& arch) const override { return encode_decoder(arch, grammar_); }
   void check_layer(const Layer& l, const std::string& where) const override {
     if ((l.hidden / l.heads) % 2 != 0)
@@ -72,7 +89,10 @@ class Llama final : public Family {
     plan.embed = d;
     const int L = int(arch.layers.size());
     for (const Layer& l : arch.layers) {
-      LayerPlan p{OpKind::SDP, l.heads, 0, d, l.heads, d / l.heads, d, true, {l.ff_dim}, 0};
+      // Heads keep their width when a pruned model has fewer of them (Arch::head_dim): the
+      // attention is then heads x head_dim wide, not d.
+      const std::int64_t hd = arch.head_width(l);
+      LayerPlan p{OpKind::SDP, l.heads, 0, d, l.heads, hd, l.heads * hd, true, {l.ff_dim}, 0};
       p.kv_heads = l.kv_heads > 0 ? l.kv_heads : l.heads;
       plan.layers.push_back(p);
     }
@@ -85,10 +105,10 @@ class Llama final : public Family {
       const auto att = ParamGroup::Attention, ffn = ParamGroup::FFN;
       const std::int64_t kv = lp.kv_heads * lp.head_dim, inner = lp.ffn_widths[0];
       e.rms_norm(p + "attn_norm", d, i);
-      e.linear(p + "attn.query", d, d, att, i, false);
+      e.linear(p + "attn.query", d, lp.attn_dim, att, i, false);
       e.linear(p + "attn.key", d, kv, att, i, false);
       e.linear(p + "attn.value", d, kv, att, i, false);
-      e.linear(p + "attn.output", d, d, att, i, false);
+      e.linear(p + "attn.output", lp.attn_dim, d, att, i, false);
       e.rms_norm(p + "ffn_norm", d, i);
       e.linear(p + "ffn.gate", d, inner, ffn, i, false);
       e.linear(p + "ffn.up", d, inner, ffn, i, false);
@@ -104,7 +124,7 @@ class Llama final : public Family {
   Objective objective() const override { return Objective::CausalLM; }
 
  private:
-  DecoderGrammar grammar_{"LLAMA-d", false, true};
+  DecoderGrammar grammar_{"LLAMA-d", false, true, true};
 };
 
 }  // namespace

@@ -49,9 +49,11 @@ class LlamaBuilder final : public ModelBuilder {
       auto k = rotate(m.linear(h, p + "attn.key", false).view({B, T, kv, hd}), cos, sin);
       auto v = m.linear(h, p + "attn.value", false).view({B, T, kv, hd});
       // Each key/value head serves heads / kv consecutive query heads.
-      k = k.repeat_interleave(L.heads / kv, 2).reshape({B, T, d});
-      v = v.repeat_interleave(L.heads / kv, 2).reshape({B, T, d});
-      auto att = m.self_attention(q.reshape({B, T, d}), k, v, L.heads, true);
+      // The attention is heads x head_dim wide, d unless the model was pruned (Arch::head_dim).
+      const std::int64_t A = L.attn_dim;
+      k = k.repeat_interleave(L.heads / kv, 2).reshape({B, T, A});
+      v = v.repeat_interleave(L.heads / kv, 2).reshape({B, T, A});
+      auto att = m.self_attention(q.reshape({B, T, A}), k, v, L.heads, true);
       x = x + m.linear(att, p + "attn.output", false);
       h = rms_norm(x, m.tensor(p + "ffn_norm.weight"));
       auto gated =

@@ -1,0 +1,238 @@
+// Hugging Face checkpoints as our LibTorch models (spaces/checkpoint_model.h): every weight lands
+// in the right tensor (checked element by element against the torch-free [out, in] views), a
+// load -> save -> load round trip is exact, a pruned model's forward equals the full model's with
+// the pruned heads and channels zeroed, and a checkpoint trains from its weights.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "spaces/checkpoint_model.h"
+#include "spaces/synthetic_checkpoint.h"
+#include "train/trainer.h"
+
+namespace zerolm {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ =
+        ::testing::TempDir() + "zerolm_ckmodel_" + info->name() + "_" + std::to_string(::getpid());
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+TorchModel load(const HfCheckpoint& ck) {
+  TorchModel m(checkpoint_plan(ck.config()), torch::kCPU, InitSpec{}, 0);
+  load_checkpoint_weights(m, ck);
+  return m;
+}
+
+// Every element of our [out, in] tensor equals the checkpoint's view of it.
+void expect_same(TorchModel& m, const std::string& ours, const Matrix& theirs) {
+  const torch::Tensor t = m.tensor(ours).contiguous();
+  ASSERT_EQ(t.size(0), theirs.rows) << ours;
+  ASSERT_EQ(t.size(1), theirs.cols) << ours;
+  const float* p = t.data_ptr<float>();
+  int wrong = 0;
+  for (std::int64_t r = 0; r < theirs.rows; ++r)
+    for (std::int64_t c = 0; c < theirs.cols; ++c)
+      wrong += double(p[r * theirs.cols + c]) != theirs.at(r, c);
+  EXPECT_EQ(wrong, 0) << ours;
+}
+
+torch::Tensor tokens() {
+  return torch::tensor(std::vector<std::int64_t>{1, 7, 42, 99, 3, 0, 64, 17, 5, 88}).view({2, 5});
+}
+
+TEST(CheckpointModel, LlamaGqaWeightsLandWhereTheViewsSay) {
+  TempDir tmp;
+  const CheckpointConfig c =
+      make_checkpoint_config(CheckpointFamily::Llama, 64, 96, 4, 2, 2, 100, false, 128);
+  write_synthetic_checkpoint(tmp / "ck", c, {Dtype::BF16, 1, 5});
+  const HfCheckpoint ck = HfCheckpoint::open(tmp / "ck");
+  TorchModel m = load(ck);
+  EXPECT_EQ(count_params(m.plan()), ck.num_params());
+  for (int l = 0; l < 2; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    expect_same(m, p + "attn.query.weight", ck.attention(l, AttnMatrix::Q));
+    expect_same(m, p + "attn.key.weight", ck.attention(l, AttnMatrix::K));
+    expect_same(m, p + "attn.value.weight", ck.attention(l, AttnMatrix::V));
+    expect_same(m, p + "attn.output.weight", ck.attention(l, AttnMatrix::O));
+    expect_same(m, p + "ffn.gate.weight", ck.ffn(l, FfnMatrix::Gate));
+    expect_same(m, p + "ffn.up.weight", ck.ffn(l, FfnMatrix::Up));
+    expect_same(m, p + "ffn.down.weight", ck.ffn(l, FfnMatrix::Down));
+  }
+  expect_same(m, "embeddings.word.weight", ck.embedding());
+  expect_same(m, "lm_head.weight", ck.lm_head());
+  EXPECT_EQ(m.tensor("layers.1.ffn_norm.weight")[7].item<float>(),
+            float(ck.tensor("model.layers.1.post_attention_layernorm.weight").at(7)));
+  const torch::Tensor logits = m.forward(tokens());
+  EXPECT_EQ(logits.sizes().vec(), (std::vector<std::int64_t>{2, 5, 100}));
+  EXPECT_TRUE(torch::isfinite(logits).all().item<bool>());
+}
+
+TEST(CheckpointModel, Gpt2TransposedAndCAttnThirds) {
+  TempDir tmp;
+  const CheckpointConfig c =
+      make_checkpoint_config(CheckpointFamily::Gpt2, 32, 80, 4, 4, 2, 100, true);
+  write_synthetic_checkpoint(tmp / "ck", c, {Dtype::F16, 1, 5, true, true});
+  const HfCheckpoint ck = HfCheckpoint::open(tmp / "ck");
+  TorchModel m = load(ck);
+  EXPECT_EQ(count_params(m.plan()), ck.num_params());
+  for (int l = 0; l < 2; ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    expect_same(m, p + "attn.query.weight", ck.attention(l, AttnMatrix::Q));
+    expect_same(m, p + "attn.key.weight", ck.attention(l, AttnMatrix::K));
+    expect_same(m, p + "attn.value.weight", ck.attention(l, AttnMatrix::V));
+    expect_same(m, p + "attn.output.weight", ck.attention(l, AttnMatrix::O));
+    expect_same(m, p + "ffn.0.weight", ck.ffn(l, FfnMatrix::Up));
+    expect_same(m, p + "ffn.1.weight", ck.ffn(l, FfnMatrix::Down));
+  }
+  // The key bias is the middle third of c_attn's.
+  EXPECT_EQ(m.tensor("layers.1.attn.key.bias")[3].item<float>(),
+            float(ck.tensor("h.1.attn.c_attn.bias").at(32 + 3)));
+  expect_same(m, "embeddings.cluster0.weight", ck.embedding());
+}
+
+// load -> save -> load: the same bytes (F32) and the same logits, for both families.
+TEST(CheckpointModel, SaveRoundTripIsExact) {
+  TempDir tmp;
+  for (const CheckpointConfig& c :
+       {make_checkpoint_config(CheckpointFamily::Llama, 64, 96, 4, 2, 2, 100, false, 128),
+        make_checkpoint_config(CheckpointFamily::Gpt2, 32, 80, 4, 4, 2, 100, true)}) {
+    const std::string name = checkpoint_family_name(c.family);
+    write_synthetic_checkpoint(tmp / name, c, {Dtype::F32, 1, 9});
+    const HfCheckpoint ck = HfCheckpoint::open(tmp / name);
+    TorchModel m = load(ck);
+    save_checkpoint(m, tmp / (name + "-saved"), Dtype::F32);
+    const HfCheckpoint back = HfCheckpoint::open(tmp / (name + "-saved"));
+    EXPECT_EQ(back.num_params(), ck.num_params()) << name;
+    ASSERT_EQ(back.weights().size(), ck.weights().size()) << name;
+    for (std::size_t i = 0; i < ck.weights().size(); ++i) {
+      const TensorView &a = *ck.weights()[i], &b = *back.weights()[i];
+      EXPECT_EQ(a.shape, b.shape) << a.name;
+      ASSERT_EQ(a.bytes, b.bytes) << a.name;
+      EXPECT_EQ(std::memcmp(a.data, b.data, a.bytes), 0) << a.name;
+    }
+    TorchModel again = load(back);
+    EXPECT_TRUE(torch::equal(m.forward(tokens()), again.forward(tokens()))) << name;
+    // BF16: the values rounded as the format says.
+    save_checkpoint(m, tmp / (name + "-bf16"), Dtype::BF16);
+    const HfCheckpoint half = HfCheckpoint::open(tmp / (name + "-bf16"));
+    EXPECT_EQ(half.dtypes(), std::vector<Dtype>{Dtype::BF16});
+    const TensorView& w = *half.weights()[3];
+    EXPECT_EQ(w.at(5), double(round_to_dtype(float(ck.weights()[3]->at(5)), Dtype::BF16)));
+  }
+}
+
+// A pruned model computes what the full model computes with the pruned heads' output columns,
+// the pruned channels' down-projection columns and the dropped layers' branches zeroed: an
+// independent check of the narrower attention (-hd) and of the slicing.
+TEST(CheckpointModel, PrunedForwardEqualsTheFullModelWithPartsZeroed) {
+  TempDir tmp;
+  const CheckpointConfig c =
+      make_checkpoint_config(CheckpointFamily::Llama, 64, 96, 4, 2, 3, 100, false, 128);
+  write_synthetic_checkpoint(tmp / "full", c, {Dtype::F32, 1, 11});
+  const HfCheckpoint full = HfCheckpoint::open(tmp / "full");
+  PruneKeep keep(3);
+  keep[0].kv_groups = {1};
+  keep[0].ffn_channels = {0, 5, 17, 40, 41, 42, 90, 95};
+  keep[1].dropped = true;
+  keep[2].kv_groups = {0, 1};
+  for (std::int64_t ch = 0; ch < 96; ch += 3) keep[2].ffn_channels.push_back(ch);
+  write_pruned_checkpoint(full, keep, tmp / "pruned");
+  const HfCheckpoint pruned = HfCheckpoint::open(tmp / "pruned");
+  TorchModel small = load(pruned);
+  EXPECT_EQ(count_params(small.plan()), pruned.num_params());
+  EXPECT_EQ(encode(checkpoint_arch(pruned.config(), 0).arch),
+            "LLAMA-d64-hd16|h2-kv1-ff8|h4-kv2-ff32");
+
+  TorchModel big = load(full);
+  {
+    torch::NoGradGuard no_grad;
+    // Layer 0: query heads 0, 1 (group 0) go; channels outside the list go. Layer 1: all.
+    big.tensor("layers.0.attn.output.weight").narrow(1, 0, 32).zero_();
+    torch::Tensor mask = torch::ones({96});
+    for (std::int64_t ch : keep[0].ffn_channels) mask[ch] = 0;
+    big.tensor("layers.0.ffn.down.weight").mul_(1 - mask);
+    big.tensor("layers.1.attn.output.weight").zero_();
+    big.tensor("layers.1.ffn.down.weight").zero_();
+    mask = torch::ones({96});
+    for (std::int64_t ch : keep[2].ffn_channels) mask[ch] = 0;
+    big.tensor("layers.2.ffn.down.weight").mul_(1 - mask);
+  }
+  const torch::Tensor a = small.forward(tokens()), b = big.forward(tokens());
+  EXPECT_TRUE(torch::allclose(a, b, 1e-5, 1e-6))
+      << "max difference " << (a - b).abs().max().item<double>();
+  // And not vacuously: the zeroed parts mattered.
+  EXPECT_GT((load(full).forward(tokens()) - a).abs().max().item<double>(), 1e-3);
+}
+
+std::string corpus_file(const std::string& dir) {
+  const std::string path = dir + "/corpus.txt";
+  std::ofstream out(path);
+  for (int i = 0; i < 300; ++i) out << "a short corpus line number " << i << ", with words.\n";
+  return path;
+}
+
+TEST(CheckpointModel, APrunedCheckpointTrainsFromItsWeights) {
+  TempDir tmp;
+  // Byte-level ids need 258 rows.
+  const CheckpointConfig c =
+      make_checkpoint_config(CheckpointFamily::Llama, 32, 64, 4, 2, 2, 258, false, 128);
+  write_synthetic_checkpoint(tmp / "full", c, {Dtype::BF16, 1, 3});
+  PruneKeep keep(2);
+  keep[0].kv_groups = {0};
+  keep[0].ffn_channels = {1, 2, 3, 4, 5, 6, 7, 8};
+  keep[1].kv_groups = {0, 1};
+  keep[1].ffn_channels = {0, 8, 16, 24, 32, 40, 48, 56};
+  write_pruned_checkpoint(HfCheckpoint::open(tmp / "full"), keep, tmp / "pruned");
+  const Corpus corpus = Corpus::read(corpus_file(tmp / ""), 16);
+  TrainOptions o;
+  o.steps = 6;
+  o.batch = 2;
+  o.seq = 16;
+  o.lr = 3e-3;
+  o.precision = "fp32";
+  o.eval_batches = 2;
+  const TrainResult r = train_checkpoint(
+      tmp / "pruned", corpus, o, [] { return true; }, tmp / "healed");
+  EXPECT_EQ(r.steps, 6);
+  EXPECT_TRUE(std::isfinite(r.valid_loss_before));
+  EXPECT_LT(r.valid_loss, r.valid_loss_before);  // 6 steps on random weights help
+  const HfCheckpoint healed = HfCheckpoint::open(tmp / "healed");
+  EXPECT_EQ(healed.config().layer(0), (CheckpointLayer{2, 1, 8}));
+  EXPECT_EQ(healed.config().layer(1), (CheckpointLayer{4, 2, 8}));
+  EXPECT_EQ(healed.dtypes(), std::vector<Dtype>{Dtype::F32});
+  // Healing the healed model again starts where the first ended.
+  o.steps = 1;
+  const TrainResult again = train_checkpoint(tmp / "healed", corpus, o);
+  EXPECT_DOUBLE_EQ(again.valid_loss_before, r.valid_loss);
+  // A vocabulary smaller than the tokenizer's is refused.
+  const CheckpointConfig small =
+      make_checkpoint_config(CheckpointFamily::Llama, 32, 64, 4, 2, 1, 100, false, 128);
+  write_synthetic_checkpoint(tmp / "small", small, {Dtype::F32, 1, 3});
+  try {
+    train_checkpoint(tmp / "small", corpus, o);
+    ADD_FAILURE() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("vocabulary of 100 tokens"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace zerolm
