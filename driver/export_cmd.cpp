@@ -12,8 +12,8 @@
 #include "driver/table.h"
 #include "spaces/family.h"
 #include "spaces/hf_config.h"
-#include "spaces/rng.h"
 #include "spaces/prune_space.h"
+#include "spaces/rng.h"
 #include "spaces/space.h"
 
 namespace zerolm {
@@ -90,17 +90,17 @@ Chosen from_encoding(const ExportCli& cli) {
   c.profile = cli.profile.empty() ? "spec" : cli.profile;
   parse_profile(c.profile);  // names the profile when unknown
   const bool prune = cli.encoding.rfind("PRUNE|", 0) == 0;
-  c.space = prune ? std::string("prune")
-                  : (cli.space.empty() ? infer_space("", {cli.encoding}) : find_space(cli.space))
-                        .name();
+  c.space =
+      prune ? std::string("prune")
+            : (cli.space.empty() ? infer_space("", {cli.encoding}) : find_space(cli.space)).name();
   // A short name for the folder: the family and a hash of the encoding (whose '|' and ':' make
   // poor file names).
   char hash[17];
   std::snprintf(hash, sizeof hash, "%08llx",
                 static_cast<unsigned long long>(fnv1a(cli.encoding) & 0xffffffffULL));
-  c.default_out =
-      "export-" + (prune ? std::string("prune") : family_of_encoding(cli.encoding).name()) + "-" +
-      hash;
+  c.default_out = "export-" +
+                  (prune ? std::string("prune") : family_of_encoding(cli.encoding).name()) + "-" +
+                  hash;
   return c;
 }
 

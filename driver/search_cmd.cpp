@@ -90,6 +90,8 @@ void normalize(SearchCli& cli) {
   c.constraints = budgets;
 }
 
+void open_checkpoint_space(const SearchConfig& c);
+
 void validate(const SearchConfig& c) {
   open_checkpoint_space(c);
   if (c.space == "prune") {
@@ -101,8 +103,9 @@ void validate(const SearchConfig& c) {
       throw InputError("--space prune --capacity " + c.capacity +
                        ": a checkpoint's sub-networks are scored with msv (ZeroLM's default)");
     if (c.alpha == "heuristic")
-      throw InputError("--space prune --alpha heuristic: the heuristic samples the families' "
-                       "spaces; give alpha as a number");
+      throw InputError(
+          "--space prune --alpha heuristic: the heuristic samples the families' "
+          "spaces; give alpha as a number");
     if (c.proxy != "zerolm" && c.proxy != "params" && c.proxy != "kept-norm")
       throw InputError("--space prune --proxy " + c.proxy +
                        ": a checkpoint's sub-networks are scored with zerolm, params or kept-norm");

@@ -26,13 +26,13 @@ mkdir -p "$out"
 # A LLaMA-style model small enough to pretrain on 2 cores in minutes: width 128, 4 layers, 4 heads
 # sharing 2 key/value heads, SwiGLU 384, the byte-level tokenizer's vocabulary.
 base='LLAMA-d128|h4-kv2-ff384|h4-kv2-ff384|h4-kv2-ff384|h4-kv2-ff384'
-train=(--corpus "$corpus" --tokenizer byte --batch 8 --seq 64 --device cpu --seed 1)
+train=(--corpus "$corpus" --tokenizer byte --batch 8 --seq 64 --device cpu --seed 1 --threads 2)
 if [ ! -s "$out/base/config.json" ]; then
   echo "pretraining $base for $pre steps" >&2
   "$zerolm" --log-level warn finetune --encoding "$base" "${train[@]}" --steps "$pre" --lr 3e-3 \
     --save "$out/base" >"$out/pretrain.txt"
 fi
-full=$("$zerolm" checkpoint "$out/base" | sed -nE 's/^parameters: *([0-9]+).*/\1/p')
+full=$("$zerolm" checkpoint "$out/base" | awk '$1 == "parameters" {print $2}')
 echo "base checkpoint: $full parameters" >&2
 # Three budgets as fractions of the full model: (0.55, 0.7], (0.7, 0.85], (0.85, 1].
 budgets=("0.55 0.70" "0.70 0.85" "0.85 1.00")
@@ -54,10 +54,11 @@ for i in 0 1 2; do
     cut -d, -f"$ce,$cs,$cp,$cn" | while IFS=, read -r enc score params norm; do
       sub="$out/sub-$i-$(printf '%s' "$enc" | md5sum | cut -c1-10)"
       "$zerolm" --log-level warn export --encoding "$enc" --checkpoint "$out/base" --out "$sub" >/dev/null
+      # "validation loss before X after Y (K steps)"
       line=$("$zerolm" --log-level warn finetune --checkpoint "$sub" "${train[@]}" --steps "$k" \
-        --lr 1e-3 --format csv | tail -1)
-      before=$(echo "$line" | awk -F, '{print $(NF-1)}')
-      after=$(echo "$line" | awk -F, '{print $NF}')
+        --lr 1e-3 | grep '^validation loss before')
+      before=$(echo "$line" | awk '{print $4}')
+      after=$(echo "$line" | awk '{print $6}')
       echo "$i,$enc,$score,$params,$norm,$before,$after" >>"$out/results.csv"
       rm -rf "$sub"
     done

@@ -54,8 +54,7 @@ CheckpointSpace::CheckpointSpace(SpaceSpec spec, std::unique_ptr<HfCheckpoint> c
     : Space(std::move(spec)), checkpoint_(std::move(checkpoint)) {
   const auto t0 = std::chrono::steady_clock::now();
   prune_ = std::make_unique<PruneSpace>(*checkpoint_);
-  prep_seconds_ =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  prep_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 std::unique_ptr<CheckpointSpace> CheckpointSpace::open(const std::string& dir) {
