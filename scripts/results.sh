@@ -9,7 +9,8 @@ cd "$root"
 zerolm="$build/driver/zerolm"
 bench=../shared/benchmarks/flexibert_glue.csv
 out=docs/results.md
-tmp=$(mktemp)
+# Beside the output, not in /tmp: a /tmp cleaner would cut the half-written file.
+tmp=$(mktemp "$root/docs/.results.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 
 run() {  # run TITLE ARGS...: a section with the command and its markdown output
