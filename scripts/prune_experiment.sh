@@ -11,7 +11,8 @@
 #      losses (negated: higher is better), per budget and over all.
 # Usage: scripts/prune_experiment.sh [M=64] [K=30] [PRETRAIN_STEPS=600] [OUT=runs/prune-experiment]
 #        [CORPUS=/usr/share/common-licenses/GPL-3]
-# Prints a markdown table; everything it made stays in OUT (results.csv: one row per sub-network).
+# Writes docs/prune-experiment.md (the table, the commands, the machine; scripts/results.sh includes
+# it) and prints the table; everything it made stays in OUT (results.csv: one row per sub-network).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 m=${1:-64}
@@ -105,11 +106,27 @@ corr() {  # corr FILTER: rows of results.csv whose budget matches (all: ".")
         kendall(p, healed, n), spearman(p, healed, n), kendall(k, healed, n), spearman(k, healed, n)
     }' "$out/results.csv"
 }
-echo "| budget (of $full parameters) | sub-networks | direct loss: ZeroLM | kept params | kept norm | after $k healing steps: ZeroLM | kept params | kept norm |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-for i in 0 1 2; do
-  read -r lo hi <<<"${budgets[$i]}"
-  echo "| ($lo, $hi] | $(corr "$i") |"
-done
-echo "| all | $(corr .) |"
-echo "(Kendall tau-b / Spearman against the negated validation loss; results in $out/results.csv)"
+table() {
+  echo "| budget (of $full parameters) | sub-networks | direct loss: ZeroLM | kept params | kept norm | after $k healing steps: ZeroLM | kept params | kept norm |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+  for i in 0 1 2; do
+    read -r lo hi <<<"${budgets[$i]}"
+    echo "| ($lo, $hi] | $(corr "$i") |"
+  done
+  echo "| all | $(corr .) |"
+}
+{
+  echo "# Pruning a pretrained model: does ZeroLM on real weights predict the pruned model's loss?"
+  echo
+  echo "Written by \`scripts/prune_experiment.sh $m $k $pre\` on $(date -u +%Y-%m-%d) from commit"
+  echo "$(cd "$root" && git rev-parse --short HEAD) ($(nproc) cores, CPU). The base model \`$base\` ($full parameters"
+  echo "with its embeddings and untied head) was trained $pre steps on \`$corpus\` (byte-level causal LM,"
+  echo "batch 8 x 64) and saved as a Hugging Face checkpoint; $m sub-networks were sampled uniformly"
+  echo "(\`zerolm search --space prune --strategy random\`) within each parameter budget; each was exported"
+  echo "and its validation loss measured directly and after $k healing steps (\`zerolm finetune"
+  echo "--checkpoint\`, lr 1e-3). Kendall tau-b / Spearman of each score against the negated loss."
+  echo
+  table
+} >"$root/docs/prune-experiment.md"
+table
+echo "(Kendall tau-b / Spearman against the negated validation loss; results in $out/results.csv; written to docs/prune-experiment.md)"

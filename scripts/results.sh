@@ -206,6 +206,12 @@ for f in docs/pareto-*.md; do
   echo >>"$tmp"
   sed -e '1s/^# /### /' "$f" >>"$tmp"
 done
+# The pruning experiment: docs/prune-experiment.md, one run of scripts/prune_experiment.sh (minutes
+# of training, so not re-run here).
+if [ -e docs/prune-experiment.md ]; then
+  echo >>"$tmp"
+  sed -e '1s/^# /## /' docs/prune-experiment.md >>"$tmp"
+fi
 echo >>"$tmp"
 mv "$tmp" "$out"
 trap - EXIT

@@ -212,7 +212,7 @@ TEST(Registry, RejectsDuplicatesAndNamesKnownProxies) {
   } catch (const InputError& e) {
     EXPECT_STREQ(e.what(),
                  "unknown proxy \"nope\": expected one of zerolm, zerolm2, params, params-nonemb, "
-                 "flops, hidden-layers, synflow, snip, grad-norm, noop");
+                 "flops, hidden-layers, synflow, snip, grad-norm, kept-norm, noop");
   }
 }
 
