@@ -31,23 +31,8 @@ class Evolution : public Strategy {
   std::string name() const override { return "evolution"; }
 
   std::vector<Candidate> propose(std::size_t max) override {
-    std::vector<Candidate> out;
-    const std::size_t P = std::size_t(settings_.population);
-    while (out.size() < max) {
-      Rng rng(derive_seed(settings_.seed, next_index_));
-      Arch a;
-      std::string enc;
-      // Fill the initial population with random architectures (again where some failed).
-      const bool initial = population_.size() + out.size() < P && !evolving_;
-      if (initial || population_.empty()) {
-        if (!sample_admissible(rng, a, enc)) break;
-        out.push_back(take(enc));
-        continue;
-      }
-      if (!child_of_tournament(rng, a, enc) && !sample_admissible(rng, a, enc)) break;
-      out.push_back(take(enc));
-    }
-    return out;
+    return propose_mutants(max, population_.size(), evolving_, !population_.empty(),
+                           [this](Rng& rng) { return tournament_winner(rng); });
   }
 
   void observe(const std::vector<Outcome>& outcomes) override {
@@ -70,7 +55,8 @@ class Evolution : public Strategy {
   }
 
  private:
-  bool child_of_tournament(Rng& rng, Arch& child, std::string& enc) const {
+  // The best of `sample` members drawn at random (ties: the earlier candidate).
+  Arch tournament_winner(Rng& rng) const {
     const Member* parent = nullptr;
     for (int s = 0; s < settings_.sample; ++s) {
       const Member& m = population_[rng.below(population_.size())];
@@ -78,7 +64,7 @@ class Evolution : public Strategy {
           (m.score == parent->score && m.index < parent->index))
         parent = &m;
     }
-    return admissible_mutant(settings_.space->parse(parent->encoding), rng, child, enc);
+    return settings_.space->parse(parent->encoding);
   }
 
   std::deque<Member> population_;

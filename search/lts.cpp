@@ -21,25 +21,9 @@ class Lts : public Strategy {
   std::string name() const override { return "lts"; }
 
   std::vector<Candidate> propose(std::size_t max) override {
-    std::vector<Candidate> out;
-    const std::size_t P = std::size_t(settings_.population);
-    while (out.size() < max) {
-      Rng rng(derive_seed(settings_.seed, next_index_));
-      Arch a;
-      std::string enc;
-      const bool initial = archive_.size() + out.size() < P && !evolving_;
-      if (initial || front_.empty()) {
-        if (!sample_admissible(rng, a, enc)) break;
-        out.push_back(take(enc));
-        continue;
-      }
-      const ScoredMember& parent = archive_[front_[rng.below(front_.size())]];
-      if (!admissible_mutant(settings_.space->parse(parent.encoding), rng, a, enc) &&
-          !sample_admissible(rng, a, enc))
-        break;
-      out.push_back(take(enc));
-    }
-    return out;
+    return propose_mutants(max, archive_.size(), evolving_, !front_.empty(), [this](Rng& rng) {
+      return settings_.space->parse(archive_[front_[rng.below(front_.size())]].encoding);
+    });
   }
 
   void observe(const std::vector<Outcome>& outcomes) override {

@@ -23,26 +23,9 @@ class Nsga2 : public Strategy {
   std::string name() const override { return "nsga2"; }
 
   std::vector<Candidate> propose(std::size_t max) override {
-    std::vector<Candidate> out;
-    const std::size_t P = std::size_t(settings_.population);
-    while (out.size() < max) {
-      Rng rng(derive_seed(settings_.seed, next_index_));
-      Arch a;
-      std::string enc;
-      // Fill the initial population with random architectures (again where some failed).
-      const bool initial = population_.size() + out.size() < P && !evolving_;
-      if (initial || population_.empty()) {
-        if (!sample_admissible(rng, a, enc)) break;
-        out.push_back(take(enc));
-        continue;
-      }
-      const ScoredMember& parent = population_[tournament(rng)];
-      if (!admissible_mutant(settings_.space->parse(parent.encoding), rng, a, enc) &&
-          !sample_admissible(rng, a, enc))
-        break;
-      out.push_back(take(enc));
-    }
-    return out;
+    return propose_mutants(
+        max, population_.size(), evolving_, !population_.empty(),
+        [this](Rng& rng) { return settings_.space->parse(population_[tournament(rng)].encoding); });
   }
 
   void observe(const std::vector<Outcome>& outcomes) override {

@@ -69,6 +69,28 @@ Candidate Strategy::take(const std::string& encoding) {
   return Candidate{next_index_++, encoding};
 }
 
+std::vector<Candidate> Strategy::propose_mutants(std::size_t max, std::size_t members,
+                                                 bool evolving, bool have_parents,
+                                                 const std::function<Arch(Rng&)>& pick_parent) {
+  std::vector<Candidate> out;
+  const std::size_t P = std::size_t(settings_.population);
+  while (out.size() < max) {
+    Rng rng(derive_seed(settings_.seed, next_index_));
+    Arch a;
+    std::string enc;
+    // Fill the initial population with random architectures (again where some failed).
+    const bool initial = members + out.size() < P && !evolving;
+    if (initial || !have_parents) {
+      if (!sample_admissible(rng, a, enc)) break;
+    } else if (!admissible_mutant(pick_parent(rng), rng, a, enc) &&
+               !sample_admissible(rng, a, enc)) {
+      break;
+    }
+    out.push_back(take(enc));
+  }
+  return out;
+}
+
 std::vector<Outcome> top_k(const std::vector<Outcome>& outcomes, std::size_t k) {
   std::vector<Outcome> ok;
   for (const Outcome& o : outcomes)

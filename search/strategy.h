@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -111,6 +112,15 @@ class Strategy {
   // A single-field mutation of `parent` that is admissible, from up to 100 tries; false if none.
   bool admissible_mutant(const Arch& parent, Rng& rng, Arch& child, std::string& encoding) const;
   Candidate take(const std::string& encoding);  // numbers and records a proposal
+
+  // A generation of a strategy that mutates parents (evolution, nsga2, lts): random architectures
+  // while the first `population` members are still missing (`members` of them observed so far,
+  // before `evolving`, and again whenever there is no parent), then a single-field mutation of
+  // the parent that `pick_parent` chooses with the candidate's own generator (a random
+  // architecture where no admissible mutant exists). The strategies differ only in that choice.
+  std::vector<Candidate> propose_mutants(std::size_t max, std::size_t members, bool evolving,
+                                         bool have_parents,
+                                         const std::function<Arch(Rng&)>& pick_parent);
 
   SearchSettings settings_;
   std::uint64_t next_index_ = 0;
