@@ -99,9 +99,6 @@ void validate(const SearchConfig& c) {
       if (is_measured(n))
         throw InputError("--space prune: " + n +
                          " is not measured on a checkpoint's sub-networks; use params or flops");
-    if (c.capacity != "msv")
-      throw InputError("--space prune --capacity " + c.capacity +
-                       ": a checkpoint's sub-networks are scored with msv (ZeroLM's default)");
     if (c.alpha == "heuristic")
       throw InputError(
           "--space prune --alpha heuristic: the heuristic samples the families' "

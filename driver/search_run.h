@@ -12,6 +12,7 @@
 #include "driver/mpi_comm.h"
 #include "driver/run_dir.h"
 #include "driver/search_config.h"
+#include "proxy/capacity_stat.h"
 #include "proxy/evaluator.h"
 #include "spaces/prune_space.h"
 
@@ -70,6 +71,7 @@ class Scorer {
   const CheckpointSpace* prune_ = nullptr;
   std::vector<std::string> prune_proxies_;  // the proxy, then the other proxy objectives
   double alpha_ = 0;
+  CapacityStat capacity_ = CapacityStat::Msv;  // msv: the prepared norms; else the slices' SVDs
 };
 
 // Rank 0; `self` is rank 0's own scorer, used from its worker thread.

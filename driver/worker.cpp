@@ -10,6 +10,7 @@
 #include "driver/stop_handler.h"
 #include "driver/table.h"
 #include "driver/task_farm.h"
+#include "proxy/slice_capacity.h"
 #include "proxy/torch_runtime.h"
 #include "spaces/rng.h"
 #include "train/cost.h"
@@ -75,6 +76,7 @@ Scorer::Scorer(const SearchConfig& config, int rank, int local_rank)
                          "params-nonemb, flops, kept-norm are)");
     prune_proxies_ = proxies;
     alpha_ = config.alpha_value;
+    capacity_ = parse_capacity(config.capacity);
   } else {
     evaluator_ = std::make_unique<Evaluator>(proxies, eval_options(config, device_));
   }
@@ -102,7 +104,8 @@ std::vector<std::string> Scorer::parts_of(const SearchConfig& config) {
 }
 
 // A sub-network of the checkpoint, from the norms prepared once (microseconds): ZeroLM's msv of
-// the kept slices, the kept parameters, the kept share of the weight norm.
+// the kept slices, the kept parameters, the kept share of the weight norm. Another --capacity
+// takes the singular values of every kept slice of the real matrices (slow, exact).
 Evaluation Scorer::evaluate_subnetwork(const Arch& arch) const {
   const PruneChoice choice = prune_->choice(arch);
   Evaluation e;
@@ -110,7 +113,10 @@ Evaluation Scorer::evaluate_subnetwork(const Arch& arch) const {
   for (const std::string& p : prune_proxies_) {
     ProxyResult res;
     if (p == "zerolm") {
-      const PruneMsv m = prune_->prune().msv(choice);
+      const PruneMsv m =
+          capacity_ == CapacityStat::Msv
+              ? prune_->prune().msv(choice)
+              : slice_capacities(prune_->checkpoint(), prune_->prune().keep(choice), capacity_);
       res.score = m.zerolm(alpha_);
       res.parts = {m.attention, m.ffn};
     } else if (p == "params") {

@@ -1,5 +1,7 @@
 #include "proxy/capacity.h"
 
+#include "proxy/slice_capacity.h"
+
 #include "spaces/arch.h"
 #include "spaces/registry.h"
 
@@ -62,6 +64,19 @@ torch::Tensor capacity(const torch::Tensor& w, CapacityStat stat) {
       break;
   }
   return s.sum();
+}
+
+PruneMsv slice_capacities(const HfCheckpoint& checkpoint, const PruneKeep& keep,
+                          CapacityStat stat) {
+  torch::NoGradGuard no_grad;
+  PruneMsv out;
+  for (const PruneSlice& s : prune_slices(checkpoint, keep)) {
+    std::vector<double> values = slice_values(s);
+    const torch::Tensor w = torch::from_blob(
+        values.data(), {std::int64_t(s.rows.size()), std::int64_t(s.cols.size())}, torch::kDouble);
+    (s.attention ? out.attention : out.ffn) += capacity(w, stat).item<double>();
+  }
+  return out;
 }
 
 }  // namespace zerolm

@@ -414,6 +414,12 @@ prune)
   # Several objectives on the sub-networks: the kept norm and ZeroLM against the kept parameters.
   mpi 2 "${pr[@]}" --objective zerolm --objective params:min --objective kept-norm --strategy random --out q3 >/dev/null 2>&1
   check "three objectives on the sub-networks" test "$(head -1 q3/pareto.csv)" = "rank,index,encoding,zerolm,params,kept-norm,device"
+  # Spectral capacities slice the real matrices: msv from the singular values ranks as the norms
+  # do; the largest singular value is another score.
+  mpi 2 "${pr[@]}" --capacity msv-svd --out q4 >/dev/null 2>&1
+  check "--capacity msv-svd on the slices: the norms' ranking" cmp <(cut -d, -f2 q1/top.csv) <(cut -d, -f2 q4/top.csv)
+  mpi 2 "${pr[@]}" --capacity spectral --out q5 >/dev/null 2>&1
+  check "--capacity spectral on the slices: exit 0, other scores" test -s q5/top.csv -a "$(sed -n 2p q5/top.csv | cut -d, -f3)" != "$(sed -n 2p q1/top.csv | cut -d, -f3)"
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac

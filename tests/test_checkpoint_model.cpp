@@ -9,7 +9,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "spaces/rng.h"
+
+#include "proxy/slice_capacity.h"
 #include "spaces/checkpoint_model.h"
+#include "spaces/prune.h"
 #include "spaces/synthetic_checkpoint.h"
 #include "train/trainer.h"
 
@@ -179,6 +183,55 @@ TEST(CheckpointModel, PrunedForwardEqualsTheFullModelWithPartsZeroed) {
       << "max difference " << (a - b).abs().max().item<double>();
   // And not vacuously: the zeroed parts mattered.
   EXPECT_GT((load(full).forward(tokens()) - a).abs().max().item<double>(), 1e-3);
+}
+
+// ZeroLM's other capacities on a checkpoint's sub-networks take the singular values of the kept
+// slices: msv from them equals the fast prefix-sum path, and the largest singular value of a
+// sub-matrix never exceeds the whole matrix's (interlacing), summed over the kept matrices.
+TEST(CheckpointModel, SpectralCapacitiesSliceTheRealMatrices) {
+  TempDir tmp;
+  const CheckpointConfig configs[] = {
+      make_checkpoint_config(CheckpointFamily::Llama, 64, 96, 4, 2, 3, 100, false, 128),
+      make_checkpoint_config(CheckpointFamily::Gpt2, 64, 256, 4, 4, 2, 100, true, 128)};
+  for (const CheckpointConfig& c : configs) {
+    const std::string dir = tmp / (c.family == CheckpointFamily::Llama ? "llama" : "gpt2");
+    write_synthetic_checkpoint(dir, c, {Dtype::F32, 1, 5});
+    const HfCheckpoint ck = HfCheckpoint::open(dir);
+    const PruneSpace space(ck);
+    const PruneKeep all = space.keep(space.full());
+    const PruneMsv full = slice_capacities(ck, all, CapacityStat::Spectral);
+    // The whole model's, from the matrices directly: the operator 2-norm of each.
+    double attn = 0, ffn = 0;
+    for (const PruneSlice& s : prune_slices(ck, all)) {
+      std::vector<double> v(std::size_t(s.matrix.rows * s.matrix.cols));
+      for (std::int64_t r = 0; r < s.matrix.rows; ++r)
+        for (std::int64_t k = 0; k < s.matrix.cols; ++k)
+          v[std::size_t(r * s.matrix.cols + k)] = s.matrix.at(r, k);
+      const double n2 =
+          torch::linalg::matrix_norm(
+              torch::from_blob(v.data(), {s.matrix.rows, s.matrix.cols}, torch::kDouble), 2,
+              {-2, -1}, false, c10::nullopt)
+              .item<double>();
+      (s.attention ? attn : ffn) += n2;
+    }
+    EXPECT_NEAR(full.attention, attn, 1e-9 * attn);
+    EXPECT_NEAR(full.ffn, ffn, 1e-9 * ffn);
+    Rng rng(3);
+    int smaller = 0;
+    for (int i = 0; i < 20; ++i) {
+      const PruneChoice x = space.sample(rng);
+      const PruneKeep keep = space.keep(x);
+      const PruneMsv fast = space.msv(x);
+      const PruneMsv svd = slice_capacities(ck, keep, CapacityStat::MsvSvd);
+      EXPECT_NEAR(svd.attention, fast.attention, 1e-9 * fast.attention) << space.encode(x);
+      EXPECT_NEAR(svd.ffn, fast.ffn, 1e-9 * fast.ffn) << space.encode(x);
+      const PruneMsv spec = slice_capacities(ck, keep, CapacityStat::Spectral);
+      EXPECT_LE(spec.attention, full.attention * (1 + 1e-12)) << space.encode(x);
+      EXPECT_LE(spec.ffn, full.ffn * (1 + 1e-12)) << space.encode(x);
+      smaller += spec.ffn < full.ffn * (1 - 1e-6);
+    }
+    EXPECT_GT(smaller, 10);  // pruning lowered it, mostly: not a vacuous bound
+  }
 }
 
 std::string corpus_file(const std::string& dir) {
