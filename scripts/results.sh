@@ -211,6 +211,37 @@ done
 if [ -e docs/prune-experiment.md ]; then
   echo >>"$tmp"
   sed -e '1s/^# /## /' docs/prune-experiment.md >>"$tmp"
+  cat >>"$tmp" <<'MD'
+
+What it says (the run above, from its results.csv):
+
+- **Across budgets every score follows size**, and ZeroLM least (Spearman 0.41 against the direct
+  loss over all 192 sub-networks, against 0.66 for the kept parameters and 0.71 for the kept norm).
+- **Within a budget, ZeroLM on the real weights ranks the pruned models backwards** (Kendall -0.23
+  and -0.29 in the two larger budgets, near zero in the smallest), and healing does not change it.
+  The cause is in the statistic, not in the data: msv is the *mean* squared singular value,
+  ||W||_F^2 / min(m, n). Dropping a key/value group removes rows of q, k, v (columns of o) and
+  shrinks min(m, n) with them; since the groups dropped are the lowest-norm ones, the mean over what
+  remains rises. At initialisation every row has the same expected norm, so this never shows; on a
+  trained checkpoint ZeroLM rewards pruning attention. Yet attention is what this model's quality
+  depends on most: within a budget the loss falls with the number of key/value groups kept (Kendall
+  0.47 to 0.75 in the second table), while ZeroLM's msv runs against it (down to -0.60).
+- **ZeroLM with the spectral statistic** (`--capacity spectral`: the largest singular value of
+  each kept slice, summed per sub-module as usual) is the best of the four: Spearman 0.79 over all
+  (0.81 after healing) and 0.69 / 0.65 within the two larger budgets. The largest singular value of
+  a sub-matrix never exceeds the whole matrix's (interlacing), so it can only fall when something
+  is pruned, and it falls most where the pruned part carried the dominant direction; it is not
+  normalised away by the slice's size. Its cost is one SVD per kept matrix (exact, on the slices),
+  so it suits scoring hundreds of candidates, not the millions per second of the msv path.
+- The kept share of the weight norm is the unnormalised counterpart of msv and the cheap
+  alternative: O(layers) like msv, Spearman 0.71 over all and 0.52 / 0.63 in the larger budgets.
+
+The experiment is small (a 0.85 M-parameter model trained for 600 steps, on one corpus); it says
+that on trained weights ZeroLM's default normalisation misleads a pruning search, and that a
+statistic which cannot grow by deletion does not, but not yet how far this carries to billion-
+parameter checkpoints. To prune with ZeroLM, score with `--capacity spectral` (or the kept norm
+when millions of candidates must be scored); the msv default stays as the paper defines it.
+MD
 fi
 echo >>"$tmp"
 mv "$tmp" "$out"
