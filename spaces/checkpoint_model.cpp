@@ -91,6 +91,7 @@ ModelPlan checkpoint_plan(const CheckpointConfig& c) {
           "embedding");
   }
   ModelPlan plan = a.arch.family->make_plan(a.arch, Profile::Spec, true, c.vocab);
+  plan.norm_eps = c.eps;
   if (c.family == CheckpointFamily::Llama) {
     plan.rope_theta = c.rope_theta;
   } else if (c.positions != plan.max_positions) {
@@ -134,13 +135,13 @@ CheckpointConfig model_checkpoint_config(const ModelPlan& plan, Dtype dtype) {
     c.family = CheckpointFamily::Llama;
     c.architecture = "LlamaForCausalLM";
     c.tied = false;
-    c.eps = 1e-6;  // as llama_model.cpp's RMSNorm
+    c.eps = plan.eps_or(1e-6);  // as llama_model.cpp's RMSNorm
     c.rope_theta = plan.rope_theta;
   } else if (f == "gpt") {
     c.family = CheckpointFamily::Gpt2;
     c.architecture = "GPT2LMHeadModel";
     c.tied = true;
-    c.eps = 1e-12;  // as TorchModel::norm
+    c.eps = plan.eps_or(1e-12);  // as TorchModel::norm
   } else {
     throw InputError("family " + f + ": only llama and gpt models are written as checkpoints");
   }

@@ -27,12 +27,17 @@ struct Facts {
   bool causal;
 };
 
-Facts facts(const ModelPlan& plan) {
-  const std::string f = plan.family->name();
+Facts family_facts(const std::string& f) {
   if (f == "llama") return {"rmsnorm", "pre", 1e-6, "silu", "rotary", false, true};
   if (f == "gpt2-lts" || f == "gpt")
     return {"layernorm", "pre", 1e-12, "gelu", "learned", true, true};
   return {"layernorm", "post", 1e-12, "gelu", "learned", true, false};
+}
+
+Facts facts(const ModelPlan& plan) {
+  Facts f = family_facts(plan.family->name());
+  f.norm_eps = plan.eps_or(f.norm_eps);  // a checkpoint's model keeps its config's
+  return f;
 }
 
 // "layers i and i+1 differ in WHAT (a vs b): CLASS has one FIELD" for the first two adjacent

@@ -159,7 +159,7 @@ torch::Tensor TorchModel::norm(const torch::Tensor& x, const std::string& name) 
   // In float32 under bf16 autocast too (as CUDA's autocast does; the CPU's would fail on the
   // mixed types).
   return torch::layer_norm(x.to(torch::kFloat32), {x.size(-1)}, tensor(name + ".weight"),
-                           tensor(name + ".bias"), 1e-12);
+                           tensor(name + ".bias"), plan_.eps_or(1e-12));
 }
 
 torch::Tensor TorchModel::self_attention(const torch::Tensor& q, const torch::Tensor& k,

@@ -62,6 +62,10 @@ struct ModelPlan {
   std::int64_t type_vocab = 2;
   std::int64_t embed = 128;
   double rope_theta = 10000;  // llama: rotary base
+  // LayerNorm / RMSNorm epsilon; 0: the family's own (llama 1e-6, the others 1e-12). A
+  // checkpoint's model takes its config's (rms_norm_eps, layer_norm_epsilon).
+  double norm_eps = 0;
+  double eps_or(double family_eps) const { return norm_eps > 0 ? norm_eps : family_eps; }
   std::vector<LayerPlan> layers;
   std::vector<TensorSpec> tensors;  // every parameter, in construction order
 

@@ -142,6 +142,30 @@ TEST(CheckpointModel, SaveRoundTripIsExact) {
   }
 }
 
+// The norms' epsilon is the checkpoint's (rms_norm_eps, layer_norm_epsilon), not the family's
+// default: it reaches the forward pass and is written back.
+TEST(CheckpointModel, NormEpsilonComesFromTheConfig) {
+  TempDir tmp;
+  for (CheckpointConfig c :
+       {make_checkpoint_config(CheckpointFamily::Llama, 64, 96, 4, 2, 2, 100, false, 128),
+        make_checkpoint_config(CheckpointFamily::Gpt2, 32, 80, 4, 4, 2, 100, true)}) {
+    const std::string name = checkpoint_family_name(c.family);
+    write_synthetic_checkpoint(tmp / name, c, {Dtype::F32, 1, 9});
+    c.eps = 0.25;  // far above the activations' mean square, so that it shows
+    write_synthetic_checkpoint(tmp / (name + "-eps"), c, {Dtype::F32, 1, 9});
+    const HfCheckpoint usual = HfCheckpoint::open(tmp / name),
+                       wide = HfCheckpoint::open(tmp / (name + "-eps"));
+    EXPECT_EQ(checkpoint_plan(wide.config()).norm_eps, 0.25) << name;
+    TorchModel a = load(usual), b = load(wide);
+    EXPECT_GT((a.forward(tokens()) - b.forward(tokens())).abs().max().item<double>(), 1e-3) << name;
+    save_checkpoint(b, tmp / (name + "-saved"), Dtype::F32);
+    const HfCheckpoint back = HfCheckpoint::open(tmp / (name + "-saved"));
+    EXPECT_EQ(back.config().eps, 0.25) << name;
+    TorchModel again = load(back);
+    EXPECT_TRUE(torch::equal(b.forward(tokens()), again.forward(tokens()))) << name;
+  }
+}
+
 // A pruned model computes what the full model computes with the pruned heads' output columns,
 // the pruned channels' down-projection columns and the dropped layers' branches zeroed: an
 // independent check of the narrower attention (-hd) and of the slicing.

@@ -5,11 +5,11 @@ namespace zerolm {
 
 namespace {
 
-// LLaMA's RMSNorm (eps 1e-6), written out: LibTorch 1.13 has no rms_norm. The statistic is
-// taken in float32, as LLaMA does under reduced precision.
-torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w) {
+// LLaMA's RMSNorm (eps 1e-6 unless the plan says otherwise), written out: LibTorch 1.13 has no
+// rms_norm. The statistic is taken in float32, as LLaMA does under reduced precision.
+torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& w, double eps) {
   const auto xf = x.to(torch::kFloat32);
-  return xf * torch::rsqrt(xf.square().mean(-1, true) + 1e-6) * w;
+  return xf * torch::rsqrt(xf.square().mean(-1, true) + eps) * w;
 }
 
 // Rotary positions (the "rotate half" form of GPT-NeoX and Hugging Face's LLaMA) on x of shape
@@ -29,6 +29,7 @@ class LlamaBuilder final : public ModelBuilder {
     const auto& word = m.tensor("embeddings.word.weight");
     auto x = word.index_select(0, ids.reshape({-1})).view({B, T, d});
     const auto fopt = torch::TensorOptions().dtype(torch::kFloat32).device(m.device());
+    const double eps = m.plan().eps_or(1e-6);
     std::int64_t cached_dim = 0;
     torch::Tensor cos, sin;
     for (std::size_t l = 0; l < m.plan().layers.size(); ++l) {
@@ -44,7 +45,7 @@ class LlamaBuilder final : public ModelBuilder {
         sin = angles.sin();
         cached_dim = hd;
       }
-      auto h = rms_norm(x, m.tensor(p + "attn_norm.weight"));
+      auto h = rms_norm(x, m.tensor(p + "attn_norm.weight"), eps);
       auto q = rotate(m.linear(h, p + "attn.query", false).view({B, T, L.heads, hd}), cos, sin);
       auto k = rotate(m.linear(h, p + "attn.key", false).view({B, T, kv, hd}), cos, sin);
       auto v = m.linear(h, p + "attn.value", false).view({B, T, kv, hd});
@@ -55,12 +56,12 @@ class LlamaBuilder final : public ModelBuilder {
       v = v.repeat_interleave(L.heads / kv, 2).reshape({B, T, A});
       auto att = m.self_attention(q.reshape({B, T, A}), k, v, L.heads, true);
       x = x + m.linear(att, p + "attn.output", false);
-      h = rms_norm(x, m.tensor(p + "ffn_norm.weight"));
+      h = rms_norm(x, m.tensor(p + "ffn_norm.weight"), eps);
       auto gated =
           torch::silu(m.linear(h, p + "ffn.gate", false)) * m.linear(h, p + "ffn.up", false);
       x = x + m.linear(gated, p + "ffn.down", false);
     }
-    x = rms_norm(x, m.tensor("final_norm.weight"));
+    x = rms_norm(x, m.tensor("final_norm.weight"), eps);
     if (!with_head) return x;
     return torch::linear(x, m.tensor("lm_head.weight"));
   }
