@@ -89,7 +89,7 @@ Chosen from_encoding(const ExportCli& cli) {
   c.origin = "--encoding";
   c.profile = cli.profile.empty() ? "spec" : cli.profile;
   parse_profile(c.profile);  // names the profile when unknown
-  const bool prune = cli.encoding.rfind("PRUNE|", 0) == 0;
+  const bool prune = cli.encoding.rfind("PRUNE|", 0) == 0 || cli.space == "prune";
   c.space =
       prune ? std::string("prune")
             : (cli.space.empty() ? infer_space("", {cli.encoding}) : find_space(cli.space)).name();
@@ -148,18 +148,18 @@ int run_export(const ExportCli& cli, bool by_rank, bool by_encoding) {
                        ": expected a search run directory RUN before it");
     if (cli.rank < 1)
       throw InputError("--rank " + std::to_string(cli.rank) + ": expected a rank of 1 or more");
-    if (!cli.space.empty() || !cli.profile.empty())
-      throw InputError(std::string(cli.space.empty() ? "--profile" : "--space") +
-                       ": with --rank, the space and profile are the run's (RUN/config.json)");
+    if (!cli.space.empty() || !cli.profile.empty() || !cli.checkpoint.empty())
+      throw InputError(std::string(!cli.checkpoint.empty() ? "--checkpoint"
+                                   : cli.space.empty()     ? "--profile"
+                                                           : "--space") +
+                       ": with --rank, the space, profile and checkpoint are the run's "
+                       "(RUN/config.json)");
   } else if (!cli.run.empty()) {
     throw InputError("RUN " + cli.run + ": with --encoding, expected no run directory");
   }
-  if (!by_rank && !cli.checkpoint.empty()) use_checkpoint_space(cli.checkpoint);
   Chosen c = by_rank ? from_run(cli) : from_encoding(cli);
   if (c.space == "prune") {
-    if (by_rank) {
-      use_checkpoint_space(c.checkpoint);
-    } else {
+    if (!by_rank) {
       if (cli.checkpoint.empty())
         throw InputError("--encoding " + cli.encoding +
                          ": a PRUNE encoding is a sub-network of a checkpoint; give it with "
@@ -168,6 +168,9 @@ int run_export(const ExportCli& cli, bool by_rank, bool by_encoding) {
     }
     return export_subnetwork(cli, c);
   }
+  if (!cli.checkpoint.empty())
+    throw InputError("--checkpoint " + cli.checkpoint +
+                     ": only with --encoding PRUNE|... (a sub-network of that checkpoint)");
   Arch arch;
   try {
     arch = find_space(c.space).parse(c.encoding);

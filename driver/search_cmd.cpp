@@ -103,9 +103,15 @@ void validate(const SearchConfig& c) {
       throw InputError(
           "--space prune --alpha heuristic: the heuristic samples the families' "
           "spaces; give alpha as a number");
-    if (c.proxy != "zerolm" && c.proxy != "params" && c.proxy != "kept-norm")
-      throw InputError("--space prune --proxy " + c.proxy +
-                       ": a checkpoint's sub-networks are scored with zerolm, params or kept-norm");
+    const auto& known = subnetwork_proxies();
+    std::vector<std::string> wanted{c.proxy};
+    for (const auto& n : c.value_names())
+      if (!is_measured(n)) wanted.push_back(n);
+    for (const auto& p : wanted)
+      if (std::find(known.begin(), known.end(), p) == known.end())
+        throw InputError("--space prune: " + p +
+                         " is not computed on a checkpoint's sub-networks (zerolm, params, "
+                         "params-nonemb, flops, kept-norm are)");
   }
   validate_scoring(c);
   const auto obj = c.objective_list();

@@ -74,6 +74,10 @@ class Scorer {
   CapacityStat capacity_ = CapacityStat::Msv;  // msv: the prepared norms; else the slices' SVDs
 };
 
+// The proxies a checkpoint's sub-networks are scored with (--space prune), from the checkpoint
+// itself: zerolm, params, params-nonemb, flops, kept-norm.
+const std::vector<std::string>& subnetwork_proxies();
+
 // Rank 0; `self` is rank 0's own scorer, used from its worker thread.
 int run_coordinator(SearchRun& run, MPI_Comm comm, Scorer& self);
 // Ranks > 0: returns the exit status rank 0 sent (non-zero after a failure).

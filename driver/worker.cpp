@@ -68,13 +68,7 @@ Scorer::Scorer(const SearchConfig& config, int rank, int local_rank)
     if (!is_measured(v)) proxies.push_back(v);
   prune_ = dynamic_cast<const CheckpointSpace*>(&space_);
   if (prune_) {
-    for (const auto& p : proxies)
-      if (p != "zerolm" && p != "params" && p != "kept-norm" && p != "flops" &&
-          p != "params-nonemb")
-        throw InputError("--space prune: " + p +
-                         " is not computed on a checkpoint's sub-networks (zerolm, params, "
-                         "params-nonemb, flops, kept-norm are)");
-    prune_proxies_ = proxies;
+    prune_proxies_ = proxies;  // among subnetwork_proxies(): the configuration was validated
     alpha_ = config.alpha_value;
     capacity_ = parse_capacity(config.capacity);
   } else {
@@ -103,6 +97,12 @@ std::vector<std::string> Scorer::parts_of(const SearchConfig& config) {
   return cols;
 }
 
+const std::vector<std::string>& subnetwork_proxies() {
+  static const std::vector<std::string> names = {"zerolm", "params", "params-nonemb", "flops",
+                                                 "kept-norm"};
+  return names;
+}
+
 // A sub-network of the checkpoint, from the norms prepared once (microseconds): ZeroLM's msv of
 // the kept slices, the kept parameters, the kept share of the weight norm. Another --capacity
 // takes the singular values of every kept slice of the real matrices (slow, exact).
@@ -123,9 +123,12 @@ Evaluation Scorer::evaluate_subnetwork(const Arch& arch) const {
       res.score = double(e.params);
     } else if (p == "kept-norm") {
       res.score = prune_->prune().norm_fraction(choice);
+    } else if (p == "flops") {
+      res.score = flops_per_token(make_plan(arch, profile_, false));
+    } else if (p == "params-nonemb") {
+      res.score = double(count_params_nonembedding(make_plan(arch, profile_, false)));
     } else {
-      const ModelPlan plan = make_plan(arch, profile_, false);
-      res.score = p == "flops" ? flops_per_token(plan) : double(count_params_nonembedding(plan));
+      throw std::logic_error(p + " is not computed on a checkpoint's sub-networks");
     }
     e.results.push_back(std::move(res));
   }
@@ -141,12 +144,7 @@ Record Scorer::evaluate(const Candidate& c) {
   r.start = unix_time();
   try {
     const Arch arch = space_.parse(c.encoding);
-    Evaluation e;
-    if (prune_) {
-      e = evaluate_subnetwork(arch);
-    } else {
-      e = evaluator_->evaluate(arch);
-    }
+    const Evaluation e = prune_ ? evaluate_subnetwork(arch) : evaluator_->evaluate(arch);
     r.score = e.results[0].score;
     r.parts = e.results[0].parts;
     r.params = e.params;

@@ -19,32 +19,18 @@
 #include "spaces/safetensors.h"
 #include "spaces/space.h"
 #include "spaces/synthetic_checkpoint.h"
+#include "tests/testing.h"
 
 namespace zerolm {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::expect_input_error;
+using testing::TempDir;
 
 std::string sample(const std::string& file) {
   return std::string(ZEROLM_SHARED_DIR) + "/fixtures/safetensors/" + file;
 }
-
-// A fresh folder per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = ::testing::TempDir() + "zerolm_ckpt_" + info->name() + "_" + std::to_string(::getpid());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
@@ -63,19 +49,6 @@ std::string safetensors_bytes(const std::string& header, const std::string& data
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// `f` throws InputError whose message holds every one of `parts`, on one line.
-void expect_input_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no InputError; expected one with " << parts.front();
-  } catch (const InputError& e) {
-    const std::string m = e.what();
-    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
-    for (const std::string& p : parts)
-      EXPECT_NE(m.find(p), std::string::npos) << m << "\n  lacks: " << p;
-  }
 }
 
 // ---- The reference implementation's sample files ----

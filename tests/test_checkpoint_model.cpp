@@ -15,28 +15,14 @@
 #include "spaces/checkpoint_model.h"
 #include "spaces/prune.h"
 #include "spaces/synthetic_checkpoint.h"
+#include "tests/testing.h"
 #include "train/trainer.h"
 
 namespace zerolm {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ =
-        ::testing::TempDir() + "zerolm_ckmodel_" + info->name() + "_" + std::to_string(::getpid());
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 TorchModel load(const HfCheckpoint& ck) {
   TorchModel m(checkpoint_plan(ck.config()), torch::kCPU, InitSpec{}, 0);
@@ -57,6 +43,16 @@ void expect_same(TorchModel& m, const std::string& ours, const Matrix& theirs) {
   EXPECT_EQ(wrong, 0) << ours;
 }
 
+// Layer l's query, key, value and output weights, element by element (both families name them
+// alike in our models).
+void expect_attention_same(TorchModel& m, const HfCheckpoint& ck, int l) {
+  const std::string p = "layers." + std::to_string(l) + ".attn.";
+  expect_same(m, p + "query.weight", ck.attention(l, AttnMatrix::Q));
+  expect_same(m, p + "key.weight", ck.attention(l, AttnMatrix::K));
+  expect_same(m, p + "value.weight", ck.attention(l, AttnMatrix::V));
+  expect_same(m, p + "output.weight", ck.attention(l, AttnMatrix::O));
+}
+
 torch::Tensor tokens() {
   return torch::tensor(std::vector<std::int64_t>{1, 7, 42, 99, 3, 0, 64, 17, 5, 88}).view({2, 5});
 }
@@ -71,10 +67,7 @@ TEST(CheckpointModel, LlamaGqaWeightsLandWhereTheViewsSay) {
   EXPECT_EQ(count_params(m.plan()), ck.num_params());
   for (int l = 0; l < 2; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
-    expect_same(m, p + "attn.query.weight", ck.attention(l, AttnMatrix::Q));
-    expect_same(m, p + "attn.key.weight", ck.attention(l, AttnMatrix::K));
-    expect_same(m, p + "attn.value.weight", ck.attention(l, AttnMatrix::V));
-    expect_same(m, p + "attn.output.weight", ck.attention(l, AttnMatrix::O));
+    expect_attention_same(m, ck, l);
     expect_same(m, p + "ffn.gate.weight", ck.ffn(l, FfnMatrix::Gate));
     expect_same(m, p + "ffn.up.weight", ck.ffn(l, FfnMatrix::Up));
     expect_same(m, p + "ffn.down.weight", ck.ffn(l, FfnMatrix::Down));
@@ -98,10 +91,7 @@ TEST(CheckpointModel, Gpt2TransposedAndCAttnThirds) {
   EXPECT_EQ(count_params(m.plan()), ck.num_params());
   for (int l = 0; l < 2; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
-    expect_same(m, p + "attn.query.weight", ck.attention(l, AttnMatrix::Q));
-    expect_same(m, p + "attn.key.weight", ck.attention(l, AttnMatrix::K));
-    expect_same(m, p + "attn.value.weight", ck.attention(l, AttnMatrix::V));
-    expect_same(m, p + "attn.output.weight", ck.attention(l, AttnMatrix::O));
+    expect_attention_same(m, ck, l);
     expect_same(m, p + "ffn.0.weight", ck.ffn(l, FfnMatrix::Up));
     expect_same(m, p + "ffn.1.weight", ck.ffn(l, FfnMatrix::Down));
   }

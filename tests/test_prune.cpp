@@ -16,11 +16,13 @@
 #include "spaces/hf_checkpoint.h"
 #include "spaces/prune.h"
 #include "spaces/synthetic_checkpoint.h"
+#include "tests/testing.h"
 
 namespace zerolm {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::expect_input_error;
 
 // The tests' checkpoints, written once per process into one folder removed at exit.
 class Checkpoints : public ::testing::Environment {
@@ -82,19 +84,6 @@ HfCheckpoint custom(const std::string& name, const CheckpointConfig& config, con
   write_safetensors(dir + "/model.safetensors", tensors);
   std::ofstream(dir + "/config.json") << checkpoint_config_json(config).dump(2);
   return HfCheckpoint::open(dir);
-}
-
-// `f` throws InputError whose message holds every one of `parts`, on one line.
-void expect_input_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no InputError; expected one with " << parts.front();
-  } catch (const InputError& e) {
-    const std::string m = e.what();
-    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
-    for (const std::string& p : parts)
-      EXPECT_NE(m.find(p), std::string::npos) << m << "\n  lacks: " << p;
-  }
 }
 
 double sum_squares(const std::vector<double>& v) {
@@ -474,15 +463,7 @@ TEST(PruneScore, ParamsAsAWrittenCheckpointHolds) {
   // A uniform LLaMA pruning is a smaller LLaMA: its tensors, as a config says, hold exactly as
   // many parameters. Dropping a layer is one layer fewer.
   const PruneSpace s(llama());
-  const auto expected_params = [](const CheckpointConfig& c) {
-    std::int64_t n = 0;
-    for (const ExpectedTensor& e : expected_tensors(c)) {
-      std::int64_t k = 1;
-      for (std::int64_t d : e.shape) k *= d;
-      n += k;
-    }
-    return n;
-  };
+  const auto expected_params = checkpoint_config_params;  // the tensors the config implies
   CheckpointConfig small =
       make_checkpoint_config(CheckpointFamily::Llama, 64, 120, 4, 1, 3, 100, false, 0, 8);
   const PruneChoice c = s.parse("PRUNE|ff120-kv1|drop|ff120-kv1|ff120-kv1");
