@@ -24,14 +24,15 @@ constexpr int kFailureExit = 1;     // anything else (a bug, a failed evaluation
 constexpr int kInputErrorExit = 2;  // bad options, encodings or input files
 constexpr int kIoErrorExit = 3;     // I/O failures
 
-// `text` with control characters escaped (\n, \r, \t, \xHH), cut after `max_chars` bytes with
-// "... (N characters)": safe to print on one terminal line (a message that already quotes its
-// input keeps its escapes as they are).
+// `text` with control characters and bytes that are not well-formed UTF-8 escaped (\n, \r, \t,
+// \xHH), cut after `max_chars` bytes with "... (N characters)": safe to print on one terminal
+// line (a message that already quotes its input keeps its escapes as they are).
 std::string printable(std::string_view text, std::size_t max_chars = 2000);
 
-// `text` as it may appear in a one-line error: in double quotes, with quotes, backslashes and
-// control characters escaped (\n, \r, \t, \xHH), and cut after `max_chars` input characters with
-// "... (N characters)" so that a megabyte of input does not become a megabyte of terminal output.
+// `text` as it may appear in a one-line error: in double quotes, with quotes, backslashes, control
+// characters and bytes that are not well-formed UTF-8 escaped (\n, \r, \t, \xHH), and cut after
+// `max_chars` input characters with "... (N characters)" so that a megabyte of input does not
+// become a megabyte of terminal output.
 std::string quoted_input(std::string_view text, std::size_t max_chars = 200);
 
 // IoError naming `path`, what failed and the current errno's description.

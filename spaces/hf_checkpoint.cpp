@@ -1,14 +1,16 @@
 #include "spaces/hf_checkpoint.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
-#include <sstream>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -74,13 +76,37 @@ struct Fields {
   }
 };
 
+// As the safetensors header's limit: config.json and the index are a few kilobytes, and a larger
+// file is not one of them.
+constexpr std::uint64_t kMaxJsonFile = 100'000'000;
+
+// A JSON file of the checkpoint, whole; a FIFO or a folder is refused (open_regular_file) and a
+// file too large for any config is not read.
 std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io_error(path, "cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) throw io_error(path, "cannot read");
-  return s.str();
+  const std::string shown = printable(path);
+  std::uint64_t size = 0;
+  const int fd = open_regular_file(path, "a JSON file", &size);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  if (size > kMaxJsonFile)
+    throw InputError(shown + ": " + std::to_string(size) +
+                     " bytes: over the 100 MB a JSON file of a checkpoint may have");
+  std::string text;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw io_error(shown, "cannot read");
+    }
+    if (n == 0) break;
+    text.append(buffer, std::size_t(n));
+    if (text.size() > kMaxJsonFile)  // grown since the stat
+      throw InputError(shown + ": over the 100 MB a JSON file of a checkpoint may have");
+  }
+  return text;
 }
 
 json parse_json(const std::string& text, const std::string& where) {
@@ -89,8 +115,23 @@ json parse_json(const std::string& text, const std::string& where) {
     if (!j.is_object()) throw InputError(where + ": expected a JSON object");
     return j;
   } catch (const json::exception& e) {
-    throw InputError(where + ": not valid JSON (" + std::string(e.what()) + ")");
+    // The parser's message quotes the bytes it stopped at, which may be anything.
+    throw InputError(where + ": not valid JSON (" + printable(e.what()) + ")");
   }
+}
+
+// A shard name of the index: a relative path that stays in the checkpoint folder whatever the
+// folders it names are (no ".." component, no root), as the index is only a file of the checkpoint
+// and must not make us read another one. Symbolic links are not looked at: the Hugging Face cache
+// links every file of a snapshot to its blob outside the folder.
+bool inside_folder(const std::string& file) {
+  if (file.empty() || file.front() == '/' || file.find('\0') != std::string::npos) return false;
+  for (std::size_t from = 0; from <= file.size();) {
+    const std::size_t slash = std::min(file.find('/', from), file.size());
+    if (file.compare(from, slash - from, "..") == 0) return false;
+    from = slash + 1;
+  }
+  return true;
 }
 
 bool ends_with(std::string_view s, std::string_view tail) {
@@ -226,6 +267,9 @@ CheckpointConfig parse_checkpoint_config(const std::string& json_text, const std
     out.heads = f.positive("n_head");
     out.vocab = f.positive("vocab_size");
     out.positions = f.positive_or("n_positions", 1024);  // GPT2Config's default
+    if (!f.get("n_inner") && out.hidden > std::numeric_limits<std::int64_t>::max() / 4)
+      throw InputError(where + ": field \"n_embd\": " + str(out.hidden) +
+                       " is too large (n_inner, absent, would be 4 x n_embd)");
     out.intermediate = f.positive_or("n_inner", 4 * out.hidden);
     // head_dim is ours (a pruned GPT-2 keeps fewer heads of the original width).
     if (!f.get("head_dim") && out.hidden % out.heads != 0)
@@ -389,6 +433,52 @@ std::vector<double> Matrix::to_doubles() const {
 
 namespace {
 
+// a * b, false when it does not fit in an int64 (both positive).
+bool product(std::int64_t a, std::int64_t b, std::int64_t& out) {
+  return !__builtin_mul_overflow(a, b, &out);
+}
+
+// Refuses config.json's sizes that the stored tensors cannot hold, before expected_tensors
+// allocates per layer and multiplies widths: a corrupt or hostile field (a trillion layers) must
+// be one line, not an exhausted memory or an overflowed shape. `tensors` and `elements` count
+// everything stored; every layer has tensors of its own, and every width is an extent of some
+// tensor. (LLaMA's max_position_embeddings shapes no tensor, rotary positions have no table.)
+void check_config_fits(const CheckpointConfig& c, std::size_t tensors, std::int64_t elements,
+                       const std::string& where) {
+  const bool llama = c.family == CheckpointFamily::Llama;
+  const std::string held = "the weights' " + std::to_string(elements) + " elements can hold";
+  const char* const layers_field = llama ? "num_hidden_layers" : "n_layer";
+  if (std::uint64_t(c.layers) > tensors)
+    throw InputError(where + ": field \"" + layers_field + "\": " + str(c.layers) +
+                     " layers, more than the weights' " + std::to_string(tensors) +
+                     " tensors can hold");
+  const auto fits = [&](const std::string& at, const char* name, std::int64_t v) {
+    if (v > elements)
+      throw InputError(where + ": " + at + "field \"" + name + "\": " + str(v) + " is more than " +
+                       held);
+  };
+  fits("", llama ? "hidden_size" : "n_embd", c.hidden);
+  fits("", "vocab_size", c.vocab);
+  fits("", "head_dim", c.head_dim);
+  if (!llama) fits("", "n_positions", c.positions);
+  const auto fits_layer = [&](const std::string& at, const CheckpointLayer& l) {
+    const char* const heads = llama ? "num_attention_heads" : "n_head";
+    fits(at, heads, l.heads);
+    if (llama) fits(at, "num_key_value_heads", l.kv_heads);
+    fits(at, llama ? "intermediate_size" : "n_inner", l.intermediate);
+    // The attention's width; GPT-2's c_attn is three of it.
+    std::int64_t width = 0;
+    if (!product(l.heads, c.head_dim, width) || !product(width, llama ? 1 : 3, width) ||
+        width > elements)
+      throw InputError(where + ": " + at + "fields \"" + heads +
+                       "\" x \"head_dim\": " + str(l.heads) + " x " + str(c.head_dim) +
+                       (llama ? "" : " x 3") + " is more than " + held);
+  };
+  fits_layer("", {c.heads, c.kv_heads, c.intermediate});
+  for (std::size_t i = 0; i < c.per_layer.size(); ++i)
+    fits_layer("zerolm_layers[" + std::to_string(i) + "]: ", c.per_layer[i]);
+}
+
 // A Linear weight [out, in] as it is.
 Matrix linear_view(const TensorView& t) {
   return {&t, t.rows(), t.cols(), 0, t.cols(), 1};
@@ -405,35 +495,43 @@ HfCheckpoint HfCheckpoint::open(const std::string& dir) {
   ck.dir_ = dir;
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    throw InputError(dir + ": " + (fs::exists(dir, ec) ? "not a directory" : "not found") +
+    throw InputError(printable(dir) + ": " +
+                     (fs::exists(dir, ec) ? "not a directory" : "not found") +
                      " (expected a Hugging Face model directory: config.json and "
                      "model.safetensors)");
   const std::string config_path = dir + "/config.json";
   if (!fs::exists(config_path, ec))
-    throw InputError(config_path + ": not found (expected a Hugging Face model directory)");
-  ck.config_ = parse_checkpoint_config(read_text(config_path), config_path);
+    throw InputError(printable(config_path) +
+                     ": not found (expected a Hugging Face model directory)");
+  ck.config_ = parse_checkpoint_config(read_text(config_path), printable(config_path));
 
   // Where each stored tensor is: its canonical name (GPT-2: without "transformer.") and view.
   std::map<std::string, std::pair<const TensorView*, const SafetensorsFile*>> stored;
   const std::string single = dir + "/model.safetensors";
   const std::string index_path = dir + "/model.safetensors.index.json";
   // What names a missing tensor: the file that should hold it.
-  std::string listing = single;
+  std::string listing = printable(single);
   if (fs::exists(single, ec)) {
     ck.shards_.push_back(SafetensorsFile::open(single));
   } else if (fs::exists(index_path, ec)) {
     ck.sharded_ = true;
-    listing = index_path;
-    const json index = parse_json(read_text(index_path), index_path);
+    const std::string shown_index = printable(index_path);
+    listing = shown_index;
+    const json index = parse_json(read_text(index_path), shown_index);
     const auto map = index.find("weight_map");
     if (map == index.end() || !map->is_object())
-      throw InputError(index_path + ": expected a \"weight_map\" object (tensor name -> file)");
+      throw InputError(shown_index + ": expected a \"weight_map\" object (tensor name -> file)");
     std::vector<std::string> files;
     for (auto it = map->begin(); it != map->end(); ++it) {
+      const std::string at = shown_index + ": tensor " + printable(it.key());
       if (!it->is_string() || it->get<std::string>().empty())
-        throw InputError(index_path + ": tensor " + it.key() + ": expected a file name, got " +
-                         printable(it->dump(), 80));
-      files.push_back(it->get<std::string>());
+        throw InputError(at + ": expected a file name, got " + printable(it->dump(), 80));
+      const std::string file = it->get<std::string>();
+      if (!inside_folder(file))
+        throw InputError(at + ": shard " + quoted_input(file) +
+                         " is not inside the checkpoint folder (expected a file name inside it, "
+                         "without \"..\" or a leading \"/\")");
+      files.push_back(file);
     }
     std::sort(files.begin(), files.end());
     files.erase(std::unique(files.begin(), files.end()), files.end());
@@ -441,7 +539,7 @@ HfCheckpoint HfCheckpoint::open(const std::string& dir) {
     for (const std::string& file : files) {
       const std::string path = dir + "/" + file;
       if (!fs::exists(path, ec))
-        throw InputError(index_path + ": shard " + printable(file, 200) + ": " + path +
+        throw InputError(shown_index + ": shard " + printable(file, 200) + ": " + printable(path) +
                          " not found");
       ck.shards_.push_back(SafetensorsFile::open(path));
     }
@@ -450,17 +548,18 @@ HfCheckpoint HfCheckpoint::open(const std::string& dir) {
       const auto shard = std::find_if(ck.shards_.begin(), ck.shards_.end(),
                                       [&](const SafetensorsFile& s) { return s.path() == path; });
       if (!shard->find(it.key()))
-        throw InputError(index_path + ": tensor " + it.key() + ": mapped to " +
-                         it->get<std::string>() + ", which does not hold it");
+        throw InputError(shown_index + ": tensor " + printable(it.key()) + ": mapped to " +
+                         printable(it->get<std::string>()) + ", which does not hold it");
     }
   } else {
-    throw InputError(dir +
+    throw InputError(printable(dir) +
                      ": no model.safetensors or model.safetensors.index.json (expected "
                      "the weights in safetensors format)");
   }
 
   const bool gpt2 = ck.config_.family == CheckpointFamily::Gpt2;
   bool prefixed = false;
+  std::int64_t elements = 0;
   for (const SafetensorsFile& s : ck.shards_)
     for (const TensorView& t : s.tensors()) {
       std::string name = t.name;
@@ -470,9 +569,12 @@ HfCheckpoint HfCheckpoint::open(const std::string& dir) {
       }
       const auto [it, fresh] = stored.emplace(name, std::make_pair(&t, &s));
       if (!fresh)
-        throw InputError(s.path() + ": tensor " + t.name + ": stored twice (also in " +
-                         it->second.second->path() + " as " + it->second.first->name + ")");
+        throw InputError(printable(s.path()) + ": tensor " + printable(t.name) +
+                         ": stored twice (also in " + printable(it->second.second->path()) +
+                         " as " + printable(it->second.first->name) + ")");
+      elements += t.numel();  // no overflow: each is at most its bytes, all at most the files'
     }
+  check_config_fits(ck.config_, stored.size(), elements, printable(config_path));
 
   const std::vector<ExpectedTensor> expected = expected_tensors(ck.config_);
   const std::string what = ck.config_.architecture + " with " + str(ck.config_.layers) +
@@ -486,7 +588,8 @@ HfCheckpoint HfCheckpoint::open(const std::string& dir) {
                        ": missing (config.json: " + what + ")");
     }
     const TensorView& t = *it->second.first;
-    const std::string where = it->second.second->path() + ": tensor " + t.name;
+    const std::string where =
+        printable(it->second.second->path()) + ": tensor " + printable(t.name);
     if (t.shape != e.shape)
       throw InputError(where + ": shape " + shape_text(t.shape) +
                        " disagrees with config.json (expected " + shape_text(e.shape) + ")");
@@ -501,9 +604,9 @@ HfCheckpoint HfCheckpoint::open(const std::string& dir) {
   for (const auto& [name, where] : stored) {
     if (!used.count(name)) {
       if (!is_buffer(name) && !(name == "lm_head.weight" && ck.config_.tied))
-        throw InputError(where.second->path() + ": tensor " + where.first->name +
-                         ": not a weight of " + ck.config_.architecture +
-                         " as config.json describes it (" + what + ")");
+        throw InputError(printable(where.second->path()) + ": tensor " +
+                         printable(where.first->name) + ": not a weight of " +
+                         ck.config_.architecture + " as config.json describes it (" + what + ")");
       ck.ignored_.push_back(where.first->name);
     }
     ck.by_name_.emplace_back(name, where.first);
@@ -523,7 +626,7 @@ const TensorView* HfCheckpoint::find(std::string_view name) const {
 
 const TensorView& HfCheckpoint::tensor(std::string_view name) const {
   if (const TensorView* t = find(name)) return *t;
-  throw InputError(dir_ + ": tensor " + std::string(name) + ": not in the checkpoint");
+  throw InputError(printable(dir_) + ": tensor " + printable(name) + ": not in the checkpoint");
 }
 
 std::int64_t HfCheckpoint::num_params() const {
@@ -559,7 +662,7 @@ std::string HfCheckpoint::ffn_name(int layer, FfnMatrix which) const {
     throw std::out_of_range("layer " + str(layer) + " of " + str(config_.layers));
   if (config_.family == CheckpointFamily::Gpt2) {
     if (which == FfnMatrix::Gate)
-      throw InputError(dir_ + ": " + config_.architecture +
+      throw InputError(printable(dir_) + ": " + config_.architecture +
                        " has no gate projection (its MLP is c_fc, c_proj)");
     return gpt2_layer(layer) + (which == FfnMatrix::Up ? "mlp.c_fc.weight" : "mlp.c_proj.weight");
   }
@@ -774,7 +877,8 @@ void write_checkpoint_dir(const std::string& out_dir, const CheckpointConfig& co
   const fs::path tmp = parent / (out.filename().string() + ".tmp." + std::to_string(::getpid()));
   fs::remove_all(tmp, ec);
   fs::create_directory(tmp, ec);
-  if (ec) throw IoError(tmp.string() + ": cannot create the folder (" + ec.message() + ")");
+  // Named by the folder asked for: the temporary is ours, not the user's to look for.
+  if (ec) throw IoError(out_dir + ": cannot write the checkpoint there (" + ec.message() + ")");
   try {
     write_safetensors((tmp / "model.safetensors").string(), tensors, {{"format", "pt"}});
     const std::string text = checkpoint_config_json(config).dump(2) + "\n";

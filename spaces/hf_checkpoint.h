@@ -115,9 +115,12 @@ class HfCheckpoint {
   // DIR/model.safetensors.index.json lists (each once), and checks that every tensor the config
   // implies is there with its shape and a floating-point dtype. Throws InputError, one line naming
   // the file and the tensor: no config.json or weights, an unknown architecture, a malformed
-  // file (SafetensorsFile::open), a tensor missing, a shape that disagrees with config.json, a
-  // tensor the config does not imply (other than known buffers), a tensor in two shards or not
-  // where the index says. IoError when a file cannot be read.
+  // file (SafetensorsFile::open), a file that is not a regular file (never opened: a FIFO would
+  // block), a config.json size (layers, a width) more than the stored tensors can hold (before
+  // anything is sized by it), an index's shard outside DIR (absolute or with ".."; symbolic
+  // links are followed), a tensor missing, a shape that disagrees with config.json, a tensor the
+  // config does not imply (other than known buffers), a tensor in two shards or not where the
+  // index says. IoError when a file cannot be read.
   static HfCheckpoint open(const std::string& dir);
 
   const std::string& dir() const { return dir_; }

@@ -214,7 +214,7 @@ std::int64_t field(const json& c, const char* name) {
   const auto it = c.find(name);
   if (it == c.end() || !it->is_number_integer())
     throw InputError(std::string("config field \"") + name + "\": expected an integer, got " +
-                     (it == c.end() ? std::string("nothing") : it->dump()));
+                     (it == c.end() ? std::string("nothing") : printable(it->dump(), 80)));
   return it->get<std::int64_t>();
 }
 
@@ -229,7 +229,7 @@ bool flag_or(const json& c, const char* name, bool fallback) {
   if (it == c.end() || it->is_null()) return fallback;
   if (!it->is_boolean())
     throw InputError(std::string("config field \"") + name + "\": expected true or false, got " +
-                     it->dump());
+                     printable(it->dump(), 80));
   return it->get<bool>();
 }
 
@@ -366,8 +366,8 @@ std::int64_t hf_config_params(const json& c) {
     const std::int64_t E = field(c, "embedding_size");
     return (V + P + T) * E + 2 * E + (E != H ? E * H + H : 0) + L * bert_layer(H, I);
   }
-  throw InputError("config field \"model_type\": \"" + t +
-                   "\" is not one of gpt2, llama, electra or bert");
+  throw InputError("config field \"model_type\": " + quoted_input(t) +
+                   " is not one of gpt2, llama, electra or bert");
 }
 
 }  // namespace zerolm

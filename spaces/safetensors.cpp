@@ -116,8 +116,8 @@ void gather_any(const TensorView& t, std::int64_t first, std::int64_t count, std
   const std::int64_t n = t.numel();
   const std::int64_t last = first + (count - 1) * stride;
   if (first < 0 || first >= n || last < 0 || last >= n)
-    throw std::out_of_range("tensor " + t.name + ": elements " + std::to_string(first) + " to " +
-                            std::to_string(last) + " outside its " + std::to_string(n));
+    throw std::out_of_range("tensor " + printable(t.name) + ": elements " + std::to_string(first) +
+                            " to " + std::to_string(last) + " outside its " + std::to_string(n));
   const unsigned char* p = t.data + std::size_t(first) * dtype_size(t.dtype);
   switch (t.dtype) {
 #define ZEROLM_GATHER(D)                        \
@@ -257,12 +257,14 @@ std::int64_t TensorView::numel() const {
 
 std::int64_t TensorView::rows() const {
   if (shape.size() != 2)
-    throw InputError("tensor " + name + ": shape " + shape_text(shape) + ": expected a matrix");
+    throw InputError("tensor " + printable(name) + ": shape " + shape_text(shape) +
+                     ": expected a matrix");
   return shape[0];
 }
 std::int64_t TensorView::cols() const {
   if (shape.size() != 2)
-    throw InputError("tensor " + name + ": shape " + shape_text(shape) + ": expected a matrix");
+    throw InputError("tensor " + printable(name) + ": shape " + shape_text(shape) +
+                     ": expected a matrix");
   return shape[1];
 }
 
@@ -287,25 +289,35 @@ std::vector<double> TensorView::to_doubles() const {
   return v;
 }
 
+namespace {
+
+// An empty tensor's other extent may be anything the header says (no data bounds it): the index
+// is checked before a buffer of that extent is allocated.
+void check_index(const TensorView& t, const char* what, std::int64_t i, std::int64_t n) {
+  if (i < 0 || i >= n)
+    throw std::out_of_range("tensor " + printable(t.name) + ": " + what + " " + std::to_string(i) +
+                            " of " + std::to_string(n));
+}
+
+}  // namespace
+
 void TensorView::row(std::int64_t r, double* out) const {
   const std::int64_t c = cols();
-  if (r < 0 || r >= rows())
-    throw std::out_of_range("tensor " + name + ": row " + std::to_string(r) + " of " +
-                            std::to_string(rows()));
+  check_index(*this, "row", r, rows());
   gather(r * c, c, 1, out);
 }
 std::vector<double> TensorView::row(std::int64_t r) const {
+  check_index(*this, "row", r, rows());
   std::vector<double> v(static_cast<std::size_t>(cols()));
   row(r, v.data());
   return v;
 }
 void TensorView::column(std::int64_t c, double* out) const {
-  if (c < 0 || c >= cols())
-    throw std::out_of_range("tensor " + name + ": column " + std::to_string(c) + " of " +
-                            std::to_string(cols()));
+  check_index(*this, "column", c, cols());
   gather(c, rows(), cols(), out);
 }
 std::vector<double> TensorView::column(std::int64_t c) const {
+  check_index(*this, "column", c, cols());
   std::vector<double> v(static_cast<std::size_t>(rows()));
   column(c, v.data());
   return v;
@@ -338,26 +350,39 @@ SafetensorsFile::~SafetensorsFile() {
   if (map_) ::munmap(map_, size_);
 }
 
+int open_regular_file(const std::string& path, const std::string& expected, std::uint64_t* size) {
+  const std::string shown = printable(path);
+  const auto not_regular = [&] {
+    return InputError(shown + ": not a regular file (expected " + expected + ")");
+  };
+  struct stat st {};
+  // Opening a FIFO waits for a writer, forever: anything but a regular file is refused before it
+  // is opened (O_NONBLOCK covers one swapped in after the stat).
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) throw not_regular();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) throw io_error(shown, "cannot open");
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const int err = errno;
+    const bool regular = S_ISREG(st.st_mode);
+    ::close(fd);
+    errno = err;
+    if (!regular) throw not_regular();
+    throw io_error(shown, "cannot read");
+  }
+  *size = std::uint64_t(st.st_size);
+  return fd;
+}
+
 SafetensorsFile SafetensorsFile::open(const std::string& path) {
   SafetensorsFile f;
   f.path_ = path;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw io_error(path, "cannot open");
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    errno = err;
-    throw io_error(path, "cannot read");
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    throw InputError(path + ": not a regular file (expected a safetensors file)");
-  }
-  const std::uint64_t size = std::uint64_t(st.st_size);
+  // The path may come from an index file: escaped wherever it is shown.
+  const std::string shown = printable(path);
+  std::uint64_t size = 0;
+  const int fd = open_regular_file(path, "a safetensors file", &size);
   if (size < 8) {
     ::close(fd);
-    throw InputError(path + ": " + num(size) +
+    throw InputError(shown + ": " + num(size) +
                      " bytes: too short for a safetensors file (expected an 8-byte header "
                      "length, a JSON header and the data)");
   }
@@ -368,7 +393,7 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   ::close(fd);  // the mapping keeps the file
   if (map == MAP_FAILED) {
     errno = err;
-    throw io_error(path, "cannot map into memory");
+    throw io_error(shown, "cannot map into memory");
   }
   f.map_ = map;
   f.size_ = size;
@@ -377,11 +402,11 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | base[i];
   if (n > size - 8)
-    throw InputError(path + ": header length " + num(n) + " is longer than the file (" +
+    throw InputError(shown + ": header length " + num(n) + " is longer than the file (" +
                      num(size - 8) + " bytes after the 8-byte length): truncated file or not " +
                      "a safetensors file?");
   if (n > kMaxHeader)
-    throw InputError(path + ": header length " + num(n) + " is over the 100 MB limit of the " +
+    throw InputError(shown + ": header length " + num(n) + " is over the 100 MB limit of the " +
                      "format: corrupt file?");
   f.header_ = std::size_t(n);
   const std::uint64_t data_size = size - 8 - n;
@@ -391,26 +416,27 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
   try {
     header = nlohmann::json::parse(base + 8, base + 8 + n);
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(path + ": header is not valid JSON (" + std::string(e.what()) + ")");
+    // The parser's message quotes the bytes it stopped at, which may be anything.
+    throw InputError(shown + ": header is not valid JSON (" + printable(e.what()) + ")");
   }
   if (!header.is_object())
-    throw InputError(path + ": header is " + std::string(header.type_name()) +
+    throw InputError(shown + ": header is " + std::string(header.type_name()) +
                      " JSON: expected an object of tensors");
 
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& name = it.key();
     const nlohmann::json& e = it.value();
     if (name == "__metadata__") {
-      if (!e.is_object()) throw InputError(path + ": __metadata__: expected an object of strings");
+      if (!e.is_object()) throw InputError(shown + ": __metadata__: expected an object of strings");
       for (auto m = e.begin(); m != e.end(); ++m) {
         if (!m->is_string())
-          throw InputError(path + ": __metadata__: value of \"" + m.key() +
-                           "\": expected a string, got " + printable(m->dump(), 80));
+          throw InputError(shown + ": __metadata__: value of " + quoted_input(m.key()) +
+                           ": expected a string, got " + printable(m->dump(), 80));
         f.metadata_[m.key()] = m->get<std::string>();
       }
       continue;
     }
-    const std::string where = path + ": tensor " + name;
+    const std::string where = shown + ": tensor " + printable(name);
     if (!e.is_object())
       throw InputError(where + ": expected an object with dtype, shape and data_offsets");
     const auto dt = e.find("dtype"), sh = e.find("shape"), off = e.find("data_offsets");
@@ -422,10 +448,12 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
       throw InputError(where + ": dtype " + printable(dt->get<std::string>(), 40) +
                        " is a dtype we do not read (expected one of " + dtype_names() + ")");
     if (sh == e.end() || !sh->is_array()) throw InputError(where + ": expected a \"shape\" array");
+    // Every partial product stays an int64: numel() and the accessors multiply extents as such.
+    constexpr std::uint64_t kMaxExtent = std::uint64_t(std::numeric_limits<std::int64_t>::max());
     std::uint64_t numel = 1;
     for (const auto& d : *sh) {
       const std::uint64_t v = header_uint(d, where + ": shape");
-      if (v > std::uint64_t(std::numeric_limits<std::int64_t>::max()) || !mul(numel, v, numel))
+      if (v > kMaxExtent || !mul(numel, v, numel) || numel > kMaxExtent)
         throw InputError(where + ": shape " + printable(sh->dump(), 80) + " is too large");
       t.shape.push_back(std::int64_t(v));
     }
@@ -458,26 +486,27 @@ SafetensorsFile SafetensorsFile::open(const std::string& path) {
     const std::string offsets =
         "data offsets [" + num(t.offset) + ", " + num(t.offset + t.bytes) + "]";
     if (t.offset + t.bytes > data_size)
-      throw InputError(path + ": tensor " + t.name + ": " + offsets +
+      throw InputError(shown + ": tensor " + printable(t.name) + ": " + offsets +
                        " end past the file's data section (" + num(data_size) +
                        " bytes): truncated file?");
     t.data = data + t.offset;
     if (t.offset < at)
-      throw InputError(path + ": tensor " + t.name + ": " + offsets + " overlap tensor " +
-                       prev->name + "'s [" + num(prev->offset) + ", " +
-                       num(prev->offset + prev->bytes) + "]");
+      throw InputError(shown + ": tensor " + printable(t.name) + ": " + offsets +
+                       " overlap tensor " + printable(prev->name) + "'s [" + num(prev->offset) +
+                       ", " + num(prev->offset + prev->bytes) + "]");
     if (t.offset > at)
-      throw InputError(path + ": tensor " + t.name + ": " + offsets + " leave a hole of " +
-                       num(t.offset - at) + " bytes after " +
-                       (prev ? "tensor " + prev->name : std::string("the header")));
+      throw InputError(shown + ": tensor " + printable(t.name) + ": " + offsets +
+                       " leave a hole of " + num(t.offset - at) + " bytes after " +
+                       (prev ? "tensor " + printable(prev->name) : std::string("the header")));
     at = t.offset + t.bytes;
     prev = &t;
   }
   if (at != data_size)
-    throw InputError(path + ": " + num(data_size - at) + " bytes after " +
-                     (prev ? "the last tensor (" + prev->name + ")" : std::string("the header")) +
-                     " belong to no tensor: the data section has " + num(data_size) +
-                     " bytes, the tensors " + num(at));
+    throw InputError(
+        shown + ": " + num(data_size - at) + " bytes after " +
+        (prev ? "the last tensor (" + printable(prev->name) + ")" : std::string("the header")) +
+        " belong to no tensor: the data section has " + num(data_size) + " bytes, the tensors " +
+        num(at));
   for (std::size_t i = 0; i < f.tensors_.size(); ++i) f.index_[f.tensors_[i].name] = i;
   return f;
 }
@@ -489,7 +518,7 @@ const TensorView* SafetensorsFile::find(std::string_view name) const {
 
 const TensorView& SafetensorsFile::get(std::string_view name) const {
   if (const TensorView* t = find(name)) return *t;
-  throw InputError(path_ + ": tensor " + std::string(name) + ": not in the file");
+  throw InputError(printable(path_) + ": tensor " + printable(name) + ": not in the file");
 }
 
 namespace {
@@ -530,7 +559,7 @@ void write_safetensors(const std::string& path, const std::vector<TensorToWrite>
   std::set<std::string> names;
   std::uint64_t offset = 0;
   for (const TensorToWrite& t : tensors) {
-    const std::string where = path + ": tensor " + t.name;
+    const std::string where = printable(path) + ": tensor " + printable(t.name);
     if (t.name == "__metadata__" || !names.insert(t.name).second)
       throw InputError(where + ": the name is used twice (or is __metadata__)");
     const int sources =

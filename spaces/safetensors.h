@@ -78,13 +78,20 @@ struct TensorView {
 // "[4096, 11008]"
 std::string shape_text(const std::vector<std::int64_t>& shape);
 
+// Opens `path` for reading if it is a regular file (a FIFO would block the open forever) and
+// gives its size; throws InputError "<path>: not a regular file (expected <expected>)" or
+// IoError. The caller closes the descriptor.
+int open_regular_file(const std::string& path, const std::string& expected, std::uint64_t* size);
+
 class SafetensorsFile {
  public:
   // Maps and validates the file; throws InputError (one line: the path, the tensor when one is
-  // to blame, and what is wrong) for a file that is not a valid safetensors file: too short, a
-  // header length past the end or over 100 MB, invalid JSON, a malformed entry, a dtype we do not
-  // read, data offsets that disagree with the shape, lie past the data section (truncated file),
-  // overlap or leave holes. IoError when the file cannot be opened or mapped.
+  // to blame, and what is wrong, with the file's bytes escaped) for a file that is not a valid
+  // safetensors file: not a regular file (a FIFO is refused, never opened), too short, a header
+  // length past the end or over 100 MB, invalid JSON, a malformed entry, a dtype we do not read,
+  // extents whose product leaves int64, data offsets that disagree with the shape, lie past the
+  // data section (truncated file), overlap or leave holes. IoError when the file cannot be opened
+  // or mapped.
   static SafetensorsFile open(const std::string& path);
 
   SafetensorsFile(SafetensorsFile&&) noexcept;

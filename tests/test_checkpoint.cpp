@@ -4,14 +4,19 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <limits>
+
+#include <nlohmann/json.hpp>
 
 #include "spaces/family.h"
 #include "spaces/hf_checkpoint.h"
@@ -791,6 +796,272 @@ TEST(Checkpoint, MalformedCheckpointsNameTheFileAndTheTensor) {
   expect_input_error(open(tmp / "empty"),
                      {"empty: no model.safetensors or model.safetensors.index.json"});
   expect_input_error(open(tmp / "absent"), {"absent: not found"});
+}
+
+// ---- Hostile or corrupt checkpoints: bounded sizes, FIFOs, shards outside, escaped bytes ----
+
+// The message of the InputError `f` throws ("(no InputError)" when it returns).
+std::string input_error(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(no InputError)";
+}
+
+// A checkpoint's config.json with `field` set to `value` (raw JSON).
+void set_config_field(const std::string& dir, const std::string& field, const std::string& value) {
+  nlohmann::json j = nlohmann::json::parse(read_bytes(dir + "/config.json"));
+  j[field] = nlohmann::json::parse(value);
+  write_bytes(dir + "/config.json", j.dump());
+}
+
+TEST(Checkpoint, ConfigSizesBeyondTheWeightsAreRefusedBeforeUse) {
+  TempDir tmp;
+  const std::string dir = tmp / "ck";
+  write_synthetic_checkpoint(dir, small_llama());
+  const auto open = [&] { HfCheckpoint::open(dir); };
+  const std::string where = dir + "/config.json: ";
+  // 30 tensors of 105408 elements in all (embedding, 3 layers of 9, norm, head).
+  const std::string held = " is more than the weights' 105408 elements can hold";
+  const auto refused = [&](const std::string& field, const std::string& value,
+                           const std::string& message) {
+    write_synthetic_checkpoint(dir, small_llama());
+    set_config_field(dir, field, value);
+    SCOPED_TRACE(field + " " + value);
+    expect_input_error(open, {where + message});
+  };
+  // A trillion layers would be a trillion entries of expected_tensors before the first is missed.
+  refused("num_hidden_layers", "1000000000000",
+          "field \"num_hidden_layers\": 1000000000000 layers, more than the weights' 30 tensors "
+          "can hold");
+  refused("num_hidden_layers", "31",
+          "field \"num_hidden_layers\": 31 layers, more than the weights' 30 tensors can hold");
+  refused("hidden_size", "1000000000000", "field \"hidden_size\": 1000000000000" + held);
+  refused("intermediate_size", "4611686018427387904",
+          "field \"intermediate_size\": 4611686018427387904" + held);
+  refused("vocab_size", "9223372036854775807", "field \"vocab_size\": 9223372036854775807" + held);
+  refused("head_dim", "4611686018427387904", "field \"head_dim\": 4611686018427387904" + held);
+  // Each below the bound, their product (the attention's width) beyond it.
+  write_synthetic_checkpoint(dir, small_llama());
+  set_config_field(dir, "num_attention_heads", "400");
+  set_config_field(dir, "head_dim", "400");
+  expect_input_error(open,
+                     {where + "fields \"num_attention_heads\" x \"head_dim\": 400 x 400" + held});
+  // Per-layer widths, named by their entry.
+  CheckpointConfig per_layer = small_llama();
+  per_layer.per_layer = {{4, 2, 96}, {4, 2, 1000000}, {4, 2, 96}};
+  write_synthetic_checkpoint(dir, small_llama());
+  write_bytes(dir + "/config.json", checkpoint_config_json(per_layer).dump());
+  expect_input_error(open,
+                     {where + "zerolm_layers[1]: field \"intermediate_size\": 1000000" + held});
+  // A layer count within the bound still names the first missing tensor.
+  write_synthetic_checkpoint(dir, small_llama());
+  set_config_field(dir, "num_hidden_layers", "30");
+  expect_input_error(open, {"tensor model.layers.3.self_attn.q_proj.weight: missing"});
+
+  // GPT-2's names; n_inner absent is 4 x n_embd, which must not overflow either.
+  const std::string gpt = tmp / "gpt";
+  const auto open_gpt = [&] { HfCheckpoint::open(gpt); };
+  write_synthetic_checkpoint(gpt, small_gpt2());
+  set_config_field(gpt, "n_layer", "1000000000000");
+  expect_input_error(open_gpt, {gpt + "/config.json: field \"n_layer\": 1000000000000 layers"});
+  write_synthetic_checkpoint(gpt, small_gpt2());
+  set_config_field(gpt, "n_positions", "1000000000000");
+  expect_input_error(open_gpt, {gpt + "/config.json: field \"n_positions\": 1000000000000 is more "
+                                      "than the weights'"});
+  write_synthetic_checkpoint(gpt, small_gpt2());
+  set_config_field(gpt, "n_inner", "null");
+  set_config_field(gpt, "n_head", "1");
+  set_config_field(gpt, "head_dim", "1");
+  set_config_field(gpt, "n_embd", "4611686018427387904");
+  expect_input_error(open_gpt, {gpt + "/config.json: field \"n_embd\": 4611686018427387904 is too "
+                                      "large"});
+}
+
+TEST(Safetensors, ExtentsAreBoundedBeforeUse) {
+  TempDir tmp;
+  // Extents whose product leaves int64 (though not uint64) before a zero brings it back.
+  const std::string over = tmp / "over.safetensors";
+  write_bytes(over, safetensors_bytes(R"({"a":{"dtype":"U8","shape":[4294967296,4294967295,0],)"
+                                      R"("data_offsets":[0,0]}})",
+                                      ""));
+  expect_input_error([&] { SafetensorsFile::open(over); },
+                     {over + ": tensor a: shape [4294967296,4294967295,0] is too large"});
+  // An empty tensor's other extent is bounded by nothing: no buffer of that size is allocated
+  // for a row or column that is not there.
+  const std::string empty = tmp / "empty.safetensors";
+  write_bytes(empty, safetensors_bytes(R"({"r":{"dtype":"F32","shape":[0,1099511627776],)"
+                                       R"("data_offsets":[0,0]},)"
+                                       R"("c":{"dtype":"F32","shape":[1099511627776,0],)"
+                                       R"("data_offsets":[0,0]}})",
+                                       ""));
+  const SafetensorsFile f = SafetensorsFile::open(empty);
+  EXPECT_THROW(f.get("r").row(0), std::out_of_range);
+  EXPECT_THROW(f.get("c").column(0), std::out_of_range);
+}
+
+// Runs `f`, which must not wait on the FIFO `fifo`; if it still runs after 5 s, a writer opened
+// and closed on the FIFO lets it go on (so that a failing test does not hang).
+void without_waiting(const std::string& fifo, const std::function<void()>& f) {
+  auto done = std::async(std::launch::async, f);
+  if (done.wait_for(std::chrono::seconds(5)) == std::future_status::timeout) {
+    ADD_FAILURE() << "waited on the FIFO " << fifo;
+    const int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+    if (w >= 0) ::close(w);
+  }
+  done.get();
+}
+
+TEST(Checkpoint, FifosAreRefusedNotWaitedOn) {
+  TempDir tmp;
+  const CheckpointConfig c = small_llama();
+  const auto fifo_instead = [](const std::string& path) {
+    fs::remove(path);
+    ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0) << path;
+  };
+  const auto refused = [&](const std::string& dir, const std::string& fifo,
+                           const std::string& expected) {
+    SCOPED_TRACE(fifo);
+    expect_input_error([&] { without_waiting(fifo, [&] { HfCheckpoint::open(dir); }); },
+                       {fifo + ": not a regular file (expected a " + expected + " file)"});
+  };
+  write_synthetic_checkpoint(tmp / "weights", c);
+  fifo_instead(tmp / "weights/model.safetensors");
+  refused(tmp / "weights", tmp / "weights/model.safetensors", "safetensors");
+  expect_input_error(
+      [&] {
+        without_waiting(tmp / "weights/model.safetensors",
+                        [&] { SafetensorsFile::open(tmp / "weights/model.safetensors"); });
+      },
+      {"not a regular file"});
+
+  write_synthetic_checkpoint(tmp / "config", c);
+  fifo_instead(tmp / "config/config.json");
+  refused(tmp / "config", tmp / "config/config.json", "JSON");
+
+  write_synthetic_checkpoint(tmp / "shard", c, {Dtype::F32, 2, kSeed});
+  fifo_instead(tmp / "shard/model-00002-of-00002.safetensors");
+  refused(tmp / "shard", tmp / "shard/model-00002-of-00002.safetensors", "safetensors");
+
+  write_synthetic_checkpoint(tmp / "index", c, {Dtype::F32, 2, kSeed});
+  fifo_instead(tmp / "index/model.safetensors.index.json");
+  refused(tmp / "index", tmp / "index/model.safetensors.index.json", "JSON");
+}
+
+TEST(Checkpoint, ShardsOutsideTheFolderAreRefused) {
+  TempDir tmp;
+  const std::string dir = tmp / "ck", index = dir + "/model.safetensors.index.json";
+  const std::string shard = "model-00002-of-00002.safetensors";
+  write_synthetic_checkpoint(dir, small_llama(), {Dtype::F32, 2, kSeed});
+  // The same shard elsewhere: followed, the checkpoint would open without a word.
+  fs::create_directories(tmp / "other");
+  fs::copy_file(dir + "/" + shard, tmp / "other/" + shard);
+  const std::string original = read_bytes(index);
+  const auto map_to = [&](const std::string& file) {
+    std::string text = original;
+    const std::string from = "\"" + shard + "\"";
+    const std::string to = nlohmann::json(file).dump();
+    for (std::size_t at = 0; (at = text.find(from, at)) != std::string::npos; at += to.size())
+      text.replace(at, from.size(), to);
+    write_bytes(index, text);
+  };
+  for (const std::string& file :
+       {"../other/" + shard, tmp / "other/" + shard, "./../other/" + shard,
+        "sub/../../other/" + shard, std::string("..")}) {
+    SCOPED_TRACE(file);
+    map_to(file);
+    expect_input_error([&] { HfCheckpoint::open(dir); },
+                       {index + ": tensor ", ": shard " + quoted_input(file) +
+                                                 " is not inside the checkpoint folder (expected "
+                                                 "a file name inside it"});
+  }
+  // Inside, and a symbolic link to a file elsewhere (the Hugging Face cache's layout): read.
+  map_to("./" + shard);
+  EXPECT_NO_THROW(HfCheckpoint::open(dir));
+  fs::remove(dir + "/" + shard);
+  fs::create_symlink("../other/" + shard, dir + "/" + shard);
+  map_to(shard);
+  EXPECT_NO_THROW(HfCheckpoint::open(dir));
+}
+
+TEST(Checkpoint, FileContentInErrorsIsEscaped) {
+  // Bytes that are no UTF-8 character and controls (C0 and C1) are escaped; characters are not.
+  EXPECT_EQ(printable("a\xff"
+                      "b\xc3\xa9\xc2\x9b[1m\xe2\x82"),
+            "a\\xffb\xc3\xa9\\xc2\\x9b[1m\\xe2\\x82");
+  EXPECT_EQ(quoted_input("\xed\xa0\x80\xf0\x9f\x98\x80"), "\"\\xed\\xa0\\x80\xf0\x9f\x98\x80\"");
+  EXPECT_EQ(
+      quoted_input(std::string(300, '\x80')), "\"" + [] {
+        std::string s;
+        for (int i = 0; i < 200; ++i) s += "\\x80";
+        return s;
+      }() + "\"... (300 characters)");
+
+  TempDir tmp;
+  // The whole message on one line, with no byte a terminal would act on or mis-decode.
+  const auto clean = [](const std::string& m) {
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    EXPECT_EQ(m.find('\x1b'), std::string::npos) << m;
+    EXPECT_EQ(m.find('\xff'), std::string::npos) << m;
+  };
+  const auto header = [&](const std::string& name, const std::string& json,
+                          const std::string& expected) {
+    const std::string path = tmp / name;
+    write_bytes(path, safetensors_bytes(json, std::string(16, '\0')));
+    const std::string m = input_error([&] { SafetensorsFile::open(path); });
+    SCOPED_TRACE(name);
+    clean(m);
+    EXPECT_NE(m.find(expected), std::string::npos) << m;
+  };
+  // Raw bytes stop the JSON parser, whose message quotes them.
+  header("name_ff.safetensors",
+         "{\"w\xff\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", "\\xff");
+  header("dtype_ff.safetensors",
+         "{\"w\":{\"dtype\":\"F3\xff\",\"shape\":[4],\"data_offsets\":[0,16]}}", "\\xff");
+  // JSON escapes make any character part of a name.
+  header("name_ctl.safetensors",
+         R"({"w\n\u001b[31m":{"dtype":"F8_E4M3","shape":[16],"data_offsets":[0,16]}})",
+         "tensor w\\n\\x1b[31m: dtype F8_E4M3 is a dtype we do not read");
+  header("meta_ctl.safetensors",
+         R"({"__metadata__":{"k\n":1},"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})",
+         "__metadata__: value of \"k\\n\": expected a string");
+  header("overlap_ctl.safetensors",
+         R"({"a\r":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
+         R"("b\t":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+         "tensor b\\t: data offsets [8, 16] overlap tensor a\\r's [0, 16]");
+
+  // config.json and the index.
+  const std::string m = input_error(
+      [] { parse_checkpoint_config("{\"architectures\":[\"Llama\xff\"]}", "m/config.json"); });
+  clean(m);
+  EXPECT_NE(m.find("m/config.json: not valid JSON ("), std::string::npos) << m;
+  EXPECT_NE(m.find("\\xff"), std::string::npos) << m;
+  const std::string dir = tmp / "ck";
+  write_synthetic_checkpoint(dir, small_llama(), {Dtype::F32, 2, kSeed});
+  const std::string index = dir + "/model.safetensors.index.json";
+  const std::string original = read_bytes(index);
+  const auto edited = [&](const std::string& from, const std::string& to) {
+    std::string text = original;
+    const std::size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    write_bytes(index, text);
+    const std::string m = input_error([&] { HfCheckpoint::open(dir); });
+    clean(m);
+    return m;
+  };
+  const std::string head = "\"lm_head.weight\": \"model-00002-of-00002.safetensors\"";
+  EXPECT_NE(edited(head, R"("lm_head.weight": "model-0000\n\u001b2.safetensors")")
+                .find("shard model-0000\\n\\x1b2.safetensors: "),
+            std::string::npos);
+  EXPECT_NE(edited(head, R"("lm_head.weight\n\u001b": "model-00002-of-00002.safetensors")")
+                .find("tensor lm_head.weight\\n\\x1b: mapped to model-00002-of-00002.safetensors, "
+                      "which does not hold it"),
+            std::string::npos);
+  EXPECT_NE(edited(head, "\"lm_head.weight\": \"model\xff.safetensors\"").find("\\xff"),
+            std::string::npos);
 }
 
 // ---- Pruned models: head widths of their own, per-layer configs, write_pruned_checkpoint ----
