@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "driver/bench_protocol.h"
 #include "driver/bench_report.h"
@@ -88,8 +89,9 @@ const Scores& scores_of(Run& run, std::size_t bi, const std::string& profile,
   std::vector<std::string> names = run.cli.scoring.proxies;
   if (!run.has_proxy("params")) names.push_back("params");
   log::info(shapes_label(run.info[bi], profile) + ": scoring " + std::to_string(b.archs.size()) +
-            " architectures of " + b.name + " with " + std::to_string(names.size()) +
-            " proxies on " + std::to_string(run.cli.scoring.threads) + " threads");
+            " architectures of " + b.name + " with " +
+            std::to_string(run.cli.scoring.proxies.size()) + " proxies on " +
+            std::to_string(run.cli.scoring.threads) + " threads");
   const auto evals = evaluate_all(b.archs, names, opt, run.cli.scoring.threads);
   Scores s;
   const std::size_t z = std::find(names.begin(), names.end(), "zerolm") - names.begin();
@@ -248,13 +250,17 @@ Job zerolm_job(Run& run, std::size_t bi, const Scores& s, const std::string& pro
           }};
 }
 
-// The rows of every proxy but zerolm, then the published columns, of one benchmark.
+// The rows of every proxy in the order asked (zerolm's from `zerolm`, absent when it has no row
+// here), then the published columns, of one benchmark.
 void add_proxy_jobs(Run& run, std::size_t bi, const Scores& s, const EvalOptions& opt,
-                    std::vector<Job>& jobs) {
+                    std::vector<Job>& jobs, std::optional<Job> zerolm) {
   const Benchmark& b = run.benchmarks[bi];
   for (std::size_t p = 0; p < run.cli.scoring.proxies.size(); ++p) {
     const std::string& n = run.cli.scoring.proxies[p];
-    if (n == "zerolm") continue;
+    if (n == "zerolm") {
+      if (zerolm) jobs.push_back(std::move(*zerolm));
+      continue;
+    }
     const std::uint64_t seed = derive_seed(opt.seed, 100 + p);
     jobs.push_back({bi, "proxy " + n + ", benchmark " + b.name, [&run, bi, &s, n, seed] {
                       return proxy_row(run, bi, s, n, "zerolm", s.of.at(n), seed);
@@ -317,10 +323,10 @@ ProfileResult bench_profile(Run& run, const std::string& profile) {
   std::vector<Job> jobs;
   std::vector<std::string> notes;
   for (std::size_t b = 0; b < nb; ++b) {
+    std::optional<Job> z;
     if (zerolm && kind != AlphaChoice::Kind::Sample)
-      jobs.push_back(
-          zerolm_job(run, b, *scores[b], profile, opt, lobo.empty() ? 0.0 : lobo[b], notes));
-    add_proxy_jobs(run, b, *scores[b], opt, jobs);
+      z = zerolm_job(run, b, *scores[b], profile, opt, lobo.empty() ? 0.0 : lobo[b], notes);
+    add_proxy_jobs(run, b, *scores[b], opt, jobs, std::move(z));
   }
   std::vector<BenchRow> rows(jobs.size());
   run.bootstrap_threads =

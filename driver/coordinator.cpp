@@ -13,6 +13,7 @@
 #include <cmath>
 #include <csignal>
 #include <deque>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <sstream>
@@ -129,11 +130,14 @@ class Coordinator {
       throw;
     }
     const StopLevel level = StopHandler::level();
-    stop_workers(0);
+    // A search that could not propose what was asked did not do its job: every rank exits
+    // non-zero (a batch script must not take it for a finished run).
+    const int code = exhausted_ ? kInputErrorExit : 0;
+    stop_workers(code);
     checkpoint();
     dir_.close_log();
     const bool stopped = level != StopLevel::None && std::int64_t(finished_) < cfg_.evaluations;
-    write_results(stopped ? "stopped" : "complete");
+    write_results(exhausted_ ? "exhausted" : stopped ? "stopped" : "complete");
     if (multi_ && !front_.rows.empty()) {
       try {
         plot_front(dir_.file("pareto.png"), cfg_, feasible_, front_);
@@ -142,7 +146,17 @@ class Coordinator {
       }
     }
     report(stopped);
-    return 0;
+    if (exhausted_) {
+      const std::string line =
+          "zerolm: error: " + cfg_.space + ": no more admissible architectures to propose after " +
+          std::to_string(strategy_->next_index()) + " of " + std::to_string(cfg_.evaluations) +
+          " evaluations" + (budgeted_ ? " within the budget" : "") +
+          " (every draw was evaluated already" + (budgeted_ ? " or outside the budget" : "") +
+          "); " + (budgeted_ ? "widen the budget or " : "") + "ask for fewer --evaluations\n";
+      std::fwrite(line.data(), 1, line.size(), stderr);
+      log::error(line.substr(15, line.size() - 16));
+    }
+    return code;
   }
 
  private:
@@ -160,6 +174,24 @@ class Coordinator {
                        c.config_hash + ", this run " + cfg_.hash() + ")");
     std::istringstream in(c.strategy_state);
     strategy_->load(in);
+    // Every candidate before the checkpoint's generation (or before the next one, at a
+    // generation boundary) was observed: its record must be in the log. One that is not (a last
+    // record cut off by a crash and dropped by repair_log) would be lost for good, since the
+    // checkpoint counts it as done; replaying the log evaluates exactly the missing ones again.
+    const std::uint64_t observed =
+        c.generation.empty() ? strategy_->next_index() : c.generation.front().index;
+    const auto before =
+        std::uint64_t(std::distance(logged_.begin(), logged_.lower_bound(observed)));
+    if (before < observed) {
+      log::warn(dir_.file("evaluations.csv") + ": " + std::to_string(observed - before) +
+                " evaluation" +
+                (observed - before == 1 ? " the checkpoint counts as done is"
+                                        : "s the checkpoint counts as done are") +
+                " missing; replaying the search from evaluations.csv instead, which evaluates " +
+                (observed - before == 1 ? "it" : "them") + " again");
+      strategy_ = make_strategy(cfg_.strategy, strategy_->settings());
+      return;
+    }
     // Candidates proposed before the checkpoint are known; later ones will be proposed again.
     for (const auto& [index, r] : logged_)
       if (index < strategy_->next_index()) strategy_->mark_proposed(r.encoding);
@@ -227,7 +259,7 @@ class Coordinator {
     std::ostringstream state;
     strategy_->save(state);
     if (gen.empty()) {
-      log::warn("the space has no more admissible architectures to propose; stopping early");
+      exhausted_ = true;
       return false;
     }
     start_generation(std::move(gen), state.str());
@@ -512,6 +544,8 @@ class Coordinator {
   std::string best_encoding_;
   double t0_ = 0, last_progress_ = 0, last_checkpoint_ = 0;
   bool raised_ = false;
+  bool exhausted_ = false;  // the strategy proposed nothing while evaluations were left
+  const bool budgeted_ = cfg_.min_params > 0 || cfg_.max_params > 0 || !cfg_.constraints.empty();
 };
 
 }  // namespace

@@ -182,13 +182,16 @@ int run_export(const ExportCli& cli, bool by_rank, bool by_encoding) {
   // Everything is known: only now is anything written.
   const std::string dir = cli.out.empty() ? c.default_out : cli.out;
   std::error_code ec;
+  // An occupied folder (a Hugging Face checkpoint, an earlier export) is refused, as for a
+  // checkpoint's sub-network: an export never overwrites or deletes a file it did not write.
+  if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)))
+    throw InputError((cli.out.empty() ? "" : "--out ") + dir + ": " +
+                     (fs::is_directory(dir, ec) ? "not empty" : "not a folder") +
+                     " (expected a new or empty folder; choose another with --out)");
   fs::create_directories(dir, ec);
   if (ec) throw IoError(dir + ": cannot create the directory (" + ec.message() + ")");
   const std::string path = (fs::path(dir) / e.file).string();
   write_file_atomic(path, e.json.dump(2) + "\n");
-  // The other kind of file, left by an earlier export to the same folder, would contradict this
-  // one.
-  fs::remove(fs::path(dir) / (e.file == "config.json" ? "zerolm-arch.json" : "config.json"), ec);
 
   std::cout << encode(arch) << "  (space " << c.space << ", profile " << c.profile << ")\n";
   if (e.hf_class.empty()) std::cout << "no standard Hugging Face config: " << e.reason << "\n";

@@ -18,6 +18,7 @@ struct FinetuneCli {
   TrainOptions train;
   int threads = 1;
   bool resume = false, force = false;
+  bool locked = false;  // the caller holds the run directory's lock (search --finetune-top-k)
   std::string tokenizer = "byte";  // byte or sentencepiece (trained on the corpus)
   int vocab = 2000;                // sentencepiece: at most this many pieces
   // One model instead of a ranking: a Hugging Face checkpoint trained from its weights (healing a

@@ -3,6 +3,8 @@
 // (--sample M --out DIR) to measure how well the proxy predicts short training. Under mpirun,
 // rank 0 hands one architecture at a time to whichever worker is free (the task farm; rank 0
 // trains too, in a thread); with one rank, threads.
+#include <unistd.h>
+
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -40,6 +42,27 @@
 namespace zerolm {
 
 namespace {
+
+// The exit status of an error, as main() gives it: 3 for I/O, 2 for input, 1 otherwise.
+int exit_code_of(const std::exception& e) {
+  return dynamic_cast<const IoError*>(&e)      ? kIoErrorExit
+         : dynamic_cast<const InputError*>(&e) ? kInputErrorExit
+                                               : kFailureExit;
+}
+
+// Throws IoError naming `option` and `dir` unless a folder can be made where `dir` goes (a folder
+// beside it is made and removed).
+void probe_writable(const std::string& dir, const std::string& option) {
+  namespace fs = std::filesystem;
+  const fs::path p(dir);
+  const fs::path parent = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  const fs::path probe = parent / (p.filename().string() + ".probe." + std::to_string(::getpid()));
+  if (!ec) fs::create_directory(probe, ec);
+  if (ec) throw IoError(option + " " + dir + ": cannot write there (" + ec.message() + ")");
+  fs::remove(probe, ec);
+}
 
 struct Task {
   std::string encoding;
@@ -133,7 +156,10 @@ FinetuneRow train_one(std::size_t index, const Task& t, const SearchConfig& c, c
   FinetuneRow row;
   row.encoding = t.encoding;
   row.proxy_score = t.score;
-  row.params = t.params;
+  // The model as trained: its embedding and head have the tokenizer's vocabulary, not the
+  // family's (258 byte ids where a LLaMA search counted 32,000).
+  row.params = count_params(make_plan(find_space(c.space).parse(t.encoding),
+                                      parse_profile(c.profile), false, corpus.vocab.size));
   row.steps = r.steps;
   row.tokens = r.tokens;
   row.train_loss = r.train_loss;
@@ -148,6 +174,7 @@ FinetuneRow train_one(std::size_t index, const Task& t, const SearchConfig& c, c
 
 // Rank 0's side of the run: everything decided, the output opened.
 struct Plan {
+  RunLock lock;  // the run directory's (or --out's), unless the caller holds it
   SearchConfig config;
   std::string dir;
   std::string tokenizer_model;  // serialized SentencePiece model; empty for byte-level
@@ -165,13 +192,19 @@ Plan prepare(FinetuneCli& cli) {
     validate_scoring(p.config);
     p.config.alpha_value = parse_alpha_number(p.config.alpha);
     p.dir = cli.out;
-    std::filesystem::create_directories(p.dir);
+    std::error_code ec;
+    std::filesystem::create_directories(p.dir, ec);
+    if (ec) throw IoError("--out " + p.dir + ": cannot create the folder (" + ec.message() + ")");
+    if (!cli.locked) p.lock = RunLock::acquire(p.dir);
   } else {
     if (cli.run.empty())
       throw InputError("expected --run DIR (a search run) or --sample M --out DIR");
     RunDir dir(cli.run);
     if (!dir.has_run())
       throw InputError("--run " + cli.run + ": no search run there (config.json missing)");
+    // Never train a live search's top-k while it changes, nor let a --force of that directory
+    // delete the rows being written.
+    if (!cli.locked) p.lock = RunLock::acquire(cli.run);
     p.config = dir.read_config();
     p.dir = cli.run;
     p.tasks = read_top(dir, cli.top_k);
@@ -183,16 +216,18 @@ Plan prepare(FinetuneCli& cli) {
   if (cli.force) {
     std::filesystem::remove(out);
     std::filesystem::remove(model);
-  } else if (std::filesystem::exists(out)) {
+  } else if (std::filesystem::exists(out) && !read_csv(out).rows.empty()) {
+    // (A header alone, left by a run that failed before training anything, holds nothing to
+    // continue: it is started again.)
     if (!cli.resume)
       throw InputError(out + ": exists; continue it with --resume, or start over with --force");
     // Finished rows and the rest must see the same tokens.
-    const bool rows = !read_csv(out).rows.empty(), had_model = std::filesystem::exists(model);
-    if (rows && had_model && cli.tokenizer != "sentencepiece")
+    const bool had_model = std::filesystem::exists(model);
+    if (had_model && cli.tokenizer != "sentencepiece")
       throw InputError(model +
                        ": this run trained with --tokenizer sentencepiece; resume it "
                        "with the same, or start over with --force");
-    if (rows && !had_model && cli.tokenizer == "sentencepiece")
+    if (!had_model && cli.tokenizer == "sentencepiece")
       throw InputError(out +
                        ": this run trained with --tokenizer byte (no tokenizer.model); "
                        "resume it with the same, or start over with --force");
@@ -230,7 +265,16 @@ Plan prepare(FinetuneCli& cli) {
 // Appends finished rows as they come (a stop keeps them), then prints the ranking.
 class Output {
  public:
-  Output(const Plan& p) : path_(p.dir + "/finetune.csv"), f_(path_), rows_(p.tasks.size()) {}
+  Output(const Plan& p)
+      : path_(p.dir + "/finetune.csv"), f_(path_), rows_(p.tasks.size()), t0_(unix_time()) {
+    std::size_t done = 0;
+    for (const Task& t : p.tasks) done += p.done.count(t.encoding);
+    log::info("fine-tuning " + std::to_string(p.tasks.size() - done) + " of " +
+              std::to_string(p.tasks.size()) + " architectures" +
+              (done ? " (" + std::to_string(done) + " done earlier)" : "") + "; results in " +
+              path_);
+    todo_ = p.tasks.size() - done;
+  }
   // Each row reaches the file before the next is trained; a full disk throws IoError.
   void add(std::size_t i, const FinetuneRow& row, bool write = true) {
     const std::vector<std::string> cells = row.cells();
@@ -238,6 +282,7 @@ class Output {
     if (write) {
       f_.write(csv_line(cells));
       f_.flush();
+      progress(row);
     }
     // Kept as finetune.csv holds it (10 significant digits), so that a resumed run ranks and
     // correlates exactly as an uninterrupted one.
@@ -254,7 +299,9 @@ class Output {
         neg_loss.push_back(-rows_[i]->valid_loss);
       }
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return rows_[a]->valid_loss < rows_[b]->valid_loss;
+      return rows_[a]->valid_loss != rows_[b]->valid_loss
+                 ? rows_[a]->valid_loss < rows_[b]->valid_loss
+                 : a < b;
     });
     TextTable t{{"rank", "valid_loss", "perplexity", "proxy_score", "params", "wall_s", "encoding"},
                 {}};
@@ -279,9 +326,23 @@ class Output {
   }
 
  private:
+  // One line per trained architecture: how far, how fast, how long still (under mutex_).
+  void progress(const FinetuneRow& row) {
+    ++trained_;
+    const double elapsed = unix_time() - t0_;
+    const double eta = double(todo_ - std::min(todo_, trained_)) * elapsed / double(trained_);
+    char b[200];
+    std::snprintf(b, sizeof b, "%zu/%zu trained: valid_loss %s, %.0f tokens/s, ETA %.0f s (%s)",
+                  trained_, todo_, format_number(row.valid_loss).c_str(),
+                  row.wall_s > 0 ? double(row.tokens) / row.wall_s : 0.0, eta, row.status.c_str());
+    log::info(b);
+  }
+
   std::string path_;
   AppendFile f_;
   std::vector<std::optional<FinetuneRow>> rows_;
+  double t0_;
+  std::size_t todo_ = 0, trained_ = 0;
   mutable std::mutex mutex_;
 };
 
@@ -322,7 +383,6 @@ void run_coordinator(const Plan& p, Output& out, Farm& farm) {
     const std::size_t i = std::size_t(e.result.index);
     FinetuneRow& row = e.result.row;
     row.proxy_score = p.tasks[i].score;  // workers know the encoding only
-    row.params = p.tasks[i].params;
     out.add(i, row);
   }
   farm.finish(0, [](const FinetuneResult&) {});
@@ -384,6 +444,7 @@ int run_finetune(FinetuneCli& cli, log::Level level) {
 int train_single(MpiSession& mpi, const FinetuneCli& cli) {
   const PhaseComm comm;
   std::string err;
+  int code = kInputErrorExit;  // rank 0's, by the kind of its error
   if (mpi.rank == 0) {
     try {
       if (!cli.checkpoint.empty() && !cli.encoding.empty())
@@ -399,6 +460,9 @@ int train_single(MpiSession& mpi, const FinetuneCli& cli) {
           !(std::filesystem::is_directory(cli.save) && std::filesystem::is_empty(cli.save)))
         throw InputError("--save " + cli.save + ": exists (expected a new folder)");
       resolve_precision(cli.train.precision, cli.train.device);
+      // Before the training, not after it: a folder that cannot be written loses no work.
+      if (!cli.save.empty()) probe_writable(cli.save, "--save");
+      if (!cli.out.empty()) probe_writable(cli.out, "--out");
       const Corpus corpus = Corpus::read(cli.corpus, cli.train.seq);
       set_torch_threads(cli.threads);
       const auto keep_going = [] { return StopHandler::level() == StopLevel::None; };
@@ -441,7 +505,10 @@ int train_single(MpiSession& mpi, const FinetuneCli& cli) {
                                             r.precision,
                                             cli.save};
       if (!cli.out.empty()) {
-        std::filesystem::create_directories(cli.out);
+        std::error_code ec;
+        std::filesystem::create_directories(cli.out, ec);
+        if (ec)
+          throw IoError("--out " + cli.out + ": cannot create the folder (" + ec.message() + ")");
         write_file_atomic(cli.out + "/heal.csv", csv_line(header) + csv_line(row));
       }
       if (!cli.checkpoint.empty())
@@ -455,11 +522,12 @@ int train_single(MpiSession& mpi, const FinetuneCli& cli) {
     } catch (const std::exception& e) {
       err = e.what();
       if (err.empty()) err = "training failed";
+      code = exit_code_of(e);
     }
   }
   if (err = first_error(err, comm.get()); !err.empty()) {
     if (mpi.rank == 0) std::cerr << "zerolm: error: " << err << "\n";
-    return 2;
+    return mpi.rank == 0 ? code : kInputErrorExit;
   }
   return 0;
 }
@@ -475,17 +543,19 @@ int finetune_job(MpiSession& mpi, FinetuneCli& cli) {
   }
   const PhaseComm comm;  // the finetune's own messages
   std::string err;
+  int code = kInputErrorExit;  // rank 0's, by the kind of its error
   Plan plan;
   if (mpi.rank == 0) {
     try {
       plan = prepare(cli);
     } catch (const std::exception& e) {
       err = e.what();
+      code = exit_code_of(e);
     }
   }
   auto fail = [&](const std::string& e) {
     if (mpi.rank == 0) std::cerr << "zerolm: error: " << e << "\n";
-    return 2;
+    return mpi.rank == 0 ? code : kInputErrorExit;
   };
   if (err = first_error(err, comm.get()); !err.empty()) return fail(err);
   // Workers need the configuration (space, profile, init), not the scores: rank 0 keeps those.
@@ -531,7 +601,9 @@ int finetune_job(MpiSession& mpi, FinetuneCli& cli) {
 Runner add_finetune_command(CLI::App& app, const std::string& log_level) {
   auto cli = std::make_shared<FinetuneCli>();
   CLI::App* cmd = app.add_subcommand(
-      "finetune", "Briefly train architectures (masked LM) and rank them by validation loss");
+      "finetune",
+      "Briefly train architectures and rank them by validation loss (masked LM for encoder "
+      "families, causal LM for decoders: gpt2, gpt, llama), or heal a checkpoint");
   cmd->add_option("--run", cli->run, "search run directory: fine-tune its top.csv");
   cmd->add_option("--sample", cli->sample,
                   "instead: M architectures sampled from --space, scored with --proxy")
@@ -554,12 +626,7 @@ Runner add_finetune_command(CLI::App& app, const std::string& log_level) {
   how.proxy_help = "the proxy to compare";
   how.alpha_help = "ZeroLM alpha (a number)";
   add_scoring_options(cmd, cli->sampled, how);
-  cmd->add_option("--min-params", cli->sampled.min_params,
-                  "with --sample: only architectures of at least this many parameters")
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--max-params", cli->sampled.max_params,
-                  "with --sample: only architectures of at most this many parameters (0: any)")
-      ->check(CLI::NonNegativeNumber);
+  add_param_range_options(cmd, cli->sampled.min_params, cli->sampled.max_params, "with --sample: ");
   cmd->add_option("--corpus", cli->corpus, "plain-text file (the last 10% is held out)")
       ->required();
   cmd->add_option("--tokenizer", cli->tokenizer,
@@ -588,7 +655,8 @@ Runner add_finetune_command(CLI::App& app, const std::string& log_level) {
       ->capture_default_str();
   cmd->add_option("--seed", cli->train.seed, "weights seed (as scored) and batch order")
       ->capture_default_str();
-  cmd->add_option("--device", cli->train.device, "cpu, cuda, cuda:<i> or auto (GPU by local rank)")
+  cmd->add_option("--device", cli->train.device,
+                  "auto (GPU local rank mod visible GPUs, else CPU), cpu, cuda:<i>")
       ->capture_default_str();
   cmd->add_option("--threads", cli->threads, "with one rank: architectures trained in parallel")
       ->capture_default_str()

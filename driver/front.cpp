@@ -62,8 +62,15 @@ Front compute_front(const SearchConfig& config, const std::vector<Record>& recor
   std::vector<const Record*> feasible;
   std::vector<Point> points;
   std::vector<std::vector<double>> raw;
-  for (const Record& r : records) {
-    if (r.status != Status::Ok) continue;
+  // In evaluation order, whatever order the results arrived in (it depends on the rank count):
+  // rows that tie in every objective then keep the order of their indices everywhere.
+  std::vector<const Record*> by_index;
+  for (const Record& r : records)
+    if (r.status == Status::Ok) by_index.push_back(&r);
+  std::stable_sort(by_index.begin(), by_index.end(),
+                   [](const Record* a, const Record* b) { return a->index < b->index; });
+  for (const Record* rp : by_index) {
+    const Record& r = *rp;
     auto v = objective_values(config, r);
     bool ok = std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
     for (const Constraint& b : extra) {

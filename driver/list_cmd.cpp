@@ -21,6 +21,9 @@ Runner add_list_command(CLI::App& app) {
       std::cout << "  " << n << "  (" << count << " architectures)  " << s.spec().description
                 << "\n";
     }
+    // Registered at run time over one checkpoint, so not among the names above.
+    std::cout << "  prune  (per checkpoint)  sub-networks of a Hugging Face checkpoint (LLaMA, "
+                 "GPT-2): zerolm search --space prune --checkpoint DIR\n";
     std::cout << "strategies:\n";
     for (const auto& n : strategy_names()) std::cout << "  " << n << "\n";
     std::cout << "proxies:\n";

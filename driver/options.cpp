@@ -6,8 +6,10 @@
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
+#include "driver/objectives.h"
 #include "driver/table.h"
 #include "spaces/space.h"
 
@@ -69,6 +71,70 @@ CLI::Validator finite_number(double lo, bool lo_inclusive) {
         return "";
       },
       "");
+}
+
+CLI::Validator param_count() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        if (s == "0") return "";  // no bound
+        double v = 0;
+        try {
+          v = parse_constraint("params<=" + s).value;
+        } catch (const InputError& e) {
+          const std::string why = e.what();
+          const auto colon = why.rfind(": ");
+          return "expected a parameter count such as 120000000, 120M or 1.5B, got " +
+                 quoted_input(s, 40) +
+                 (colon == std::string::npos ? std::string() : " (" + why.substr(colon + 2) + ")");
+        }
+        if (v != std::floor(v) || v > 9.2e18)
+          return "expected a whole number of parameters, got " + quoted_input(s, 40);
+        s = std::to_string(static_cast<long long>(v));
+        return "";
+      },
+      "");
+}
+
+void add_param_range_options(CLI::App* cmd, std::int64_t& min_params, std::int64_t& max_params,
+                             const std::string& help_prefix,
+                             std::map<std::string, CLI::Option*>* given) {
+  CLI::Option* lo = cmd->add_option("--min-params", min_params,
+                                    help_prefix +
+                                        "only architectures of at least this many parameters "
+                                        "(e.g. 30M; the same units as --constraint)")
+                        ->transform(param_count());
+  CLI::Option* hi = cmd->add_option("--max-params", max_params,
+                                    help_prefix +
+                                        "only architectures of at most this many parameters "
+                                        "(e.g. 120M, 1.5B; 0: any)")
+                        ->transform(param_count());
+  if (given) {
+    (*given)["min_params"] = lo;
+    (*given)["max_params"] = hi;
+  }
+}
+
+namespace {
+std::vector<std::pair<CLI::Option*, std::string>>& deprecated() {
+  static std::vector<std::pair<CLI::Option*, std::string>> list;
+  return list;
+}
+}  // namespace
+
+CLI::Option* add_deprecated_option(CLI::App* cmd, const std::string& old_name,
+                                   const std::string& current, CLI::Option* hidden) {
+  hidden->group("");  // not in --help: the current spelling is
+  deprecated().emplace_back(hidden, cmd->get_name() + " " + old_name + " is deprecated: use " +
+                                        current + " (same meaning)");
+  return hidden;
+}
+
+void warn_deprecated_options() {
+  for (const auto& [opt, line] : deprecated())
+    if (opt->count() > 0) {
+      const std::string text = "zerolm: warning: " + line + "\n";
+      std::fwrite(text.data(), 1, text.size(), stderr);
+    }
 }
 
 CLI::Option* add_memory_limit_option(CLI::App* cmd, double& mb) {

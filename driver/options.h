@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,21 @@ CLI::Validator whole_number(std::int64_t lo = std::numeric_limits<std::int64_t>:
 CLI::Validator unsigned_number();
 // A finite real number, at least `lo` (`lo_inclusive`) or above it.
 CLI::Validator finite_number(double lo, bool lo_inclusive = true);
+
+// A parameter count as budgets write it: 120000000, 120M, 1.5B, 350K (none, K, M, G or B, T);
+// the option receives the whole number. The same units as --constraint 'params<=120M'.
+CLI::Validator param_count();
+// --min-params and --max-params, declared once for every command that takes them.
+void add_param_range_options(CLI::App* cmd, std::int64_t& min_params, std::int64_t& max_params,
+                             const std::string& help_prefix = "",
+                             std::map<std::string, CLI::Option*>* given = nullptr);
+
+// An old spelling kept for scripts: a hidden option bound to the same value as `current`;
+// using it prints one deprecation line (warn_deprecated_options) naming the current spelling.
+CLI::Option* add_deprecated_option(CLI::App* cmd, const std::string& old_name,
+                                   const std::string& current, CLI::Option* hidden);
+// After parsing: one "zerolm: warning: ..." line per old spelling used (on stderr).
+void warn_deprecated_options();
 
 // The scoring options of `score` and `bench`: the shared configuration, with --profile and
 // --proxy repeatable, and --threads (architectures scored at once).

@@ -214,10 +214,18 @@ RunLock RunDir::create(bool force) const {
       throw InputError(path_ + ": already holds a run; continue it with --resume " + path_ +
                        ", or start over with --force (which deletes it)");
     }
-    for (const char* f :
-         {"config.json", "evaluations.csv", "top.csv", "checkpoint.bin", "status.json"})
+    // Everything a run and the commands working on it write (and nothing else: a user's own
+    // files beside them stay), so that no file of the old run is read as the new one's.
+    for (const char* f : {"config.json", "evaluations.csv", "top.csv", "checkpoint.bin",
+                          "status.json", "pareto.csv", "pareto.png", "pareto.png.dat",
+                          "pareto.png.gp", "finetune.csv", "tokenizer.model"})
       fs::remove(file(f), ec);
     fs::remove_all(file("logs"), ec);
+    std::vector<fs::path> exports;
+    for (const auto& entry : fs::directory_iterator(path_, ec))
+      if (entry.path().filename().string().rfind("export-rank-", 0) == 0)
+        exports.push_back(entry.path());
+    for (const auto& e : exports) fs::remove_all(e, ec);
   }
   fs::create_directories(file("logs"), ec);
   if (ec) throw IoError(path_ + ": cannot create the run directory (" + ec.message() + ")");
@@ -246,12 +254,11 @@ std::string RunDir::broken_run_message(bool resuming) const {
          "; to start over, run --out " + path_ + " --force (which deletes the evaluations)";
 }
 
-bool RunDir::repair_log() const {
-  const std::string p = file("evaluations.csv");
-  if (!fs::exists(p)) return false;
-  const std::string text = read_text(p);
-  // The complete lines: up to the last newline, and before any NUL (a crash can leave a block
-  // of zeros where the last write was going).
+namespace {
+
+// The length of the complete records of a log: up to the last newline, and before any NUL (a
+// crash can leave a block of zeros where the last write was going).
+std::size_t complete_prefix(const std::string& text) {
   std::size_t keep = text.rfind('\n');
   keep = keep == std::string::npos ? 0 : keep + 1;
   const std::size_t nul = text.find('\0');
@@ -259,6 +266,16 @@ bool RunDir::repair_log() const {
     const std::size_t nl = text.rfind('\n', nul);
     keep = nl == std::string::npos ? 0 : nl + 1;
   }
+  return keep;
+}
+
+}  // namespace
+
+bool RunDir::repair_log() const {
+  const std::string p = file("evaluations.csv");
+  if (!fs::exists(p)) return false;
+  const std::string text = read_text(p);
+  const std::size_t keep = complete_prefix(text);
   if (keep == text.size()) return false;
   const std::size_t line =
       std::size_t(std::count(text.begin(), text.begin() + long(keep), '\n')) + 1;
@@ -323,12 +340,23 @@ void RunDir::close_log() {
   log_.close();
 }
 
-std::map<std::uint64_t, Record> RunDir::read_log() const {
+std::map<std::uint64_t, Record> RunDir::read_log(bool quiet_cut) const {
   std::map<std::uint64_t, Record> out;
   const std::string p = file("evaluations.csv");
   std::error_code ec;
   if (!fs::exists(p) || fs::file_size(p, ec) == 0) return out;
-  const Csv csv = read_csv(p);
+  // A record cut off at the end (a crash, or a run still writing it) is not read: a reader of a
+  // live or crashed run sees the complete records, as --resume does after repair_log().
+  std::string text = read_text(p);
+  const std::size_t keep = complete_prefix(text);
+  if (keep < text.size()) {
+    if (!quiet_cut)
+      log::warn(p + ": ignoring an incomplete last record " + quoted_input(text.substr(keep), 60) +
+                " (cut off; --resume evaluates it again)");
+    text.resize(keep);
+  }
+  if (text.empty()) return out;
+  const Csv csv = parse_csv(text, p);
   const int idx = csv.column("index"), enc = csv.column("encoding"), score = csv.column("score"),
             params = csv.column("params"), status = csv.column("status"), rank = csv.column("rank"),
             device = csv.column("device"), start = csv.column("start"), end = csv.column("end"),

@@ -116,8 +116,9 @@ Runner add_score_command(CLI::App& app) {
                   "file: a CSV with an arch_encoding column, or one encoding per line");
   add_scoring_options(cmd, cli->scoring, true);
   cmd->add_option("--format", cli->format, "table, csv, json or markdown")->capture_default_str();
-  cmd->add_option("--output,-o", cli->output, "output file (written atomically); - for stdout")
+  cmd->add_option("--out", cli->output, "output file (written atomically); - for stdout")
       ->capture_default_str();
+  add_deprecated_option(cmd, "--output/-o", "--out", cmd->add_option("--output,-o", cli->output));
   cmd->add_option("--sample", cli->sample, "with no input: how many architectures to sample")
       ->capture_default_str()
       ->check(whole_number(1, 100000000));

@@ -11,9 +11,11 @@ std::map<std::string, CLI::Option*> add_scoring_options(CLI::App* cmd, ScoringCo
                                                         const ScoringOptions& how) {
   std::map<std::string, CLI::Option*> o;
   const std::string& pre = how.help_prefix;
-  o["space"] = cmd->add_option("--space", c.space,
-                               pre + "the space: " + join_list(space_names()) +
-                                   (how.space_help.empty() ? "" : " (" + how.space_help + ")"));
+  o["space"] = cmd->add_option(
+      "--space", c.space,
+      pre + "the space: " + join_list(space_names()) +
+          (how.prune_space ? ", prune (the sub-networks of --checkpoint DIR)" : "") +
+          (how.space_help.empty() ? "" : " (" + how.space_help + ")"));
   if (how.space_help.empty()) o["space"]->capture_default_str();
   if (how.profiles) {
     o["profile"] =
@@ -53,9 +55,10 @@ std::map<std::string, CLI::Option*> add_scoring_options(CLI::App* cmd, ScoringCo
     o["seed"] = cmd->add_option("--seed", c.seed, pre + "seed of the weights (and of sampling)")
                     ->capture_default_str()
                     ->check(unsigned_number());
-    o["device"] = cmd->add_option("--device", c.device,
-                                  pre + "cpu, cuda, cuda:<i> or auto (a GPU by node-local rank)")
-                      ->capture_default_str();
+    o["device"] =
+        cmd->add_option("--device", c.device,
+                        pre + "auto (GPU local rank mod visible GPUs, else CPU), cpu, cuda:<i>")
+            ->capture_default_str();
   }
   if (how.memory_limit) o["memory_limit_mb"] = add_memory_limit_option(cmd, c.memory_limit_mb);
   return o;

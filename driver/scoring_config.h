@@ -24,7 +24,7 @@ struct ScoringConfig {
   std::string init = "bert";     // weight initialisation
   std::string mode = "weights";  // weights or analytic
   std::uint64_t seed = 0;        // weights (and sampling)
-  std::string device = "cpu";    // cpu, cuda, cuda:<i> or auto
+  std::string device = "auto";   // cpu, cuda, cuda:<i> or auto (a GPU when there is one)
   double memory_limit_mb = 0;    // MiB of fp32 weights a model may need; 0: no limit
 };
 
@@ -36,8 +36,9 @@ struct ScoringOptions {
   std::vector<std::string>* proxies = nullptr;
   bool seed_and_device = true;  // false where the command's --seed/--device mean training's
   bool memory_limit = true;
-  std::string help_prefix;  // e.g. "with --sample: "
-  std::string space_help;   // what --space defaults to, when it is not a fixed default
+  std::string help_prefix;   // e.g. "with --sample: "
+  std::string space_help;    // what --space defaults to, when it is not a fixed default
+  bool prune_space = false;  // the command takes --space prune (with --checkpoint DIR)
   std::string proxy_help = "proxy to compute";
   std::string alpha_help = "ZeroLM balance of attention against feed-forward";
 };

@@ -41,9 +41,13 @@ struct SearchCli {
   std::map<std::string, CLI::Option*> given;  // search options, to tell given from defaulted
 };
 
+// Given under its current or its old spelling (NAME_old_name).
 bool given(const SearchCli& cli, const std::string& name) {
-  auto it = cli.given.find(name);
-  return it != cli.given.end() && it->second->count() > 0;
+  for (const std::string& n : {name, name + "_old_name"}) {
+    auto it = cli.given.find(n);
+    if (it != cli.given.end() && it->second->count() > 0) return true;
+  }
+  return false;
 }
 
 void need_positive(int v, const std::string& name) {
@@ -149,7 +153,7 @@ void validate(const SearchConfig& c) {
   need(c.threads >= 1, "--threads: expected at least 1");
   need(std::isfinite(c.checkpoint_every) && std::isfinite(c.progress_every) &&
            c.checkpoint_every > 0 && c.progress_every > 0,
-       "--checkpoint-every/--progress-every: expected seconds > 0");
+       "--state-every/--progress-every: expected seconds > 0");
   need(std::isfinite(c.memory_limit_mb) && c.memory_limit_mb >= 0,
        "--memory-limit " + format_number(c.memory_limit_mb) + ": expected MiB >= 0 (0: no limit)");
 }
@@ -279,7 +283,7 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir, RunLock& lock) {
     const std::int64_t saved_budget = saved.evaluations;
     if (given(cli, "evaluations")) saved.evaluations = cli.c.evaluations;
     if (given(cli, "device")) saved.device = cli.c.device;
-    if (given(cli, "threads") || given(cli, "threads_old_name")) saved.threads = cli.c.threads;
+    if (given(cli, "threads")) saved.threads = cli.c.threads;
     if (given(cli, "memory_limit_mb")) saved.memory_limit_mb = cli.c.memory_limit_mb;
     if (given(cli, "latency_table")) saved.latency_table = cli.c.latency_table;
     if (given(cli, "checkpoint_every")) saved.checkpoint_every = cli.c.checkpoint_every;
@@ -406,6 +410,7 @@ int run_search(SearchCli& cli, log::Level level) {
     if (code == 0 && cli.finetune.top_k > 0 && StopHandler::level() == StopLevel::None) {
       cli.finetune.run = dir.path();
       cli.finetune.resume = true;
+      cli.finetune.locked = true;  // this search's lock, held until it ends
       code = finetune_job(mpi, cli.finetune);
     }
   } catch (const FarmFailure& e) {
@@ -449,6 +454,7 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
   ScoringOptions how;
   how.seed_and_device = false;  // declared below: a run seed, and a run-time device
   how.memory_limit = false;     // run-time: declared below
+  how.prune_space = true;
   how.proxy_help = "the score to maximise";
   how.alpha_help = "ZeroLM alpha: a number, or heuristic (data-free)";
   g = add_scoring_options(cmd, c, how);
@@ -461,20 +467,19 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
   g["population"] = cmd->add_option("--population", c.population, "evolution: population size P")
                         ->capture_default_str()
                         ->check(whole_number(INT_MIN, INT_MAX));
-  g["sample"] = cmd->add_option("--sample", c.sample, "evolution: tournament size S")
+  // --tournament: --sample counts architectures to draw in score and finetune.
+  g["sample"] = cmd->add_option("--tournament", c.sample, "evolution: tournament size S")
                     ->capture_default_str()
                     ->check(whole_number(INT_MIN, INT_MAX));
+  g["sample_old_name"] = add_deprecated_option(
+      cmd, "--sample", "--tournament",
+      cmd->add_option("--sample", c.sample)->check(whole_number(INT_MIN, INT_MAX)));
   g["generation"] =
       cmd->add_option("--generation", c.generation,
                       "candidates proposed per generation (independent of the rank count)")
           ->capture_default_str()
           ->check(whole_number(INT_MIN, INT_MAX));
-  g["min_params"] = cmd->add_option("--min-params", c.min_params,
-                                    "only architectures with at least this many parameters")
-                        ->check(whole_number());
-  g["max_params"] = cmd->add_option("--max-params", c.max_params,
-                                    "only architectures with at most this many parameters")
-                        ->check(whole_number());
+  add_param_range_options(cmd, c.min_params, c.max_params, "", &g);
   g["top_k"] = cmd->add_option("--top-k", c.top_k, "rows of top.csv")
                    ->capture_default_str()
                    ->check(whole_number(INT_MIN, INT_MAX));
@@ -496,12 +501,18 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
                      ->capture_default_str()
                      ->check(whole_number(1, 1024));
   g["threads_old_name"] =
-      cmd->add_option("--threads", c.threads)->check(whole_number(1, 1024))->group("");
+      add_deprecated_option(cmd, "--threads", "--torch-threads",
+                            cmd->add_option("--threads", c.threads)->check(whole_number(1, 1024)));
   g["memory_limit_mb"] = add_memory_limit_option(cmd, c.memory_limit_mb);
-  g["checkpoint_every"] =
-      cmd->add_option("--checkpoint-every", c.checkpoint_every, "seconds between checkpoints")
-          ->capture_default_str()
-          ->check(finite_number(0, false));
+  // --state-every: --checkpoint names a Hugging Face checkpoint, not the search's state.
+  g["checkpoint_every"] = cmd->add_option("--state-every", c.checkpoint_every,
+                                          "seconds between saves of the search state "
+                                          "(checkpoint.bin, what --resume continues from)")
+                              ->capture_default_str()
+                              ->check(finite_number(0, false));
+  g["checkpoint_every_old_name"] = add_deprecated_option(
+      cmd, "--checkpoint-every", "--state-every",
+      cmd->add_option("--checkpoint-every", c.checkpoint_every)->check(finite_number(0, false)));
   g["progress_every"] =
       cmd->add_option("--progress-every", c.progress_every, "seconds between progress lines")
           ->capture_default_str()

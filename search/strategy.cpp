@@ -46,8 +46,16 @@ bool Strategy::sample_admissible(Rng& rng, Arch& out, std::string& encoding) {
     out = settings_.space->parse(encoding);
     if (admissible(out, encoding)) return true;
   }
+  // Under a budget every other draw takes the depth first, as sample_in_range does: a uniform
+  // draw lands almost always at the greatest depth, where a small budget admits nothing (a llama
+  // under 200M). The uniform draws keep finding what a budget admits at every depth where
+  // depth-first draws would waste their tries on depths it admits nothing at.
+  const ParamRange range = settings_.range();
+  const auto& depths = settings_.space->spec().depths;
   for (int t = 0; t < kTries; ++t) {
-    out = settings_.space->sample(rng);
+    out = range.bounded() && !depths.empty() && t % 2 == 0
+              ? settings_.space->sample_at_depth(rng, depths[rng.below(depths.size())])
+              : settings_.space->sample(rng);
     encoding = encode(out);
     if (admissible(out, encoding)) return true;
   }

@@ -94,7 +94,7 @@ printf 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\n# comment\n\nH128|SA-SDP-h2-ff
 expect_error "bad line in file" "archs.txt:4: \"H128|SA-SDP-h2-ff512x2|SA-SDP-h2-ff512x1\": layer 1: feed-forward layer count 2" \
   score --input "$tmp/archs.txt"
 expect_error "unknown option" 'zerolm: error:' score --frobnicate
-expect_code 3 "unwritable output" '/nonexistent/out.csv: cannot write' score -o /nonexistent/out.csv 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1'
+expect_code 3 "unwritable output" '/nonexistent/out.csv: cannot write' score --out /nonexistent/out.csv 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1'
 if [ -e /dev/full ]; then
   "$zerolm" score 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1' >/dev/full 2>"$tmp/err"
   rc=$?
@@ -114,8 +114,8 @@ expect_error "search --seed -1" '--seed: expected a whole number from 0 to 18446
 expect_error "score --seed -1" '--seed: expected a whole number from 0 to 18446744073709551615, got "-1"' score --seed -1
 expect_error "search --evaluations 10^20" '--evaluations: expected a whole number of at least 1, got "99999999999999999999"' \
   search --evaluations 99999999999999999999 --out "$tmp/big"
-expect_error "search --checkpoint-every 0" '--checkpoint-every: expected a finite number > 0, got "0"' \
-  search --checkpoint-every 0 --out "$tmp/ck"
+expect_error "search --state-every 0" '--state-every: expected a finite number > 0, got "0"' \
+  search --state-every 0 --out "$tmp/ck"
 check "no run directory left by refused numbers" test ! -e "$tmp/neg" -a ! -e "$tmp/big" -a ! -e "$tmp/ck"
 
 # --memory-limit applies to the shapes in analytic mode too, and score has it: a 6.7B-parameter
@@ -410,7 +410,7 @@ check "--skip-invalid skips a bad LTS row: 4 rows used ($(cat "$tmp/err"))" test
 
 # zerolm finetune: the top architectures of a (tiny) search, trained briefly on a corpus.
 (cd "$tmp" && "$zerolm" --log-level warn search --space flexibert-small --evaluations 12 --population 4 \
-  --sample 2 --generation 4 --out ft >/dev/null 2>&1)
+  --tournament 2 --generation 4 --out ft >/dev/null 2>&1)
 for i in $(seq 400); do echo "a short corpus line number $i, with words to learn."; done >"$tmp/corpus.txt"
 "$zerolm" --log-level warn finetune --run "$tmp/ft" --corpus "$tmp/corpus.txt" --top-k 3 --steps 4 \
   --batch 2 --seq 16 --threads 2 >"$tmp/ft.out" 2>&1

@@ -241,7 +241,7 @@ truncated-log)
   check "NUL tail: no NUL left" test "$(tr -cd '\000' <nul/evaluations.csv | wc -c)" -eq 0
   ;;
 finetune)
-  mpi 2 search --space flexibert-small --evaluations 12 --population 4 --sample 2 --generation 4 --out ft >/dev/null 2>&1
+  mpi 2 search --space flexibert-small --evaluations 12 --population 4 --tournament 2 --generation 4 --out ft >/dev/null 2>&1
   for i in $(seq 400); do echo "a short corpus line number $i, with words to learn."; done >corpus.txt
   mpi 2 finetune --run ft --corpus corpus.txt --top-k 4 --steps 4 --batch 2 --seq 16 >ft.out 2>&1
   check "two-rank finetune exits 0" test $? -eq 0
@@ -261,14 +261,14 @@ finetune)
     check "2 sentencepiece rows" test "$(grep -c . spm2.loss)" -eq 3
     check "one rank and two ranks train the same tokens" cmp -s spm1.loss spm2.loss
   fi
-  mpi 3 search --space flexibert-small --evaluations 12 --population 4 --sample 2 --generation 4 --out sft \
+  mpi 3 search --space flexibert-small --evaluations 12 --population 4 --tournament 2 --generation 4 --out sft \
     --finetune-top-k 2 --corpus corpus.txt --finetune-steps 3 >sft.out 2>&1
   check "search --finetune-top-k trains the top 2" test "$(grep -c ',ok$' sft/finetune.csv)" -eq 2
   mpi 3 finetune --run nowhere --corpus corpus.txt >out.txt 2>err.txt
   check "bad run directory: non-zero on every rank, one line" test $? -ne 0 -a "$(grep -c 'zerolm: error' err.txt)" -eq 1
   ;;
 finetune-fails)
-  mpi 2 search --space flexibert-small --evaluations 12 --population 4 --sample 2 --generation 4 --out ft >/dev/null 2>&1
+  mpi 2 search --space flexibert-small --evaluations 12 --population 4 --tournament 2 --generation 4 --out ft >/dev/null 2>&1
   for i in $(seq 400); do echo "a short corpus line number $i, with words to learn."; done >corpus.txt
   # Tasks go out in rank order at the start: task 1 to rank 1, task 0 to rank 0's own thread.
   for case in "1 1" "0 0"; do
@@ -388,7 +388,7 @@ prune)
   make_ck=$(dirname "$zerolm")/../tests/make_test_checkpoint
   "$make_ck" ck llama F32 >/dev/null 2>&1
   check "test checkpoint written" test -s ck/config.json
-  pr=(search --space prune --checkpoint ck --evaluations 40 --population 10 --sample 3 --seed 2)
+  pr=(search --space prune --checkpoint ck --evaluations 40 --population 10 --tournament 3 --seed 2)
   mpi 1 "${pr[@]}" --out q1 >q1.out 2>&1
   check "-n 1 exit 0" test $? -eq 0
   mpi 2 "${pr[@]}" --out q2 >q2.out 2>&1

@@ -1,10 +1,12 @@
 // Objectives, budgets and the front of a run as the driver computes them (no MPI, no LibTorch).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "driver/front.h"
 #include "driver/objectives.h"
+#include "driver/options.h"
 #include "spaces/errors.h"
 
 namespace zerolm {
@@ -143,6 +145,45 @@ TEST(Front, NonDominatedFeasibleRecordsSortedAlongTheFirstCost) {
   const std::string csv = front_csv(c, f);
   EXPECT_EQ(csv.substr(0, csv.find('\n')), "rank,index,encoding,zerolm,latency_ms,params,device");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4);
+}
+
+// --min-params/--max-params take the units of --constraint 'params<=...'.
+TEST(Options, ParameterCountsTakeTheBudgetsUnits) {
+  CLI::Validator count = param_count();
+  for (const auto& [given, want] :
+       std::vector<std::pair<std::string, std::string>>{{"120M", "120000000"},
+                                                        {"1.5B", "1500000000"},
+                                                        {"350K", "350000"},
+                                                        {"2G", "2000000000"},
+                                                        {"123456", "123456"},
+                                                        {"0", "0"}}) {
+    std::string s = given;
+    EXPECT_EQ(count(s), "") << given;
+    EXPECT_EQ(s, want) << given;
+  }
+  for (const std::string bad : {"12x", "-5M", "1.5", "M", ""}) {
+    std::string s = bad;
+    EXPECT_NE(count(s).find("expected"), std::string::npos) << bad;
+  }
+}
+
+// Rows tied in every objective arrive in the order workers finish, which depends on the rank
+// count: the front lists them by evaluation index, whatever that order.
+TEST(Front, RowsTiedInEveryObjectiveInIndexOrderWhateverTheArrivalOrder) {
+  SearchConfig c;
+  c.proxy = "zerolm";
+  c.objectives = {"zerolm:max", "latency:min"};
+  std::vector<Record> records = {rec(7, 2.0, 20, 5.0), rec(3, 2.0, 20, 5.0), rec(5, 1.0, 10, 3.0),
+                                 rec(9, 2.0, 20, 5.0), rec(1, 1.0, 10, 3.0)};
+  std::vector<std::uint64_t> first;
+  for (int shuffle = 0; shuffle < 5; ++shuffle) {
+    std::rotate(records.begin(), records.begin() + 1, records.end());
+    const Front f = compute_front(c, records);
+    std::vector<std::uint64_t> order;
+    for (const Record& r : f.rows) order.push_back(r.index);
+    EXPECT_EQ(order, (std::vector<std::uint64_t>{1, 5, 3, 7, 9})) << "rotation " << shuffle;
+    EXPECT_EQ(front_csv(c, f), front_csv(c, compute_front(c, records)));
+  }
 }
 
 }  // namespace

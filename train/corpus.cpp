@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -10,6 +11,10 @@
 namespace zerolm {
 
 std::string Corpus::read_text(const std::string& path) {
+  // A folder opens as a stream of no bytes: say what it is instead of "0 bytes, too small".
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw InputError(path + ": is a folder (expected a plain-text corpus file)");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open the corpus (" + std::strerror(errno) + ")");
   std::stringstream s;

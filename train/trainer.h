@@ -25,7 +25,7 @@ struct TrainOptions {
   double clip = 1.0;
   std::uint64_t seed =
       0;  // weights as scored (seed, encoding); batches the same for every architecture
-  std::string device = "cpu";
+  std::string device = "auto";  // a GPU when there is one, as in every command
   // fp32, bf16 (autocast: matrix products in bfloat16, weights, optimizer and loss in float32)
   // or auto (bf16 on a GPU, fp32 on the CPU).
   std::string precision = "auto";
