@@ -92,6 +92,7 @@ ModelPlan checkpoint_plan(const CheckpointConfig& c) {
   }
   ModelPlan plan = a.arch.family->make_plan(a.arch, Profile::Spec, true, c.vocab);
   plan.norm_eps = c.eps;
+  if (c.family == CheckpointFamily::Gpt2) plan.activation = c.activation;
   if (c.family == CheckpointFamily::Llama) {
     plan.rope_theta = c.rope_theta;
   } else if (c.positions != plan.max_positions) {
@@ -141,7 +142,8 @@ CheckpointConfig model_checkpoint_config(const ModelPlan& plan, Dtype dtype) {
     c.family = CheckpointFamily::Gpt2;
     c.architecture = "GPT2LMHeadModel";
     c.tied = true;
-    c.eps = plan.eps_or(1e-12);  // as TorchModel::norm
+    c.eps = plan.eps_or(1e-5);  // as the gpt family's plan (GPT-2's)
+    c.activation = plan.activation.empty() ? "gelu_new" : plan.activation;
   } else {
     throw InputError("family " + f + ": only llama and gpt models are written as checkpoints");
   }

@@ -58,6 +58,14 @@ struct Fields {
                        printable(v.dump(), 80));
     return v.get<std::int64_t>();
   }
+  std::string text_or(const char* name, const std::string& fallback) const {
+    const json* v = get(name);
+    if (!v) return fallback;
+    if (!v->is_string())
+      throw InputError(where + ": field \"" + name + "\": expected a string, got " +
+                       printable(v->dump(), 80));
+    return v->get<std::string>();
+  }
   double number_or(const char* name, double fallback) const {
     const json* v = get(name);
     if (!v) return fallback;
@@ -279,6 +287,17 @@ CheckpointConfig parse_checkpoint_config(const std::string& json_text, const std
     out.head_dim = f.positive_or("head_dim", out.hidden / out.heads);
     out.tied = f.flag_or("tie_word_embeddings", true);
     out.eps = f.number_or("layer_norm_epsilon", 1e-5);
+    // GPT-2 computes the tanh approximation of GELU ("gelu_new", GPT2Config's default);
+    // transformers' other names for the two GELUs our model computes are taken as such, and
+    // anything else is refused rather than run with the wrong activation.
+    const std::string act = f.text_or("activation_function", "gelu_new");
+    if (act == "gelu_new" || act == "gelu_pytorch_tanh")
+      out.activation = "gelu_new";
+    else if (act == "gelu")
+      out.activation = "gelu";
+    else
+      throw InputError(where + ": field \"activation_function\": " + quoted_input(act, 40) +
+                       " is not computed here (expected gelu_new, gelu_pytorch_tanh or gelu)");
   }
   if (const json* layers = f.get("zerolm_layers")) parse_layers(*layers, where, out);
   return out;
@@ -315,7 +334,7 @@ nlohmann::ordered_json checkpoint_config_json(const CheckpointConfig& c) {
     j["n_positions"] = c.positions;
     j["n_ctx"] = c.positions;
     j["vocab_size"] = c.vocab;
-    j["activation_function"] = "gelu_new";
+    j["activation_function"] = c.activation.empty() ? "gelu_new" : c.activation;
     j["layer_norm_epsilon"] = c.eps;
   }
   j["tie_word_embeddings"] = c.tied;

@@ -56,6 +56,7 @@ struct CheckpointConfig {
   bool tied = false;            // tie_word_embeddings (absent: false for LLaMA, true for GPT-2)
   double eps = 0;               // rms_norm_eps / layer_norm_epsilon (absent: 1e-6 / 1e-5)
   double rope_theta = 0;        // LLaMA (absent: 10000); 0 for GPT-2
+  std::string activation;       // GPT-2: "gelu_new" (tanh GELU, the default) or "gelu"
   bool attention_bias = false;  // LLaMA's optional q/k/v/o biases; GPT-2 always has biases
   bool mlp_bias = false;        // LLaMA's optional gate/up/down biases
   std::string torch_dtype;      // as config.json says (informative), empty when absent

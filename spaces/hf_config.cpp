@@ -29,14 +29,15 @@ struct Facts {
 
 Facts family_facts(const std::string& f) {
   if (f == "llama") return {"rmsnorm", "pre", 1e-6, "silu", "rotary", false, true};
-  if (f == "gpt2-lts" || f == "gpt")
-    return {"layernorm", "pre", 1e-12, "gelu", "learned", true, true};
+  if (f == "gpt2-lts" || f == "gpt")  // GPT-2's: tanh GELU, epsilon 1e-5 (gpt2_plan.cpp)
+    return {"layernorm", "pre", 1e-5, "gelu_new", "learned", true, true};
   return {"layernorm", "post", 1e-12, "gelu", "learned", true, false};
 }
 
 Facts facts(const ModelPlan& plan) {
   Facts f = family_facts(plan.family->name());
   f.norm_eps = plan.eps_or(f.norm_eps);  // a checkpoint's model keeps its config's
+  if (!plan.activation.empty()) f.activation = plan.activation.c_str();
   return f;
 }
 

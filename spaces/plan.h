@@ -66,6 +66,10 @@ struct ModelPlan {
   // checkpoint's model takes its config's (rms_norm_eps, layer_norm_epsilon).
   double norm_eps = 0;
   double eps_or(double family_eps) const { return norm_eps > 0 ? norm_eps : family_eps; }
+  // The feed-forward activation where a family computes more than one: GPT-2-style models
+  // "gelu_new" (GPT-2's tanh approximation, the default) or "gelu" (exact, as a checkpoint's
+  // config may say).
+  std::string activation;
   std::vector<LayerPlan> layers;
   std::vector<TensorSpec> tensors;  // every parameter, in construction order
 

@@ -112,6 +112,7 @@ CheckpointConfig make_checkpoint_config(CheckpointFamily family, std::int64_t hi
     c.head_dim = hidden / heads;
     c.positions = positions > 0 ? positions : 1024;
     c.eps = 1e-5;
+    c.activation = "gelu_new";
   }
   return c;
 }

@@ -628,6 +628,16 @@ TEST(Checkpoint, ConfigFields) {
   EXPECT_EQ(g.intermediate, 3072);
   EXPECT_TRUE(g.tied);
   EXPECT_EQ(checkpoint_arch(g, 124439808).params, 124439808);  // GPT-2 small
+  // GPT-2's activation: gelu_new (the tanh GELU) unless the config says otherwise; an activation
+  // our model does not compute is refused.
+  EXPECT_EQ(g.activation, "gelu_new");
+  const std::string gpt2 = R"({"model_type":"gpt2","n_embd":768,"n_layer":12,"n_head":12,)"
+                           R"("vocab_size":50257,"activation_function":)";
+  EXPECT_EQ(parse_checkpoint_config(gpt2 + R"("gelu"})", w).activation, "gelu");
+  EXPECT_EQ(parse_checkpoint_config(gpt2 + R"("gelu_pytorch_tanh"})", w).activation, "gelu_new");
+  expect_input_error(
+      [&] { parse_checkpoint_config(gpt2 + R"("relu"})", w); },
+      {"m/config.json: field \"activation_function\": \"relu\" is not computed here"});
   // Round trip through checkpoint_config_json.
   const CheckpointConfig back =
       parse_checkpoint_config(checkpoint_config_json(small_llama()).dump(), w);

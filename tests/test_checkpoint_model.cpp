@@ -156,6 +156,82 @@ TEST(CheckpointModel, NormEpsilonComesFromTheConfig) {
   }
 }
 
+// GPT-2's block computed independently, in double: pre-LayerNorm (epsilon `eps`), causal
+// attention, the feed-forward with the tanh GELU (GPT-2's gelu_new) or the exact one, a final
+// LayerNorm, logits from the tied embedding.
+torch::Tensor gpt2_by_hand(TorchModel& m, const torch::Tensor& ids, int heads, double eps,
+                           bool tanh_gelu) {
+  const auto w = [&](const std::string& n) { return m.tensor(n).to(torch::kDouble); };
+  const auto layer_norm = [&](const torch::Tensor& x, const std::string& n) {
+    const auto mean = x.mean(-1, true), var = (x - mean).pow(2).mean(-1, true);
+    return (x - mean) / (var + eps).sqrt() * w(n + ".weight") + w(n + ".bias");
+  };
+  const auto linear = [&](const torch::Tensor& x, const std::string& n) {
+    return torch::matmul(x, w(n + ".weight").t()) + w(n + ".bias");
+  };
+  const double pi = 3.14159265358979323846;
+  const auto gelu = [&](const torch::Tensor& x) {
+    return tanh_gelu ? 0.5 * x * (1 + torch::tanh(std::sqrt(2 / pi) * (x + 0.044715 * x.pow(3))))
+                     : 0.5 * x * (1 + torch::erf(x / std::sqrt(2.0)));
+  };
+  const auto B = ids.size(0), T = ids.size(1);
+  torch::Tensor x = w("embeddings.cluster0.weight").index_select(0, ids.reshape({-1}));
+  x = x.view({B, T, -1}) + w("embeddings.position.weight").narrow(0, 0, T).unsqueeze(0);
+  const auto d = x.size(-1), hd = d / heads;
+  const auto split = [&](const torch::Tensor& t) {
+    return t.view({B, T, heads, hd}).transpose(1, 2);
+  };
+  const auto future = torch::ones({T, T}, torch::kBool).triu(1);
+  for (std::size_t l = 0; l < m.plan().layers.size(); ++l) {
+    const std::string p = "layers." + std::to_string(l) + ".";
+    auto h = layer_norm(x, p + "attn_norm");
+    auto q = split(linear(h, p + "attn.query")), k = split(linear(h, p + "attn.key")),
+         v = split(linear(h, p + "attn.value"));
+    auto scores = torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(hd));
+    scores = scores.masked_fill(future, -1e300);
+    auto e = (scores - std::get<0>(scores.max(-1, true))).exp();
+    auto att = torch::matmul(e / e.sum(-1, true), v).transpose(1, 2).reshape({B, T, d});
+    x = x + linear(att, p + "attn.output");
+    h = layer_norm(x, p + "ffn_norm");
+    x = x + linear(gelu(linear(h, p + "ffn.0")), p + "ffn.1");
+  }
+  x = layer_norm(x, "final_norm");
+  return torch::matmul(x, w("embeddings.cluster0.weight").t());
+}
+
+// A GPT-2 checkpoint runs as GPT-2 computes it: the tanh GELU (gelu_new, GPT2Config's default)
+// and its LayerNorm epsilon; with activation_function "gelu" the exact GELU. The feed-forward
+// layers' weights are scaled up so that the two GELUs differ far beyond float rounding.
+TEST(CheckpointModel, Gpt2ComputesItsConfigsActivationAndEpsilon) {
+  TempDir tmp;
+  CheckpointConfig c = make_checkpoint_config(CheckpointFamily::Gpt2, 32, 80, 4, 4, 2, 100, true);
+  write_synthetic_checkpoint(tmp / "tanh", c, {Dtype::F32, 1, 3});
+  c.activation = "gelu";
+  write_synthetic_checkpoint(tmp / "exact", c, {Dtype::F32, 1, 3});
+  for (const std::string name : {"tanh", "exact"}) {
+    const HfCheckpoint ck = HfCheckpoint::open(tmp / name);
+    EXPECT_EQ(ck.config().eps, 1e-5) << name;
+    TorchModel m = load(ck);
+    for (std::size_t i = 0; i < m.plan().tensors.size(); ++i)
+      if (m.plan().tensors[i].name.find(".ffn.") != std::string::npos)
+        m.set_tensor(i, m.tensor(i) * 40);
+    const torch::Tensor ours = m.forward(tokens()).to(torch::kDouble);
+    const torch::Tensor tanh = gpt2_by_hand(m, tokens(), 4, 1e-5, true),
+                        exact = gpt2_by_hand(m, tokens(), 4, 1e-5, false);
+    const double off_tanh = (ours - tanh).abs().max().item<double>(),
+                 off_exact = (ours - exact).abs().max().item<double>();
+    const double gap = (tanh - exact).abs().max().item<double>();
+    // Seen: the logits of the two GELUs differ by 3.8e-5; ours are 1.5e-7 from the right one.
+    EXPECT_GT(gap, 1e-5) << "the two GELUs must differ for this test to tell them apart";
+    EXPECT_LT(name == "tanh" ? off_tanh : off_exact, gap / 50) << name;
+    EXPECT_GT(name == "tanh" ? off_exact : off_tanh, gap / 2) << name;
+    // Written back as read.
+    save_checkpoint(m, tmp / (name + "-saved"), Dtype::F32);
+    EXPECT_EQ(HfCheckpoint::open(tmp / (name + "-saved")).config().activation,
+              name == "tanh" ? "gelu_new" : "gelu");
+  }
+}
+
 // A pruned model computes what the full model computes with the pruned heads' output columns,
 // the pruned channels' down-projection columns and the dropped layers' branches zeroed: an
 // independent check of the narrower attention (-hd) and of the slicing.

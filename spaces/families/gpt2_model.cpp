@@ -29,6 +29,7 @@ class Gpt2Builder final : public ModelBuilder {
     }
     auto pos = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(m.device()));
     x = x + m.tensor("embeddings.position.weight").index_select(0, pos).unsqueeze(0);
+    const bool exact = m.plan().activation == "gelu";
     for (std::size_t l = 0; l < m.plan().layers.size(); ++l) {
       const std::string p = "layers." + std::to_string(l) + ".";
       auto h = m.norm(x, p + "attn_norm");
@@ -37,7 +38,7 @@ class Gpt2Builder final : public ModelBuilder {
                            m.linear(h, p + "attn.value"), m.plan().layers[l].attn_heads, true);
       x = x + m.linear(att, p + "attn.output");
       h = m.norm(x, p + "ffn_norm");
-      x = x + m.linear(torch::gelu(m.linear(h, p + "ffn.0")), p + "ffn.1");
+      x = x + m.linear(torch::gelu(m.linear(h, p + "ffn.0"), exact ? "none" : "tanh"), p + "ffn.1");
     }
     x = m.norm(x, "final_norm");
     if (!with_head) return x;

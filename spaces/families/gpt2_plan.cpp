@@ -15,6 +15,9 @@ ModelPlan make_gpt2_plan(const Arch& arch, bool with_names, std::int64_t vocab,
   plan.vocab = vocab > 0 ? vocab : shape.vocab;
   plan.max_positions = shape.max_positions;
   plan.type_vocab = 0;
+  // As GPT-2 computes them (GPT2Config's defaults): LayerNorm epsilon 1e-5 and the tanh GELU.
+  plan.norm_eps = 1e-5;
+  plan.activation = "gelu_new";
   plan.embed = lts ? arch.embed : arch.layers.front().hidden;
   const std::int64_t d = arch.layers.front().hidden;
   const int L = int(arch.layers.size());
