@@ -90,7 +90,8 @@ const Scores& scores_of(Run& run, std::size_t bi, const std::string& profile,
   if (!run.has_proxy("params")) names.push_back("params");
   log::info(shapes_label(run.info[bi], profile) + ": scoring " + std::to_string(b.archs.size()) +
             " architectures of " + b.name + " with " +
-            std::to_string(run.cli.scoring.proxies.size()) + " proxies on " +
+            std::to_string(run.cli.scoring.proxies.size()) +
+            (run.cli.scoring.proxies.size() == 1 ? " proxy on " : " proxies on ") +
             std::to_string(run.cli.scoring.threads) + " threads");
   const auto evals = evaluate_all(b.archs, names, opt, run.cli.scoring.threads);
   Scores s;
