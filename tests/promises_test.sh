@@ -21,17 +21,8 @@ zerolm=$2
 mpiexec=$3
 make_ck=$4
 shared=$5
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
-flags=(--oversubscribe)
-[ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
-mpi() { local n=$1; shift; timeout 300 "$mpiexec" "${flags[@]}" -n "$n" "$zerolm" --log-level warn "$@"; }
-fails=0 pass=0
-check() {
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
+# shellcheck source=tests/scenario_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/scenario_lib.sh"
 rows() { tail -n +2 "$1/evaluations.csv" | grep -c .; }
 indices_complete() {  # DIR N: indices 0..N-1 each logged exactly once (finished records)
   test "$(tail -n +2 "$1/evaluations.csv" | grep -v ',preempted,' | cut -d, -f1 | sort -n | uniq | tr '\n' ' ')" = \

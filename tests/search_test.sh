@@ -22,17 +22,8 @@ set -u
 scenario=$1
 zerolm=$2
 mpiexec=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
-flags=(--oversubscribe)
-[ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
-mpi() { local n=$1; shift; timeout 300 "$mpiexec" "${flags[@]}" -n "$n" "$zerolm" --log-level warn "$@"; }
-fails=0 pass=0
-check() {
-  local name=$1; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
+# shellcheck source=tests/scenario_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/scenario_lib.sh"
 ok_rows() { grep -c ',ok,' "$1/evaluations.csv"; }
 dup_ok() { grep ',ok,' "$1/evaluations.csv" | cut -d, -f1 | sort | uniq -d | wc -l; }
 base=(search --space flexibert-bench --strategy evolution --evaluations 300 --seed 7)
