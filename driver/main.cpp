@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "driver/commands.h"
@@ -137,6 +139,10 @@ int main(int argc, char** argv) {
       print_error(!cmd && !hint.empty() ? hint
                   : hint.empty()        ? std::string(e.what()) + " (see zerolm --help)"
                                         : std::string(e.what()) + hint);
+    else
+      // mpiexec ends the whole job when the first rank exits non-zero: the others leave a
+      // moment after rank 0, so that its line is written even on a loaded machine.
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
     return kInputErrorExit;
   }
   try {
