@@ -147,14 +147,15 @@ class Coordinator {
     }
     report(stopped);
     if (exhausted_) {
-      const std::string line =
-          "zerolm: error: " + cfg_.space + ": no more admissible architectures to propose after " +
+      const std::string why =
+          cfg_.space + ": no more admissible architectures to propose after " +
           std::to_string(strategy_->next_index()) + " of " + std::to_string(cfg_.evaluations) +
           " evaluations" + (budgeted_ ? " within the budget" : "") +
           " (every draw was evaluated already" + (budgeted_ ? " or outside the budget" : "") +
-          "); " + (budgeted_ ? "widen the budget or " : "") + "ask for fewer --evaluations\n";
+          "); " + (budgeted_ ? "widen the budget or " : "") + "ask for fewer --evaluations";
+      const std::string line = "zerolm: error: " + why + "\n";
       std::fwrite(line.data(), 1, line.size(), stderr);
-      log::error(line.substr(15, line.size() - 16));
+      log::error(why);
     }
     return code;
   }

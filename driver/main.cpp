@@ -75,6 +75,7 @@ std::string parse_hint(const CLI::App& app, const CLI::App* cmd, int argc, char*
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
+      if (a == "--log-level") ++i;  // its value is no command
       if (a.empty() || a[0] == '-') continue;
       if (std::find(names.begin(), names.end(), a) != names.end()) break;
       const std::string guess = closest(a, names);

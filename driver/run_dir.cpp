@@ -340,7 +340,7 @@ void RunDir::close_log() {
   log_.close();
 }
 
-std::map<std::uint64_t, Record> RunDir::read_log(bool quiet_cut) const {
+std::map<std::uint64_t, Record> RunDir::read_log() const {
   std::map<std::uint64_t, Record> out;
   const std::string p = file("evaluations.csv");
   std::error_code ec;
@@ -350,9 +350,8 @@ std::map<std::uint64_t, Record> RunDir::read_log(bool quiet_cut) const {
   std::string text = read_text(p);
   const std::size_t keep = complete_prefix(text);
   if (keep < text.size()) {
-    if (!quiet_cut)
-      log::warn(p + ": ignoring an incomplete last record " + quoted_input(text.substr(keep), 60) +
-                " (cut off; --resume evaluates it again)");
+    log::warn(p + ": ignoring an incomplete last record " + quoted_input(text.substr(keep), 60) +
+              " (cut off; --resume evaluates it again)");
     text.resize(keep);
   }
   if (text.empty()) return out;

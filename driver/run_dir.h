@@ -91,9 +91,8 @@ class RunDir {
   void flush_log();  // after each batch: a killed run keeps every finished evaluation
   void close_log();
   // Finished (ok or failed) records of a previous run by candidate index; preempted ones are left
-  // out (they are evaluated again). A record cut off at the end is ignored, with a warning unless
-  // `quiet_cut` (a live run may be writing it).
-  std::map<std::uint64_t, Record> read_log(bool quiet_cut = false) const;
+  // out (they are evaluated again). A record cut off at the end is ignored, with a warning.
+  std::map<std::uint64_t, Record> read_log() const;
 
   void write_top(const std::vector<Outcome>& top) const;
   void write_checkpoint(const Checkpoint& c) const;
