@@ -14,9 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "spaces/hf_checkpoint.h"
-#include "spaces/prune.h"
-#include "spaces/synthetic_checkpoint.h"
+#include "checkpoints/hf_checkpoint.h"
+#include "checkpoints/prune.h"
+#include "checkpoints/synthetic_checkpoint.h"
+#include "proxy/checkpoint_scores.h"
 
 using namespace zerolm;
 
@@ -86,7 +87,8 @@ int main(int argc, char** argv) {
     t = std::chrono::steady_clock::now();
     for (std::int64_t i = 0; i < count; ++i) {
       const PruneChoice& ch = choices[std::size_t(i) % distinct];
-      sink += space.zerolm(ch, 0.75) + double(space.params(ch)) * 1e-12 + space.norm_fraction(ch);
+      sink += prune_msv(space, ch).zerolm(0.75) + double(space.params(ch)) * 1e-12 +
+              kept_norm(space, ch);
     }
     const double scoring = seconds_since(t);
     std::printf(
@@ -95,7 +97,8 @@ int main(int argc, char** argv) {
         (long long)count, scoring, double(count) / scoring, scoring / double(count) * 1e6, sink);
     t = std::chrono::steady_clock::now();
     const std::int64_t samples = count / 10;
-    for (std::int64_t i = 0; i < samples; ++i) sink += space.zerolm(space.sample(rng), 0.75);
+    for (std::int64_t i = 0; i < samples; ++i)
+      sink += prune_msv(space, space.sample(rng)).zerolm(0.75);
     const double with_sampling = seconds_since(t);
     std::printf("sample + score: %.0f sub-networks/s (checksum %.6g)\n",
                 double(samples) / with_sampling, sink);

@@ -12,18 +12,18 @@
 #include <optional>
 
 #include "driver/bench_protocol.h"
-#include "driver/bench_report.h"
 #include "driver/benchmark.h"
 #include "driver/commands.h"
 #include "driver/inputs.h"
-#include "driver/log.h"
 #include "driver/options.h"
-#include "driver/progress.h"
-#include "driver/table.h"
 #include "proxy/metrics.h"
 #include "proxy/parallel.h"
 #include "proxy/ranking.h"
 #include "proxy/torch_runtime.h"
+#include "report/bench_report.h"
+#include "report/progress.h"
+#include "report/table.h"
+#include "runs/log.h"
 
 namespace zerolm {
 
@@ -491,7 +491,7 @@ Runner add_bench_command(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->add_flag("--skip-invalid", cli->defaults.skip_invalid,
                 "skip rows the space cannot express (each reported on stderr) instead of stopping");
-  cmd->add_option("--format", cli->format, "table, csv, json or markdown")->capture_default_str();
+  add_format_option(cmd, cli->format);
   cmd->add_option("--output,-o", cli->output, "output file (written atomically); - for stdout")
       ->capture_default_str();
   return [cli] { return run_bench(*cli); };

@@ -6,8 +6,8 @@
 #include <cstdlib>
 
 #include "driver/inputs.h"
-#include "driver/log.h"
-#include "driver/table.h"
+#include "report/table.h"
+#include "runs/log.h"
 #include "spaces/plan.h"
 
 namespace zerolm {

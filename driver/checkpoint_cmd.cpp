@@ -5,9 +5,9 @@
 #include <memory>
 #include <sstream>
 
+#include "checkpoints/hf_checkpoint.h"
 #include "driver/commands.h"
 #include "spaces/family.h"
-#include "spaces/hf_checkpoint.h"
 
 namespace zerolm {
 

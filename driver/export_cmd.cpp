@@ -1,18 +1,19 @@
 // `zerolm export`: what a user takes to a training framework for one architecture, from a search
 // run (by rank) or given by its encoding: a Hugging Face config.json where a standard class holds
-// the model, else zerolm-arch.json and the reason (spaces/hf_config.h, docs/export.md).
+// the model, else zerolm-arch.json and the reason (checkpoints/hf_config.h, docs/export.md).
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
+#include "checkpoints/hf_config.h"
+#include "checkpoints/prune_space.h"
 #include "driver/commands.h"
 #include "driver/inputs.h"
-#include "driver/run_dir.h"
-#include "driver/table.h"
+#include "driver/options.h"
+#include "report/table.h"
+#include "runs/run_dir.h"
 #include "spaces/family.h"
-#include "spaces/hf_config.h"
-#include "spaces/prune_space.h"
 #include "spaces/rng.h"
 #include "spaces/space.h"
 
@@ -224,9 +225,9 @@ Runner add_export_command(CLI::App& app) {
   cmd->add_option("--profile", cli->profile, "with --encoding: spec (default), trained or compat");
   cmd->add_option("--checkpoint", cli->checkpoint,
                   "with --encoding PRUNE|...: the checkpoint it is a sub-network of");
-  cmd->add_option("--out", cli->out,
-                  "directory for the file (default: RUN/export-rank-N, or "
-                  "./export-<family>-<hash> with --encoding)");
+  add_out_option(cmd, cli->out,
+                 "directory for the file (default: RUN/export-rank-N, or "
+                 "./export-<family>-<hash> with --encoding)");
   return
       [cli, rank, encoding] { return run_export(*cli, rank->count() > 0, encoding->count() > 0); };
 }

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <sstream>
 
-#include "driver/log.h"
-#include "driver/table.h"
+#include "report/table.h"
+#include "runs/log.h"
 
 namespace zerolm {
 
@@ -16,12 +16,6 @@ std::vector<std::string> split_list(const std::string& s, char sep) {
   for (std::string item; std::getline(in, item, sep);)
     if (!item.empty()) out.push_back(item);
   return out;
-}
-
-std::string join_list(const std::vector<std::string>& items) {
-  std::string s;
-  for (const auto& x : items) s += (s.empty() ? "" : ", ") + x;
-  return s;
 }
 
 std::vector<std::string> csv_encodings(const Csv& csv, const std::string& path) {

@@ -17,8 +17,6 @@ struct Csv;
 
 // The non-empty items of `s` between separators: "a,,b" -> {"a", "b"}.
 std::vector<std::string> split_list(const std::string& s, char sep = ',');
-// The items joined by ", ": {"a", "b"} -> "a, b" (lists of names in help texts and messages).
-std::string join_list(const std::vector<std::string>& items);
 
 // The architecture encoding of every row of a benchmark CSV: its `arch_encoding` column, or, for
 // LiteTransformerSearch's GPT-2 benchmark, the encoding built from the columns n_layer, d_model,

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "driver/commands.h"
-#include "driver/log.h"
 #include "driver/options.h"
+#include "runs/log.h"
 #include "spaces/errors.h"
 
 namespace {

@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "driver/objectives.h"
-#include "driver/table.h"
+#include "report/table.h"
+#include "runs/objectives.h"
 #include "spaces/space.h"
 
 namespace zerolm {
@@ -111,6 +111,102 @@ void add_param_range_options(CLI::App* cmd, std::int64_t& min_params, std::int64
   if (given) {
     (*given)["min_params"] = lo;
     (*given)["max_params"] = hi;
+  }
+}
+
+CLI::Option* add_format_option(CLI::App* cmd, std::string& format) {
+  return cmd->add_option("--format", format, "table, csv, json or markdown")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            try {
+              parse_format(s);
+            } catch (const InputError& e) {
+              return e.what();
+            }
+            return "";
+          },
+          ""));
+}
+
+CLI::Option* add_device_option(CLI::App* cmd, std::string& device, const std::string& help_prefix) {
+  return cmd
+      ->add_option("--device", device,
+                   help_prefix + "auto (GPU local rank mod visible GPUs, else CPU), cpu, cuda:<i>")
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            if (s == "auto" || s == "cpu" || s == "cuda") return "";
+            if (s.rfind("cuda:", 0) == 0 && s.size() > 5 && s.size() < 10 &&
+                s.find_first_not_of("0123456789", 5) == std::string::npos)
+              return "";
+            return "expected auto, cpu, cuda or cuda:<index>, got " + quoted_input(s, 40);
+          },
+          ""));
+}
+
+CLI::Option* add_seed_option(CLI::App* cmd, std::uint64_t& seed, const std::string& what) {
+  return cmd->add_option("--seed", seed, what)->capture_default_str()->check(unsigned_number());
+}
+
+CLI::Option* add_precision_option(CLI::App* cmd, std::string& precision, const std::string& what,
+                                  bool with_auto) {
+  const std::string accepted = with_auto ? "fp32, bf16 or auto" : "fp32 or bf16";
+  return cmd
+      ->add_option("--precision", precision,
+                   what + ": fp32, or bf16 (autocast)" +
+                       (with_auto ? ", or auto (bf16 on a GPU, fp32 on the CPU)" : ""))
+      ->capture_default_str()
+      ->check(CLI::Validator(
+          [with_auto, accepted](std::string& s) -> std::string {
+            if (s == "fp32" || s == "bf16" || (with_auto && s == "auto")) return "";
+            return "unknown precision " + quoted_input(s, 40) + ": expected " + accepted;
+          },
+          ""));
+}
+
+CLI::Option* add_out_option(CLI::App* cmd, std::string& out, const std::string& what) {
+  return cmd->add_option("--out", out, what)
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            return s.empty() ? "expected a path, got nothing" : "";
+          },
+          ""));
+}
+
+void add_objective_options(CLI::App* cmd, std::vector<std::string>& objectives,
+                           std::vector<std::string>& constraints, const std::string& objective_help,
+                           std::map<std::string, CLI::Option*>* given) {
+  // Checked one value at a time, with the messages a configuration's check gives.
+  auto checked = [](void (*parse)(const std::string&)) {
+    return CLI::Validator(
+        [parse](std::string& s) -> std::string {
+          try {
+            parse(s);
+          } catch (const InputError& e) {
+            return e.what();
+          }
+          return "";
+        },
+        "");
+  };
+  CLI::Option* o =
+      cmd->add_option("--objective", objectives,
+                      "NAME[:max|:min], repeatable: a proxy (maximised by default) or a cost: "
+                      "params, flops, latency, memory (minimised); " +
+                          objective_help)
+          ->expected(1)
+          ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+          ->check(checked([](const std::string& s) { parse_objective(s); }));
+  CLI::Option* b = cmd->add_option("--constraint", constraints,
+                                   "budget, repeatable: 'latency<=12ms', 'params<=125M', "
+                                   "'memory<=2GiB', 'flops<=2G' (also <, >=, >)")
+                       ->expected(1)
+                       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+                       ->check(checked([](const std::string& s) { parse_constraint(s); }));
+  if (given) {
+    (*given)["objectives"] = o;
+    (*given)["constraints"] = b;
   }
 }
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "driver/scoring_config.h"
+#include "driver/scoring_options.h"
 #include "proxy/alpha.h"
 #include "proxy/evaluator.h"
 
@@ -35,6 +35,28 @@ CLI::Validator param_count();
 void add_param_range_options(CLI::App* cmd, std::int64_t& min_params, std::int64_t& max_params,
                              const std::string& help_prefix = "",
                              std::map<std::string, CLI::Option*>* given = nullptr);
+
+// The options several commands take, each declared here once: the same name, help text and check
+// wherever it appears. `help_prefix` scopes an option ("with --sample: ").
+// --format table|csv|json|markdown (md), checked at parsing.
+CLI::Option* add_format_option(CLI::App* cmd, std::string& format);
+// --device auto|cpu|cuda|cuda:<i>, checked at parsing (whether that GPU exists is checked where
+// the device is opened).
+CLI::Option* add_device_option(CLI::App* cmd, std::string& device,
+                               const std::string& help_prefix = "");
+// --seed: a whole number from 0 to 2^64 - 1; `what` says what it seeds.
+CLI::Option* add_seed_option(CLI::App* cmd, std::uint64_t& seed, const std::string& what);
+// --precision fp32|bf16, and auto (bf16 on a GPU, fp32 on the CPU) where `with_auto`; `what` says
+// what runs at that precision.
+CLI::Option* add_precision_option(CLI::App* cmd, std::string& precision, const std::string& what,
+                                  bool with_auto);
+// --out PATH: a file or folder the command writes (`what`); an empty path is refused.
+CLI::Option* add_out_option(CLI::App* cmd, std::string& out, const std::string& what);
+// --objective NAME[:max|:min] and --constraint BUDGET, repeatable and checked at parsing (the
+// same check as a run's configuration); `objective_help` says what the objectives are for.
+void add_objective_options(CLI::App* cmd, std::vector<std::string>& objectives,
+                           std::vector<std::string>& constraints, const std::string& objective_help,
+                           std::map<std::string, CLI::Option*>* given = nullptr);
 
 // An old spelling kept for scripts: a hidden option bound to the same value as `current`;
 // using it prints one deprecation line (warn_deprecated_options) naming the current spelling.

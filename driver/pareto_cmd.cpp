@@ -10,10 +10,11 @@
 #include <memory>
 
 #include "driver/commands.h"
-#include "driver/front.h"
 #include "driver/inputs.h"
-#include "driver/run_dir.h"
-#include "driver/table.h"
+#include "driver/options.h"
+#include "report/table.h"
+#include "runs/front.h"
+#include "runs/run_dir.h"
 
 namespace zerolm {
 
@@ -201,16 +202,10 @@ Runner add_pareto_command(CLI::App& app) {
       "within a budget, or several runs' hypervolumes");
   cmd->add_option("run", cli->runs, "search run directory (several: compare hypervolumes)")
       ->required();
-  cmd->add_option("--constraint", cli->constraints,
-                  "budget, repeatable: 'latency<=12ms', 'params<=125M', 'memory<=2GiB'")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--objective", cli->objectives,
-                  "read the runs with these objectives (repeatable; default: each run's own), e.g. "
-                  "to compare a single-objective run's front")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  cmd->add_option("--format", cli->format, "table, csv, json or markdown")->capture_default_str();
+  add_objective_options(cmd, cli->objectives, cli->constraints,
+                        "read the runs with these objectives (default: each run's own), e.g. to "
+                        "compare a single-objective run's front");
+  add_format_option(cmd, cli->format);
   return [cli] { return run_pareto(*cli); };
 }
 

@@ -4,10 +4,10 @@
 
 #include "driver/commands.h"
 #include "driver/inputs.h"
-#include "driver/log.h"
 #include "driver/options.h"
-#include "driver/table.h"
 #include "proxy/torch_runtime.h"
+#include "report/table.h"
+#include "runs/log.h"
 
 namespace zerolm {
 
@@ -115,8 +115,8 @@ Runner add_score_command(CLI::App& app) {
   cmd->add_option("--input", cli->input,
                   "file: a CSV with an arch_encoding column, or one encoding per line");
   add_scoring_options(cmd, cli->scoring, true);
-  cmd->add_option("--format", cli->format, "table, csv, json or markdown")->capture_default_str();
-  cmd->add_option("--out", cli->output, "output file (written atomically); - for stdout")
+  add_format_option(cmd, cli->format);
+  add_out_option(cmd, cli->output, "output file (written atomically); - for stdout")
       ->capture_default_str();
   add_deprecated_option(cmd, "--output/-o", "--out", cmd->add_option("--output,-o", cli->output));
   cmd->add_option("--sample", cli->sample, "with no input: how many architectures to sample")

@@ -1,6 +1,7 @@
-// `zerolm search`: the distributed search. Every rank parses the same command line; rank 0
-// resolves the configuration and the run directory, then all ranks agree (collectively) that
-// start-up succeeded before anyone works, so bad input ends every rank with one line from rank 0.
+// `zerolm search`: its options and the configuration they resolve to (normalised, checked, merged
+// with a resumed run's saved one). Every rank parses the same command line; the search itself runs
+// in farm/search_job.cpp, where rank 0 resolves (resolve() below) and all ranks agree that
+// start-up succeeded before anyone works.
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -12,19 +13,16 @@
 #include <map>
 #include <memory>
 
+#include "checkpoints/prune_space.h"
 #include "driver/commands.h"
-#include "driver/finetune.h"
 #include "driver/inputs.h"
-#include "driver/log.h"
 #include "driver/options.h"
-#include "driver/search_run.h"
-#include "driver/stop_handler.h"
-#include "driver/table.h"
-#include "driver/task_farm.h"
+#include "farm/farm.h"
 #include "proxy/capacity_stat.h"
 #include "proxy/torch_runtime.h"
+#include "report/table.h"
+#include "runs/log.h"
 #include "search/strategy.h"
-#include "spaces/prune_space.h"
 #include "spaces/rng.h"
 #include "train/cost.h"
 
@@ -34,7 +32,7 @@ namespace {
 
 struct SearchCli {
   SearchConfig c;
-  FinetuneCli finetune;  // --finetune-top-k K: brief training of the top K after the search
+  FinetuneJob finetune;  // --finetune-top-k K: brief training of the top K after the search
   std::string out, resume;
   bool force = false;
   std::int64_t stop_after = 0;
@@ -107,15 +105,15 @@ void validate(const SearchConfig& c) {
       throw InputError(
           "--space prune --alpha heuristic: the heuristic samples the families' "
           "spaces; give alpha as a number");
-    const auto& known = subnetwork_proxies();
+    const std::vector<std::string> known = checkpoint_proxies();
     std::vector<std::string> wanted{c.proxy};
     for (const auto& n : c.value_names())
       if (!is_measured(n)) wanted.push_back(n);
     for (const auto& p : wanted)
       if (std::find(known.begin(), known.end(), p) == known.end())
         throw InputError("--space prune: " + p +
-                         " is not computed on a checkpoint's sub-networks (zerolm, params, "
-                         "params-nonemb, flops, kept-norm are)");
+                         " is not computed on a checkpoint's sub-networks (" + join_list(known) +
+                         " are)");
   }
   validate_scoring(c);
   const auto obj = c.objective_list();
@@ -331,116 +329,6 @@ SearchConfig resolve(SearchCli& cli, RunDir& dir, RunLock& lock) {
   return c;
 }
 
-// One line from rank 0 (in one write, control characters escaped); every rank returns `code`.
-int fail_all(const MpiSession& mpi, const std::string& err, int code = kInputErrorExit) {
-  if (mpi.rank == 0) {
-    const std::string line = "zerolm: error: " + printable(err) + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
-  }
-  return code;
-}
-
-int run_search(SearchCli& cli, log::Level level) {
-  MpiSession mpi(nullptr, nullptr);
-  StopHandler::install();
-  // Open MPI under a mismatched srun starts N one-rank jobs: refuse instead of searching N times.
-  if (const char* n = std::getenv("SLURM_NTASKS"); n && std::atoi(n) > 1 && mpi.size == 1)
-    return fail_all(
-        mpi,
-        "SLURM started " + std::string(n) +
-            " tasks but MPI sees a world of 1 rank: each task would run its own search. Launch "
-            "with `srun --mpi=pmix` (check `srun --mpi=list`) or with mpirun inside the "
-            "allocation");
-
-  std::string err;
-  RunDir dir(cli.resume.empty() ? (cli.out.empty() ? timestamp_dir() : cli.out) : cli.resume);
-  SearchConfig config;
-  RunLock lock;  // rank 0: held until this function returns (also on errors)
-  int start_code = kInputErrorExit;
-  if (mpi.rank == 0) {
-    try {
-      config = resolve(cli, dir, lock);
-    } catch (const InputError& e) {
-      err = e.what();
-    } catch (const IoError& e) {
-      err = e.what();
-      start_code = kIoErrorExit;
-    } catch (const std::exception& e) {
-      err = e.what();
-      start_code = kFailureExit;
-    }
-  }
-  if (err = first_error(err, MPI_COMM_WORLD); !err.empty())
-    return fail_all(mpi, err, std::stoi(broadcast(std::to_string(start_code), MPI_COMM_WORLD)));
-  config = SearchConfig::from_json(broadcast(config.to_json(), MPI_COMM_WORLD), "config");
-  dir = RunDir(broadcast(dir.path(), MPI_COMM_WORLD));
-
-  log::init(level, dir.log_file(mpi.rank), mpi.rank, mpi.rank == 0);
-  log::info("rank " + std::to_string(mpi.rank) + " of " + std::to_string(mpi.size) + " on " +
-            mpi.host + " (local rank " + std::to_string(mpi.local_rank) + ")");
-  set_torch_threads(config.threads);
-
-  SearchRun run{&mpi, config, &dir, !cli.resume.empty(), cli.stop_after};
-  // Every rank scores, rank 0 too (in a thread beside the coordination): N ranks on a node use
-  // N devices.
-  std::unique_ptr<Scorer> scorer;
-  try {
-    if (mpi.rank != 0) open_checkpoint_space(config);
-    scorer = std::make_unique<Scorer>(config, mpi.rank, mpi.local_rank);
-    log::info("scoring on " + scorer->device() + " (" + scorer->device_name() + ")");
-  } catch (const std::exception& e) {
-    err = e.what();
-  }
-  if (err = first_error(err, MPI_COMM_WORLD); !err.empty()) return fail_all(mpi, err);
-  if (mpi.rank == 0) {
-    const int gpus = cuda_device_count(), evaluators_here = mpi.local_size;
-    if (gpus > evaluators_here && config.device == "auto")
-      log::warn(std::to_string(gpus) + " GPUs visible on " + mpi.host + " but only " +
-                std::to_string(evaluators_here) + " evaluating ranks there: some GPUs stay idle");
-  }
-  int code = 0;
-  try {
-    {
-      const PhaseComm comm;  // the search's own messages
-      code = mpi.rank == 0 ? run_coordinator(run, comm.get(), *scorer)
-                           : run_worker(comm.get(), *scorer);
-    }
-    log::flush();
-    // Then, on the same ranks, the top architectures are trained briefly (unless stopped early).
-    if (code == 0 && cli.finetune.top_k > 0 && StopHandler::level() == StopLevel::None) {
-      cli.finetune.run = dir.path();
-      cli.finetune.resume = true;
-      cli.finetune.locked = true;  // this search's lock, held until it ends
-      code = finetune_job(mpi, cli.finetune);
-    }
-  } catch (const FarmFailure& e) {
-    // Rank 0 only: every rank has been stopped and exits non-zero.
-    const std::string line = "zerolm: error: " + printable(e.what()) + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    log::error(e.what());
-    log::flush();
-    code = 1;
-  } catch (const std::exception& e) {
-    // After start-up a failure cannot be agreed on collectively: end the whole job (the lock
-    // first: MPI_Abort runs no destructors).
-    const std::string line =
-        "zerolm: error: rank " + std::to_string(mpi.rank) + ": " + printable(e.what()) + "\n";
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    log::error(e.what());
-    log::flush();
-    lock.release();
-    const int exit_code = dynamic_cast<const IoError*>(&e)      ? kIoErrorExit
-                          : dynamic_cast<const InputError*>(&e) ? kInputErrorExit
-                                                                : kFailureExit;
-    MPI_Abort(MPI_COMM_WORLD, exit_code);
-    return exit_code;
-  }
-  // No rank leaves before rank 0 has said why (and written its checkpoint): mpiexec ends the whole
-  // job as soon as one rank exits non-zero.
-  MPI_Barrier(MPI_COMM_WORLD);
-  return code;
-}
-
 }  // namespace
 
 Runner add_search_command(CLI::App& app, const std::string& log_level) {
@@ -461,9 +349,7 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
   g["strategy"] =
       cmd->add_option("--strategy", c.strategy, "strategy: " + join_list(strategy_names()))
           ->capture_default_str();
-  g["seed"] = cmd->add_option("--seed", c.seed, "run seed: candidates and weights")
-                  ->capture_default_str()
-                  ->check(unsigned_number());
+  g["seed"] = add_seed_option(cmd, c.seed, "run seed: candidates and weights");
   g["population"] = cmd->add_option("--population", c.population, "evolution: population size P")
                         ->capture_default_str()
                         ->check(whole_number(INT_MIN, INT_MAX));
@@ -492,9 +378,7 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
                       "--resume)")
           ->capture_default_str()
           ->check(whole_number(1));
-  g["device"] = cmd->add_option("--device", c.device,
-                                "auto (GPU local rank mod visible GPUs, else CPU), cpu, cuda:<i>")
-                    ->capture_default_str();
+  g["device"] = add_device_option(cmd, c.device);
   // --torch-threads: not --threads, which in score, bench and finetune counts architectures
   // handled at once; the old spelling is still accepted (hidden).
   g["threads"] = cmd->add_option("--torch-threads", c.threads, "LibTorch threads per rank")
@@ -517,17 +401,9 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
       cmd->add_option("--progress-every", c.progress_every, "seconds between progress lines")
           ->capture_default_str()
           ->check(finite_number(0, false));
-  g["objectives"] = cmd->add_option("--objective", c.objectives,
-                                    "NAME[:max|:min], repeatable: a proxy (maximised by default) "
-                                    "or a cost: params, flops, latency, memory (minimised). Two or "
-                                    "more: the Pareto front (default strategy nsga2)")
-                        ->expected(1)
-                        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  g["constraints"] = cmd->add_option("--constraint", c.constraints,
-                                     "budget, repeatable: 'latency<=12ms', 'params<=125M', "
-                                     "'memory<=2GiB', 'flops<=2G' (also <, >=, >)")
-                         ->expected(1)
-                         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_objective_options(cmd, c.objectives, c.constraints,
+                        "two or more: the Pareto front (default strategy nsga2)", &g);
+
   g["latency_batch"] =
       cmd->add_option("--latency-batch", c.latency_batch, "latency/memory: sequences per pass")
           ->capture_default_str()
@@ -541,9 +417,7 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
                       "latency: timed passes after one warm-up (the median counts)")
           ->capture_default_str()
           ->check(whole_number(INT_MIN, INT_MAX));
-  g["precision"] =
-      cmd->add_option("--precision", c.precision, "latency/memory: fp32, or bf16 (autocast)")
-          ->capture_default_str();
+  g["precision"] = add_precision_option(cmd, c.precision, "latency/memory", false);
   g["checkpoint"] = cmd->add_option(
       "--checkpoint", c.checkpoint,
       "with --space prune: the Hugging Face checkpoint (config.json + safetensors) whose "
@@ -560,14 +434,23 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
   cmd->add_option("--finetune-steps", cli->finetune.train.steps,
                   "training steps for --finetune-top-k")
       ->capture_default_str();
-  cmd->add_option("--out", cli->out, "run directory (default: runs/search-<UTC time>)");
+  add_out_option(cmd, cli->out, "run directory (default: runs/search-<UTC time>)");
   cmd->add_option("--resume", cli->resume, "continue the run in this directory");
   cmd->add_flag("--force", cli->force, "start over in an existing run directory (deletes its run)");
   cmd->add_option("--stop-after", cli->stop_after,
                   "testing: rank 0 signals itself SIGTERM after N evaluations")
       ->group("")
       ->check(whole_number(0));
-  return [cli, &log_level] { return run_search(*cli, log::parse_level(log_level)); };
+  return [cli, &log_level] {
+    SearchJob job;
+    job.dir = cli->resume.empty() ? (cli->out.empty() ? timestamp_dir() : cli->out) : cli->resume;
+    job.resume = !cli->resume.empty();
+    job.stop_after = cli->stop_after;
+    job.resolve = [cli](RunDir& dir, RunLock& lock) { return resolve(*cli, dir, lock); };
+    job.prepare = [](const SearchConfig& c) { open_checkpoint_space(c); };
+    job.finetune = cli->finetune;
+    return run_search_job(job, log::parse_level(log_level));
+  };
 }
 
 }  // namespace zerolm

@@ -1,6 +1,6 @@
 #include "proxy/capacity.h"
 
-#include "proxy/slice_capacity.h"
+#include "proxy/checkpoint_scores.h"
 
 #include "spaces/arch.h"
 #include "spaces/registry.h"

@@ -13,7 +13,9 @@
 
 namespace zerolm {
 
-class TorchModel;  // spaces/model.h; only proxies that read weights include it
+class TorchModel;       // spaces/model.h; only proxies that read weights include it
+class CheckpointSpace;  // checkpoints/prune_space.h; only proxies that score sub-networks include
+                        // it
 
 // weights: statistics of the freshly initialised tensors. analytic: their expected values, in
 // closed form from the shapes (no model is built).
@@ -45,6 +47,15 @@ struct ScoreInput {
   TorchModel* model;  // the built, lazily initialised model; non-null when needs_model()
 };
 
+// A sub-network of a trained checkpoint (--space prune), scored from the checkpoint's weights.
+struct SubnetworkInput {
+  const CheckpointSpace& space;
+  const Arch& arch;  // in the space's terms: kept heads, key/value heads and channels per layer
+  Profile profile;
+  const ModelPlan& plan() const;  // the pruned model's tensors, built on first use
+  mutable std::unique_ptr<ModelPlan> built = nullptr;
+};
+
 class Proxy {
  public:
   virtual ~Proxy() = default;
@@ -55,6 +66,10 @@ class Proxy {
   // Whether it needs gradients (autograd on the built model).
   virtual bool needs_grad() const { return false; }
   virtual ProxyResult score(const ScoreInput& in) = 0;
+  // Whether it scores a checkpoint's sub-networks from the trained weights (--space prune), and
+  // that score; the default refuses (std::logic_error: the configuration is checked before).
+  virtual bool on_checkpoints() const { return false; }
+  virtual ProxyResult score_subnetwork(const SubnetworkInput& in);
 };
 
 using ProxyFactory = std::unique_ptr<Proxy> (*)(const ProxyOptions&);
@@ -71,5 +86,7 @@ using ProxyRegistry = Registry<ProxyEntry>;
 // The registry of all built-in proxies (registry.cpp holds the explicit list).
 const ProxyRegistry& proxies();
 std::unique_ptr<Proxy> make_proxy(std::string_view name, const ProxyOptions& options);
+// The proxies that score a checkpoint's sub-networks (Proxy::on_checkpoints), in registry order.
+std::vector<std::string> checkpoint_proxies();
 
 }  // namespace zerolm

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "proxy/builtin.h"
+#include "spaces/plan.h"
 
 namespace zerolm {
 
@@ -45,6 +46,22 @@ const ProxyRegistry& proxies() {
 
 std::unique_ptr<Proxy> make_proxy(std::string_view name, const ProxyOptions& options) {
   return proxies().find(name).make(options);
+}
+
+std::vector<std::string> checkpoint_proxies() {
+  std::vector<std::string> out;
+  for (const std::string& name : proxies().names())
+    if (make_proxy(name, ProxyOptions{})->on_checkpoints()) out.push_back(name);
+  return out;
+}
+
+ProxyResult Proxy::score_subnetwork(const SubnetworkInput&) {
+  throw std::logic_error(name() + " is not computed on a checkpoint's sub-networks");
+}
+
+const ModelPlan& SubnetworkInput::plan() const {
+  if (!built) built = std::make_unique<ModelPlan>(make_plan(arch, profile, false));
+  return *built;
 }
 
 }  // namespace zerolm

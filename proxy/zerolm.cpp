@@ -2,8 +2,10 @@
 // S = sum of the capacities of the sub-module's Linear weights.
 #include <algorithm>
 
+#include "checkpoints/prune_space.h"
 #include "proxy/builtin.h"
 #include "proxy/capacity.h"
+#include "proxy/checkpoint_scores.h"
 #include "proxy/submodules.h"
 #include "spaces/model.h"
 
@@ -44,6 +46,21 @@ class ZeroLM : public Proxy {
     }
 
     return sum_by_submodule(in.plan, idx, caps, opt_.alpha, 1 - opt_.alpha);
+  }
+
+  // A checkpoint's sub-network: the capacities of the kept slices of the trained matrices, from
+  // the norms the space prepared (msv: microseconds) or slice by slice (another statistic).
+  bool on_checkpoints() const override { return true; }
+  ProxyResult score_subnetwork(const SubnetworkInput& in) override {
+    const PruneChoice choice = in.space.choice(in.arch);
+    const PruneMsv m =
+        stat_ == CapacityStat::Msv
+            ? prune_msv(in.space.prune(), choice)
+            : slice_capacities(in.space.checkpoint(), in.space.prune().keep(choice), stat_);
+    ProxyResult r;
+    r.score = m.zerolm(opt_.alpha);
+    r.parts = {m.attention, m.ffn};
+    return r;
   }
 
  private:

@@ -108,4 +108,10 @@ IoError io_error(const std::string& path, const std::string& what) {
   return IoError(path + ": " + what + " (" + std::strerror(err) + ")");
 }
 
+std::string join_list(const std::vector<std::string>& items) {
+  std::string s;
+  for (const auto& x : items) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
 }  // namespace zerolm

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace zerolm {
 
@@ -34,6 +35,9 @@ std::string printable(std::string_view text, std::size_t max_chars = 2000);
 // `max_chars` input characters with "... (N characters)" so that a megabyte of input does not
 // become a megabyte of terminal output.
 std::string quoted_input(std::string_view text, std::size_t max_chars = 200);
+
+// The items joined by ", ": {"a", "b"} -> "a, b" (lists of names in help texts and messages).
+std::string join_list(const std::vector<std::string>& items);
 
 // IoError naming `path`, what failed and the current errno's description.
 IoError io_error(const std::string& path, const std::string& what);

@@ -1,5 +1,7 @@
 #include "spaces/family.h"
 
+#include "spaces/errors.h"
+
 #include "spaces/families/list.h"
 #include "spaces/registry.h"
 
@@ -41,6 +43,17 @@ const Family& family_of_encoding(std::string_view encoding) {
     if (f->claims(encoding)) return *f;
   // The first family's grammar is the default: its parser says what it expected.
   return *families().front();
+}
+
+const Family& family_of_checkpoint(std::string_view model_type) {
+  std::vector<std::string> known;
+  for (const Family* f : families()) {
+    const HfFacts h = f->hf();
+    if (!h.reads_checkpoints) continue;
+    if (h.model_type == model_type) return *f;
+    known.push_back(h.model_type);
+  }
+  throw InputError("model_type " + quoted_input(model_type) + ": expected " + join_list(known));
 }
 
 }  // namespace zerolm

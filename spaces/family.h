@@ -23,6 +23,24 @@ enum class Objective {
   CausalLM,  // left to right: every position predicts the next token
 };
 
+// What a family's models compute beyond their shapes (a plan carries shapes only), and what
+// Hugging Face calls them: the export (checkpoints/hf_config.cpp) and the checkpoint readers and
+// writers ask the family for these instead of testing which family it is.
+struct HfFacts {
+  std::string norm = "layernorm";  // or "rmsnorm"
+  std::string placement =
+      "pre";               // "pre" (before attention and MLP) or "post" (after each residual)
+  double norm_eps = 1e-5;  // unless a checkpoint's config says otherwise (ModelPlan::norm_eps)
+  std::string activation = "gelu";    // of the feed-forward layers, by Hugging Face's name
+  std::string positions = "learned";  // or "rotary"
+  bool tied = true;                   // the output head is the token embedding
+  // The configuration class that holds the family's models ("GPT2Config"; empty: none), its
+  // model_type and its causal-LM or masked-LM class.
+  std::string config_class, model_type, architecture;
+  // Whether a checkpoint of model_type is read as a model of this family (one family per type).
+  bool reads_checkpoints = false;
+};
+
 class Family {
  public:
   virtual ~Family() = default;
@@ -54,6 +72,8 @@ class Family {
 
   virtual Objective objective() const = 0;
   bool causal() const { return objective() == Objective::CausalLM; }
+
+  virtual HfFacts hf() const = 0;
 };
 
 // The families of spaces/families/list.h, in that order.
@@ -61,5 +81,8 @@ const std::vector<const Family*>& families();
 const Family& find_family(std::string_view name);  // throws InputError listing the names
 // The family whose grammar an encoding uses; throws InputError listing every grammar.
 const Family& family_of_encoding(std::string_view encoding);
+// The family that reads Hugging Face checkpoints of `model_type` ("llama", "gpt2"); throws
+// InputError listing the model types some family reads.
+const Family& family_of_checkpoint(std::string_view model_type);
 
 }  // namespace zerolm

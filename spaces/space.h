@@ -50,7 +50,7 @@ struct SpaceSpec {
 class Space {
  public:
   explicit Space(SpaceSpec spec);
-  // Spaces made at run time (the sub-networks of a checkpoint: spaces/prune_space.h) override
+  // Spaces made at run time (the sub-networks of a checkpoint: checkpoints/prune_space.h) override
   // what they hold; the families' spaces use the grid of their SpaceSpec.
   virtual ~Space() = default;
   Space(const Space&) = default;

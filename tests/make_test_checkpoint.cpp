@@ -7,7 +7,7 @@
 #include <exception>
 #include <string>
 
-#include "spaces/synthetic_checkpoint.h"
+#include "checkpoints/synthetic_checkpoint.h"
 
 int main(int argc, char** argv) {
   using namespace zerolm;

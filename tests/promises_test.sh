@@ -227,6 +227,33 @@ options)
     "$zerolm" $cmd --help >h.txt 2>&1
     check "$cmd --device: default auto" grep -qF -- '--device TEXT=auto' h.txt
   done
+  # The shared options are declared once: the same check, and the same message, in every command.
+  for cmd in search score "finetune --corpus c.txt" "bench --benchmark b.csv"; do
+    "$zerolm" $cmd --device gpu >out.txt 2>err.txt
+    rc=$?
+    check "$cmd --device gpu: refused with exit 2 ($(cat err.txt))" test "$rc" -eq 2
+    check "$cmd --device gpu: the shared message" grep -q 'expected auto, cpu, cuda or cuda:<index>, got "gpu"' err.txt
+    "$zerolm" $cmd --seed -1 >out.txt 2>err.txt
+    rc=$?
+    check "$cmd --seed -1: refused with exit 2 ($(cat err.txt))" test "$rc" -eq 2
+    check "$cmd --seed -1: the shared message" grep -q 'expected a whole number from 0 to 18446744073709551615, got "-1"' err.txt
+  done
+  for cmd in score "bench --benchmark b.csv" "pareto t"; do
+    "$zerolm" $cmd --format yaml >out.txt 2>err.txt
+    rc=$?
+    check "$cmd --format yaml: refused with exit 2 ($(cat err.txt))" test "$rc" -eq 2
+    check "$cmd --format yaml: the shared message" grep -q 'unknown format "yaml": expected table, csv, json or markdown' err.txt
+  done
+  for cmd in search "pareto t"; do
+    "$zerolm" $cmd --objective zerolm --objective speed >out.txt 2>err.txt
+    check "$cmd --objective speed: refused at parsing ($(cat err.txt))" grep -q 'unknown objective "speed"' err.txt
+    "$zerolm" $cmd --constraint 'latency<=12' >out.txt 2>err.txt
+    check "$cmd --constraint without unit: refused at parsing ($(cat err.txt))" grep -q 'latency needs a unit' err.txt
+  done
+  for cmd in search "finetune --corpus c.txt"; do
+    "$zerolm" $cmd --precision fp16 >out.txt 2>err.txt
+    check "$cmd --precision fp16: refused ($(cat err.txt))" grep -q 'unknown precision "fp16"' err.txt
+  done
   bench=$shared/benchmarks/flexibert_glue.csv
   check "the benchmark is there ($bench)" test -f "$bench"
   if [ -f "$bench" ]; then

@@ -9,10 +9,10 @@
 #include <functional>
 
 #include "driver/bench_protocol.h"
-#include "driver/bench_report.h"
 #include "driver/benchmark.h"
-#include "driver/progress.h"
 #include "proxy/ranking.h"
+#include "report/bench_report.h"
+#include "report/progress.h"
 #include "spaces/errors.h"
 #include "spaces/rng.h"
 #include "tests/testing.h"

@@ -18,12 +18,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoints/hf_checkpoint.h"
+#include "checkpoints/hf_config.h"
+#include "checkpoints/safetensors.h"
+#include "checkpoints/synthetic_checkpoint.h"
 #include "spaces/family.h"
-#include "spaces/hf_checkpoint.h"
-#include "spaces/hf_config.h"
-#include "spaces/safetensors.h"
 #include "spaces/space.h"
-#include "spaces/synthetic_checkpoint.h"
 #include "tests/testing.h"
 
 namespace zerolm {
@@ -415,7 +415,7 @@ TEST(Checkpoint, LlamaGqaAccessorsReturnTheValuesWritten) {
   const std::int64_t layer = 64 * 64 * 2 + 32 * 64 * 2 + 3 * 96 * 64 + 2 * 64;
   EXPECT_EQ(ck.num_params(), 100 * 64 * 2 + 3 * layer + 64);
   EXPECT_EQ(ck.weights().size(), 2 + 3 * 9 + 1u);
-  // transformers' count from the config alone (spaces/hf_config.h) agrees.
+  // transformers' count from the config alone (checkpoints/hf_config.h) agrees.
   EXPECT_EQ(hf_config_params(checkpoint_config_json(r)), ck.num_params());
 
   const Dtype d = Dtype::BF16;

@@ -1,5 +1,5 @@
-// Hugging Face checkpoints as our LibTorch models (spaces/checkpoint_model.h): every weight lands
-// in the right tensor (checked element by element against the torch-free [out, in] views), a
+// Hugging Face checkpoints as our LibTorch models (checkpoints/checkpoint_model.h): every weight
+// lands in the right tensor (checked element by element against the torch-free [out, in] views), a
 // load -> save -> load round trip is exact, a pruned model's forward equals the full model's with
 // the pruned heads and channels zeroed, and a checkpoint trains from its weights.
 #include <gtest/gtest.h>
@@ -11,10 +11,10 @@
 
 #include "spaces/rng.h"
 
-#include "proxy/slice_capacity.h"
-#include "spaces/checkpoint_model.h"
-#include "spaces/prune.h"
-#include "spaces/synthetic_checkpoint.h"
+#include "checkpoints/checkpoint_model.h"
+#include "checkpoints/prune.h"
+#include "checkpoints/synthetic_checkpoint.h"
+#include "proxy/checkpoint_scores.h"
 #include "tests/testing.h"
 #include "train/trainer.h"
 
@@ -311,7 +311,7 @@ TEST(CheckpointModel, SpectralCapacitiesSliceTheRealMatrices) {
     for (int i = 0; i < 20; ++i) {
       const PruneChoice x = space.sample(rng);
       const PruneKeep keep = space.keep(x);
-      const PruneMsv fast = space.msv(x);
+      const PruneMsv fast = prune_msv(space, x);
       const PruneMsv svd = slice_capacities(ck, keep, CapacityStat::MsvSvd);
       EXPECT_NEAR(svd.attention, fast.attention, 1e-9 * fast.attention) << space.encode(x);
       EXPECT_NEAR(svd.ffn, fast.ffn, 1e-9 * fast.ffn) << space.encode(x);

@@ -4,7 +4,7 @@
 // model.
 #include <gtest/gtest.h>
 
-#include "spaces/hf_config.h"
+#include "checkpoints/hf_config.h"
 #include "spaces/rng.h"
 #include "spaces/space.h"
 

@@ -10,8 +10,8 @@
 #include <functional>
 #include <sstream>
 
-#include "driver/run_dir.h"
-#include "driver/table.h"
+#include "report/table.h"
+#include "runs/run_dir.h"
 #include "spaces/errors.h"
 
 namespace zerolm {
@@ -156,6 +156,37 @@ TEST_F(FilesTest, CheckpointOfAnotherBuildIsNamedAsSuchAndVersion1IsRead) {
             std::string::npos)
       << msg;
   EXPECT_EQ(msg.find("corrupted"), std::string::npos) << msg;
+}
+
+// The one all-or-nothing writer (spaces/files.h), which checkpoints, exports and run files use: a
+// committed file has all its bytes, an abandoned one leaves nothing (no temporary either), and
+// the old content stays until the commit.
+TEST_F(FilesTest, AtomicFileIsAllOrNothing) {
+  const std::string path = path_ + "/out.bin";
+  write_file_atomic(path, "old");
+  {
+    AtomicFile f(path);
+    f.write("new ");
+    f.write(std::string(1 << 20, 'x'));
+    EXPECT_EQ(read_text(path), "old");  // not visible before the commit
+    f.commit();
+  }
+  EXPECT_EQ(read_text(path).size(), std::size_t(4 + (1 << 20)));
+  EXPECT_EQ(read_text(path).substr(0, 4), "new ");
+  try {
+    AtomicFile f(path);
+    f.write("half");
+    throw std::runtime_error("stopped");
+  } catch (const std::runtime_error&) {
+  }
+  EXPECT_EQ(read_text(path).substr(0, 4), "new ");
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(path_)) {
+    ++files;
+    EXPECT_EQ(e.path().filename().string(), "out.bin");
+  }
+  EXPECT_EQ(files, 1);
+  EXPECT_THROW(AtomicFile(path_ + "/missing/out.bin"), IoError);
 }
 
 }  // namespace

@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "driver/front.h"
-#include "driver/objectives.h"
 #include "driver/options.h"
+#include "report/front_report.h"
+#include "runs/objectives.h"
 #include "spaces/errors.h"
 
 namespace zerolm {

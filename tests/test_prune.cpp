@@ -13,9 +13,10 @@
 #include <map>
 #include <set>
 
-#include "spaces/hf_checkpoint.h"
-#include "spaces/prune.h"
-#include "spaces/synthetic_checkpoint.h"
+#include "checkpoints/hf_checkpoint.h"
+#include "checkpoints/prune.h"
+#include "checkpoints/synthetic_checkpoint.h"
+#include "proxy/checkpoint_scores.h"
 #include "tests/testing.h"
 
 namespace zerolm {
@@ -409,13 +410,13 @@ void fast_equals_direct(const HfCheckpoint& ck, const PruneGridOptions& o, std::
   for (int i = 0; i < 100; ++i) {
     const PruneChoice c = s.sample(rng);
     for (const LayerChoice& lc : c) dropped += lc.dropped;
-    const PruneMsv fast = s.msv(c);
+    const PruneMsv fast = prune_msv(s, c);
     const PruneMsv slow = msv_direct(ck, s.keep(c));
     const std::string e = s.encode(c);
     expect_rel(fast.attention, slow.attention, 1e-9, e + " attention");
     expect_rel(fast.ffn, slow.ffn, 1e-9, e + " ffn");
     for (double alpha : {0.0, 0.25, 0.5, 0.75, 1.0, -0.5, 1.5})
-      expect_rel(s.zerolm(c, alpha), slow.zerolm(alpha), 1e-9,
+      expect_rel(prune_msv(s, c).zerolm(alpha), slow.zerolm(alpha), 1e-9,
                  e + " alpha " + std::to_string(alpha));
     ASSERT_GT(slow.attention, 0);
     ASSERT_GT(slow.ffn, 0);
@@ -444,17 +445,17 @@ TEST(PruneScore, UnprunedScoresAsTheCheckpoint) {
     const PruneSpace s(*ck);
     const PruneChoice full = s.full();
     const PruneMsv want = msv_of_checkpoint(*ck);
-    expect_rel(s.msv(full).attention, want.attention, 1e-12, ck->dir() + " attention");
-    expect_rel(s.msv(full).ffn, want.ffn, 1e-12, ck->dir() + " ffn");
+    expect_rel(prune_msv(s, full).attention, want.attention, 1e-12, ck->dir() + " attention");
+    expect_rel(prune_msv(s, full).ffn, want.ffn, 1e-12, ck->dir() + " ffn");
     for (double alpha : {0.0, 0.3, 1.0})
-      expect_rel(s.zerolm(full, alpha), want.zerolm(alpha), 1e-12, ck->dir());
+      expect_rel(prune_msv(s, full).zerolm(alpha), want.zerolm(alpha), 1e-12, ck->dir());
     EXPECT_EQ(s.params(full), ck->num_params()) << ck->dir();
     EXPECT_EQ(kept_params(ck->config(), s.keep(full)), ck->num_params()) << ck->dir();
-    expect_rel(s.norm_fraction(full), 1.0, 1e-12, ck->dir() + " norm fraction");
+    expect_rel(kept_norm(s, full), 1.0, 1e-12, ck->dir() + " norm fraction");
   }
   // Uniform weights N(0, s^2) have E[msv] = s^2 max(m, n): the synthetic weights are uniform in
   // [-0.05, 0.05) (variance 0.05^2 / 3), so a LLaMA q of 64 x 64 has about 64 x 8.3e-4 = 0.053.
-  const PruneMsv m = PruneSpace(llama()).msv(PruneSpace(llama()).full());
+  const PruneMsv m = prune_msv(PruneSpace(llama()), PruneSpace(llama()).full());
   EXPECT_NEAR(m.attention, 4 * 0.05 * 0.05 / 3 * (64 + 64 + 64 + 64), 0.01);
   EXPECT_NEAR(m.ffn, 4 * 0.05 * 0.05 / 3 * (192 * 3), 0.02);
 }
@@ -490,12 +491,12 @@ TEST(PruneScore, ParamsAsAWrittenCheckpointHolds) {
     return n;
   };
   const double total = squared(s.full());
-  expect_rel(s.norm_fraction(c), squared(c) / total, 1e-9, s.encode(c));
+  expect_rel(kept_norm(s, c), squared(c) / total, 1e-9, s.encode(c));
   const PruneChoice half = s.parse("PRUNE|ff96-kv1|ff96-kv1|ff96-kv1|ff96-kv1");
-  expect_rel(s.norm_fraction(half), squared(half) / total, 1e-9, s.encode(half));
+  expect_rel(kept_norm(s, half), squared(half) / total, 1e-9, s.encode(half));
   // The most important half of every layer holds more than half of the norm.
-  EXPECT_GT(s.norm_fraction(half), 0.5);
-  EXPECT_LT(s.norm_fraction(half), 0.6);
+  EXPECT_GT(kept_norm(s, half), 0.5);
+  EXPECT_LT(kept_norm(s, half), 0.6);
 }
 
 TEST(PruneSlices, ValuesAreTheKeptRowsAndColumns) {

@@ -8,8 +8,8 @@
 #include <set>
 #include <sstream>
 
-#include "driver/messages.h"
-#include "driver/run_dir.h"
+#include "farm/messages.h"
+#include "runs/run_dir.h"
 #include "search/strategy.h"
 
 namespace zerolm {

@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "driver/table.h"
+#include "report/table.h"
 #include "spaces/arch.h"
 
 namespace zerolm {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "driver/table.h"
+#include "report/table.h"
 #include "spaces/errors.h"
 
 namespace zerolm::testing {

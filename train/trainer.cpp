@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "spaces/checkpoint_model.h"
+#include "checkpoints/checkpoint_model.h"
 #include "spaces/family.h"
 #include "spaces/model.h"
 #include "train/autocast.h"

@@ -49,7 +49,7 @@ struct TrainResult {
 
 // keep_going() is asked between steps; returning false stops early (the result has steps < asked).
 // save_dir not empty: the trained model is written there as a Hugging Face checkpoint (F32; llama
-// and gpt families only, see spaces/checkpoint_model.h).
+// and gpt families only, see checkpoints/checkpoint_model.h).
 TrainResult train_masked_lm(
     const Arch& arch, Profile profile, const InitSpec& init, const Corpus& corpus,
     const TrainOptions& options, const std::function<bool()>& keep_going = [] { return true; },

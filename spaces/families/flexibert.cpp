@@ -262,6 +262,19 @@ class Flexibert final : public Family {
   }
 
   Objective objective() const override { return Objective::MaskedLM; }
+
+  // BERT's: LayerNorm after each residual, epsilon 1e-12, erf GELU. ELECTRA's configuration holds
+  // the models whose embeddings are projected (hf_config.h says which).
+  HfFacts hf() const override {
+    HfFacts h;
+    h.placement = "post";
+    h.norm_eps = 1e-12;
+    h.activation = "gelu";
+    h.config_class = "ElectraConfig";
+    h.model_type = "electra";
+    h.architecture = "ElectraForMaskedLM";
+    return h;
+  }
 };
 
 }  // namespace

@@ -52,6 +52,9 @@ class Gpt final : public Family {
   }
   Objective objective() const override { return Objective::CausalLM; }
 
+  // GPT-2 checkpoints are read as this family's models.
+  HfFacts hf() const override { return gpt2_hf_facts(true); }
+
  private:
   DecoderGrammar grammar_{"GPT-d", false, false, true};
 };

@@ -53,6 +53,9 @@ class Gpt2Lts final : public Family {
   }
   Objective objective() const override { return Objective::CausalLM; }
 
+  // GPT-2 checkpoints are read as the gpt family's (their vocabulary and positions are GPT-2's).
+  HfFacts hf() const override { return gpt2_hf_facts(false); }
+
  private:
   DecoderGrammar grammar_{"GPT2-d", true, false};
 };

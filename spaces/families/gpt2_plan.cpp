@@ -63,4 +63,15 @@ ModelPlan make_gpt2_plan(const Arch& arch, bool with_names, std::int64_t vocab,
   return plan;
 }
 
+HfFacts gpt2_hf_facts(bool reads_checkpoints) {
+  HfFacts h;
+  h.norm_eps = 1e-5;
+  h.activation = "gelu_new";
+  h.config_class = "GPT2Config";
+  h.model_type = "gpt2";
+  h.architecture = "GPT2LMHeadModel";
+  h.reads_checkpoints = reads_checkpoints;
+  return h;
+}
+
 }  // namespace zerolm

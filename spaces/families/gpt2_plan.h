@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "spaces/family.h"
 #include "spaces/plan.h"
 
 namespace zerolm {
@@ -17,5 +18,10 @@ struct Gpt2Shape {
 
 ModelPlan make_gpt2_plan(const Arch& arch, bool with_names, std::int64_t vocab,
                          const Gpt2Shape& shape);
+
+// What GPT-2 computes beyond its shapes and how Hugging Face names it (GPT2Config): tanh GELU
+// (gelu_new), LayerNorm epsilon 1e-5, learned positions, tied head. The gpt and gpt2-lts families
+// share it; only one of them reads GPT-2 checkpoints (`reads_checkpoints`).
+HfFacts gpt2_hf_facts(bool reads_checkpoints);
 
 }  // namespace zerolm

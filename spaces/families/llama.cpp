@@ -123,6 +123,20 @@ class Llama final : public Family {
 
   Objective objective() const override { return Objective::CausalLM; }
 
+  HfFacts hf() const override {
+    HfFacts h;
+    h.norm = "rmsnorm";
+    h.norm_eps = 1e-6;
+    h.activation = "silu";
+    h.positions = "rotary";
+    h.tied = false;
+    h.config_class = "LlamaConfig";
+    h.model_type = "llama";
+    h.architecture = "LlamaForCausalLM";
+    h.reads_checkpoints = true;
+    return h;
+  }
+
  private:
   DecoderGrammar grammar_{"LLAMA-d", false, true, true};
 };

@@ -1,0 +1,60 @@
+#include "proxy/checkpoint_scores.h"
+
+#include <algorithm>
+
+namespace zerolm {
+
+namespace {
+
+// ZeroLM's msv of one matrix slice from its squared Frobenius norm.
+double msv_term(double squared, std::int64_t rows, std::int64_t cols) {
+  const std::int64_t r = std::min(rows, cols);
+  return r > 0 ? squared / double(r) : 0.0;  // an empty slice has no capacity
+}
+
+}  // namespace
+
+PruneMsv prune_msv(const PruneSpace& space, const PruneChoice& choice) {
+  PruneMsv out;
+  const bool gated = space.family() == CheckpointFamily::Llama;
+  for (std::size_t l = 0; l < choice.size(); ++l) {
+    const LayerChoice& lc = choice[l];
+    if (lc.dropped) continue;
+    const PruneLayerShape& s = space.shape(int(l));
+    const PruneLayerNorms& n = space.norms(int(l));
+    const std::size_t g = std::size_t(lc.kv), f = std::size_t(lc.ffn);
+    const std::int64_t qw = lc.kv * s.heads_per_group * s.head_dim, kvw = lc.kv * s.head_dim;
+    out.attention += msv_term(n.q[g], qw, s.hidden) + msv_term(n.k[g], kvw, s.hidden) +
+                     msv_term(n.v[g], kvw, s.hidden) + msv_term(n.o[g], s.hidden, qw);
+    out.ffn += msv_term(n.up[f], lc.ffn, s.hidden) + msv_term(n.down[f], s.hidden, lc.ffn) +
+               (gated ? msv_term(n.gate[f], lc.ffn, s.hidden) : 0.0);
+  }
+  return out;
+}
+
+double kept_norm(const PruneSpace& space, const PruneChoice& choice) {
+  if (space.total_norm() == 0) return 0;
+  double kept = 0;
+  for (std::size_t l = 0; l < choice.size(); ++l) {
+    const LayerChoice& lc = choice[l];
+    if (lc.dropped) continue;
+    const PruneLayerNorms& n = space.norms(int(l));
+    const std::size_t g = std::size_t(lc.kv), f = std::size_t(lc.ffn);
+    kept += n.q[g] + n.k[g] + n.v[g] + n.o[g] + n.up[f] + n.down[f] +
+            (n.gate.empty() ? 0.0 : n.gate[f]);
+  }
+  return kept / space.total_norm();
+}
+
+PruneMsv msv_direct(const HfCheckpoint& ck, const PruneKeep& keep) {
+  PruneMsv out;
+  for (const PruneSlice& s : prune_slices(ck, keep)) {
+    double sq = 0;
+    for (double x : slice_values(s)) sq += x * x;
+    const double c = msv_term(sq, std::int64_t(s.rows.size()), std::int64_t(s.cols.size()));
+    (s.attention ? out.attention : out.ffn) += c;
+  }
+  return out;
+}
+
+}  // namespace zerolm
