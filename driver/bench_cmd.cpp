@@ -23,7 +23,7 @@
 #include "report/bench_report.h"
 #include "report/progress.h"
 #include "report/table.h"
-#include "runs/log.h"
+#include "rundir/log.h"
 
 namespace zerolm {
 

@@ -7,7 +7,7 @@
 
 #include "driver/inputs.h"
 #include "report/table.h"
-#include "runs/log.h"
+#include "rundir/log.h"
 #include "spaces/plan.h"
 
 namespace zerolm {

@@ -12,7 +12,7 @@
 #include "driver/inputs.h"
 #include "driver/options.h"
 #include "report/table.h"
-#include "runs/run_dir.h"
+#include "rundir/run_dir.h"
 #include "spaces/family.h"
 #include "spaces/rng.h"
 #include "spaces/space.h"

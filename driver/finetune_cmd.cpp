@@ -5,7 +5,7 @@
 #include "driver/commands.h"
 #include "driver/options.h"
 #include "farm/farm.h"
-#include "runs/log.h"
+#include "rundir/log.h"
 
 namespace zerolm {
 

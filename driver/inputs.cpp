@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "report/table.h"
-#include "runs/log.h"
+#include "rundir/log.h"
 
 namespace zerolm {
 

@@ -12,7 +12,7 @@
 
 #include "driver/commands.h"
 #include "driver/options.h"
-#include "runs/log.h"
+#include "rundir/log.h"
 #include "spaces/errors.h"
 
 namespace {

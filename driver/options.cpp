@@ -10,7 +10,7 @@
 #include <cstdlib>
 
 #include "report/table.h"
-#include "runs/objectives.h"
+#include "rundir/objectives.h"
 #include "spaces/space.h"
 
 namespace zerolm {

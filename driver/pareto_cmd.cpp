@@ -13,8 +13,8 @@
 #include "driver/inputs.h"
 #include "driver/options.h"
 #include "report/table.h"
-#include "runs/front.h"
-#include "runs/run_dir.h"
+#include "rundir/front.h"
+#include "rundir/run_dir.h"
 
 namespace zerolm {
 

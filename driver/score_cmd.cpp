@@ -7,7 +7,7 @@
 #include "driver/options.h"
 #include "proxy/torch_runtime.h"
 #include "report/table.h"
-#include "runs/log.h"
+#include "rundir/log.h"
 
 namespace zerolm {
 

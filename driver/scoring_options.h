@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "proxy/evaluator.h"
-#include "runs/scoring_config.h"
+#include "rundir/scoring_config.h"
 
 namespace zerolm {
 

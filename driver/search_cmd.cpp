@@ -21,7 +21,7 @@
 #include "proxy/capacity_stat.h"
 #include "proxy/torch_runtime.h"
 #include "report/table.h"
-#include "runs/log.h"
+#include "rundir/log.h"
 #include "search/strategy.h"
 #include "spaces/rng.h"
 #include "train/cost.h"

@@ -24,7 +24,7 @@
 #include "proxy/torch_runtime.h"
 #include "report/front_report.h"
 #include "report/table.h"
-#include "runs/log.h"
+#include "rundir/log.h"
 
 namespace zerolm {
 

@@ -7,9 +7,9 @@
 #include <functional>
 #include <string>
 
-#include "runs/log.h"
-#include "runs/run_dir.h"
-#include "runs/search_config.h"
+#include "rundir/log.h"
+#include "rundir/run_dir.h"
+#include "rundir/search_config.h"
 #include "train/trainer.h"
 
 namespace zerolm {

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "report/table.h"
-#include "runs/serialization.h"
+#include "rundir/serialization.h"
 
 namespace boost::serialization {
 

@@ -1,13 +1,13 @@
 // What rank 0 and the workers exchange, serialised with Boost.Serialization into byte buffers
 // sent over plain MPI (variable-size payloads; see mpi_comm.h and task_farm.h). Wire types only:
-// the records they carry are runs/record.h's.
+// the records they carry are rundir/record.h's.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "runs/record.h"
+#include "rundir/record.h"
 #include "search/strategy.h"
 
 namespace zerolm {

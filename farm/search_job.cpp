@@ -11,7 +11,7 @@
 #include "farm/stop_handler.h"
 #include "farm/task_farm.h"
 #include "proxy/torch_runtime.h"
-#include "runs/log.h"
+#include "rundir/log.h"
 #include "spaces/errors.h"
 
 namespace zerolm {

@@ -14,8 +14,8 @@
 #include "farm/mpi_comm.h"
 #include "proxy/evaluator.h"
 #include "proxy/proxy.h"
-#include "runs/run_dir.h"
-#include "runs/search_config.h"
+#include "rundir/run_dir.h"
+#include "rundir/search_config.h"
 
 namespace zerolm {
 

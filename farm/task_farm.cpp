@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "farm/stop_handler.h"
-#include "runs/log.h"
+#include "rundir/log.h"
 
 namespace zerolm {
 

@@ -11,7 +11,7 @@
 #include "proxy/checkpoint_scores.h"
 #include "proxy/torch_runtime.h"
 #include "report/table.h"
-#include "runs/log.h"
+#include "rundir/log.h"
 #include "spaces/rng.h"
 #include "train/cost.h"
 

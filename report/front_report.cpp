@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "report/plot.h"
-#include "runs/csv.h"
+#include "rundir/csv.h"
 
 namespace zerolm {
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "runs/front.h"
+#include "rundir/front.h"
 
 namespace zerolm {
 

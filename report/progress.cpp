@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "runs/log.h"
+#include "rundir/log.h"
 
 namespace zerolm {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "runs/csv.h"
+#include "rundir/csv.h"
 
 namespace zerolm {
 

@@ -1,7 +1,7 @@
 // Files every layer writes and reads at its boundary: the one all-or-nothing writer (results,
 // run files, checkpoints, exports) and the one opener of input files that refuses what is not a
 // regular file. It lives beside errors.h, at the bottom of the dependency order, because writers
-// of every layer (checkpoints/, train/, runs/, report/) use it.
+// of every layer (checkpoints/, train/, rundir/, report/) use it.
 #pragma once
 
 #include <cstddef>

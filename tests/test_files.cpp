@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "report/table.h"
-#include "runs/run_dir.h"
+#include "rundir/run_dir.h"
 #include "spaces/errors.h"
 
 namespace zerolm {

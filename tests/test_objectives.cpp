@@ -6,7 +6,7 @@
 
 #include "driver/options.h"
 #include "report/front_report.h"
-#include "runs/objectives.h"
+#include "rundir/objectives.h"
 #include "spaces/errors.h"
 
 namespace zerolm {

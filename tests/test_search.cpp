@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "farm/messages.h"
-#include "runs/run_dir.h"
+#include "rundir/run_dir.h"
 #include "search/strategy.h"
 
 namespace zerolm {

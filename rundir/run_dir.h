@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "runs/csv.h"
-#include "runs/record.h"
-#include "runs/search_config.h"
+#include "rundir/csv.h"
+#include "rundir/record.h"
+#include "rundir/search_config.h"
 #include "search/strategy.h"
 
 namespace zerolm {

@@ -1,4 +1,4 @@
-#include "runs/run_dir.h"
+#include "rundir/run_dir.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -22,8 +22,8 @@
 #include <utility>
 
 #include "report/table.h"
-#include "runs/log.h"
-#include "runs/serialization.h"
+#include "rundir/log.h"
+#include "rundir/serialization.h"
 #include "spaces/rng.h"
 
 namespace zerolm {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "runs/objectives.h"
-#include "runs/scoring_config.h"
+#include "rundir/objectives.h"
+#include "rundir/scoring_config.h"
 
 namespace zerolm {
 

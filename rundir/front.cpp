@@ -1,4 +1,4 @@
-#include "runs/front.h"
+#include "rundir/front.h"
 
 #include <algorithm>
 #include <cmath>

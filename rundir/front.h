@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "runs/record.h"
-#include "runs/search_config.h"
+#include "rundir/record.h"
+#include "rundir/search_config.h"
 
 namespace zerolm {
 

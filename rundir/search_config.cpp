@@ -1,4 +1,4 @@
-#include "runs/search_config.h"
+#include "rundir/search_config.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>

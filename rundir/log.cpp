@@ -1,4 +1,4 @@
-#include "runs/log.h"
+#include "rundir/log.h"
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>

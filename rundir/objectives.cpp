@@ -1,4 +1,4 @@
-#include "runs/objectives.h"
+#include "rundir/objectives.h"
 
 #include <cmath>
 #include <cstdio>
