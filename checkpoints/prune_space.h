@@ -30,6 +30,7 @@ class CheckpointSpace : public Space {
   Arch sample_at_depth(Rng& rng, int depth) const override;
   Arch mutate(const Arch& arch, Rng& rng) const override;
   void validate(const Arch& arch, std::string_view input) const override;
+  void admit(const Arch& arch, std::string_view input) const override { validate(arch, input); }
   Arch parse(std::string_view encoding) const override;
 
   const HfCheckpoint& checkpoint() const { return *checkpoint_; }

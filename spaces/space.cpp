@@ -34,18 +34,37 @@ int pick_other(const std::vector<int>& v, int current, Rng& rng) {
   return pick(others, rng);
 }
 
+// The feed-forward widths of the grid for a layer `hidden` wide.
+std::vector<int> derived_ff(const SpaceSpec& spec, int hidden) {
+  std::vector<int> v;
+  if (!spec.ff_ratios.empty()) {
+    for (int r : spec.ff_ratios) v.push_back(r * hidden);
+  } else if (!spec.swiglu_thirds.empty()) {
+    for (int t : spec.swiglu_thirds) v.push_back((t * hidden / 3 + 255) / 256 * 256);
+  } else {
+    v = spec.ff_dims;
+  }
+  return v;
+}
+
+// The family, embedding width and div_val: what both the grid and admission require.
+void check_model_fields(const SpaceSpec& spec, const Arch& arch, const std::string& head) {
+  const std::string tail = " of space " + spec.name;
+  if (arch.family != spec.family)
+    throw InputError(head + "expected " + spec.family->grammar() + " for space " + spec.name);
+  if (!contains(spec.embeds, arch.embed))
+    throw InputError(head + "embedding width " + std::to_string(arch.embed) + " is not in " +
+                     list(spec.embeds) + tail);
+  if (!contains(spec.div_vals, arch.div_val))
+    throw InputError(head + "div_val " + std::to_string(arch.div_val) + " is not in " +
+                     list(spec.div_vals) + tail);
+}
+
 }  // namespace
 
 Space::Space(SpaceSpec spec) : spec_(std::move(spec)) {
   for (int hidden : spec_.hidden) {
-    std::vector<int> v;
-    if (!spec_.ff_ratios.empty()) {
-      for (int r : spec_.ff_ratios) v.push_back(r * hidden);
-    } else if (!spec_.swiglu_thirds.empty()) {
-      for (int t : spec_.swiglu_thirds) v.push_back((t * hidden / 3 + 255) / 256 * 256);
-    } else {
-      v = spec_.ff_dims;
-    }
+    std::vector<int> v = derived_ff(spec_, hidden);
     // Counting, sampling and mutation assume every width has as many distinct choices.
     if (std::set<int>(v.begin(), v.end()).size() != v.size() ||
         (!ff_table_.empty() && v.size() != ff_table_.front().size()))
@@ -56,10 +75,11 @@ Space::Space(SpaceSpec spec) : spec_(std::move(spec)) {
   }
 }
 
-const std::vector<int>& Space::ff_choices(int hidden) const {
+std::vector<int> Space::ff_choices(int hidden) const {
   for (std::size_t i = 0; i < spec_.hidden.size(); ++i)
     if (spec_.hidden[i] == hidden) return ff_table_[i];
-  throw std::out_of_range("hidden size " + std::to_string(hidden) + " not in space " + spec_.name);
+  // Off the grid (a published model's width): the grid's ratios or thirds of that width.
+  return derived_ff(spec_, hidden);
 }
 
 double Space::choices_per_stack() const {
@@ -129,8 +149,11 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
   const int stacks = int(arch.layers.size()) / spec_.stack;
   // Whether a layer's heads (and key/value heads) suit its width, so that a layer off the grid
   // of heads (any_dividing_heads) is only given widths its heads divide.
+  // Heads of their own width (Arch::head_dim, a pruned or published model's) suit any width.
   auto heads_fit = [&](const Layer& l) {
-    if (l.hidden % l.heads != 0 || (l.kv_heads > 0 && l.heads % l.kv_heads != 0)) return false;
+    if (l.kv_heads > 0 && l.heads % l.kv_heads != 0) return false;
+    if (arch.head_dim > 0) return true;
+    if (l.hidden % l.heads != 0) return false;
     try {
       spec_.family->check_layer(l, "");
     } catch (const InputError&) {
@@ -152,6 +175,17 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
     }
     return out;
   };
+  // The other head counts of the grid that suit the layer's width (any of them on the grid).
+  auto heads_for = [&](const Layer& l) {
+    std::vector<int> out;
+    for (int h : spec_.heads) {
+      Layer m = l;
+      m.heads = h;
+      m.kv_heads = 0;
+      if (h != l.heads && heads_fit(m)) out.push_back(h);
+    }
+    return out;
+  };
   // The other key/value head counts of the grid's groupings that divide the layer's heads.
   auto kv_for = [&](const Layer& l) {
     std::vector<int> out;
@@ -169,7 +203,7 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
     if (spec_.hidden_per_stack && !widths_for(s * spec_.stack, (s + 1) * spec_.stack).empty())
       fields.push_back({s, kHidden});
     if (spec_.ops.size() > 1) fields.push_back({s, kOp});
-    if (spec_.heads.size() > 1) fields.push_back({s, kHeads});
+    if (!heads_for(l).empty()) fields.push_back({s, kHeads});
     if (!kv_for(l).empty()) fields.push_back({s, kKv});
     if (ff_table_.front().size() > 1) fields.push_back({s, kFf});
     if (spec_.num_ff.size() > 1) fields.push_back({s, kNumFf});
@@ -187,7 +221,13 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
     const int hidden = arch.layers.front().hidden;
     out.layers.resize(std::min<std::size_t>(depth, out.layers.size()));
     while (int(out.layers.size()) < depth) {
-      const Layer block = sample_block(rng, hidden);
+      Layer block = sample_block(rng, hidden);
+      // A width off the grid may not suit the grid's head counts: the new layers then take the
+      // heads of the model's last layer, which suit it.
+      if (!heads_fit(block)) {
+        block.heads = arch.layers.back().heads;
+        block.kv_heads = arch.layers.back().kv_heads;
+      }
       for (int i = 0; i < spec_.stack; ++i) out.layers.push_back(block);
     }
     return out;
@@ -210,7 +250,7 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
     }
     case kHeads: {
       const int group = l.kv_heads > 0 ? l.heads / l.kv_heads : 0;
-      l.heads = pick_other(spec_.heads, l.heads, rng);
+      l.heads = pick(heads_for(l), rng);
       // The same grouping of query heads, or (from a grouping off the grid that does not divide
       // the new count) one of the grid's.
       if (group > 0)
@@ -250,14 +290,7 @@ Arch Space::mutate(const Arch& arch, Rng& rng) const {
 void Space::validate(const Arch& arch, std::string_view input) const {
   const std::string head = "\"" + std::string(input) + "\": ";
   const std::string tail = " of space " + spec_.name;
-  if (arch.family != spec_.family)
-    throw InputError(head + "expected " + spec_.family->grammar() + " for space " + spec_.name);
-  if (!contains(spec_.embeds, arch.embed))
-    throw InputError(head + "embedding width " + std::to_string(arch.embed) + " is not in " +
-                     list(spec_.embeds) + tail);
-  if (!contains(spec_.div_vals, arch.div_val))
-    throw InputError(head + "div_val " + std::to_string(arch.div_val) + " is not in " +
-                     list(spec_.div_vals) + tail);
+  check_model_fields(spec_, arch, head);
   // A head width of its own (-hd) is a pruned model's; the spaces' heads are hidden / heads wide.
   if (arch.head_dim != 0)
     throw InputError(head + "head width " + std::to_string(arch.head_dim) +
@@ -329,9 +362,54 @@ void Space::validate(const Arch& arch, std::string_view input) const {
                      list(spec_.depths) + tail);
 }
 
+void Space::admit(const Arch& arch, std::string_view input) const {
+  const std::string head = "\"" + std::string(input) + "\": ";
+  // The embedding widths and division factors are the space's own (gpt2-lts: adaptive
+  // embeddings of the benchmark's models); every other field is the family's to build.
+  check_model_fields(spec_, arch, head);
+  // Every operation any of the family's spaces has is one the family builds (asked only for an
+  // operation off this space's list, as the family's spaces are built on each call).
+  auto has = [](const std::vector<OpChoice>& ops, const Layer& l) {
+    return std::any_of(ops.begin(), ops.end(),
+                       [&](const OpChoice& o) { return o.op == l.op && o.kernel == l.kernel; });
+  };
+  const int depth = int(arch.layers.size());
+  if (depth < 1) throw InputError(head + "no layers; expected at least one");
+  for (int i = 0; i < depth; ++i) {
+    const Layer& l = arch.layers[std::size_t(i)];
+    const std::string where = head + (depth > 1 ? "layer " + std::to_string(i + 1) + ": " : "");
+    if (!has(spec_.ops, l)) {
+      std::vector<OpChoice> ops;
+      for (const SpaceSpec& other : spec_.family->spaces())
+        for (const OpChoice& o : other.ops)
+          if (!has(ops, Layer{o.op, o.kernel})) ops.push_back(o);
+      if (!has(ops, l)) {
+        std::string names;
+        for (const OpChoice& o : ops)
+          names += (names.empty() ? "" : ", ") + op_name(o.op, o.kernel);
+        throw InputError(where + "operation " + op_name(l.op, l.kernel) + " is not in {" + names +
+                         "}, the operations of family " + spec_.family->name());
+      }
+    }
+    if (l.hidden < 1 || l.heads < 1 || l.ff_dim < 1 || l.num_ff < 1)
+      throw InputError(where + "hidden size, heads and feed-forward width and count must be >= 1");
+    if (spec_.kv_groups.empty() ? l.kv_heads != 0 : l.kv_heads <= 0 || l.heads % l.kv_heads != 0)
+      throw InputError(where + "key/value heads " + std::to_string(l.kv_heads) + " do not divide " +
+                       std::to_string(l.heads) + " heads");
+    // Heads of their own width (-hd) were checked by the family's grammar; the others are
+    // hidden / heads wide.
+    if (arch.head_dim == 0) {
+      if (l.hidden % l.heads != 0)
+        throw InputError(where + "hidden size " + std::to_string(l.hidden) +
+                         " is not divisible by " + std::to_string(l.heads) + " heads");
+      spec_.family->check_layer(l, where);
+    }
+  }
+}
+
 Arch Space::parse(std::string_view encoding) const {
   Arch a = parse_encoding(encoding);
-  validate(a, encoding);
+  admit(a, encoding);
   return a;
 }
 

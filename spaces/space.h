@@ -61,8 +61,8 @@ class Space {
   const std::string& name() const { return spec_.name; }
   const SpaceSpec& spec() const { return spec_; }
 
-  // Number of distinct architectures the sampler draws from (exact below 2^53); with
-  // any_dividing_heads, validation accepts more.
+  // Number of distinct architectures the sampler draws from (exact below 2^53); validation
+  // (any_dividing_heads) and admission accept more.
   virtual double count() const;
   virtual double count_with_depth(int depth) const;
 
@@ -71,18 +71,25 @@ class Space {
   // Uniform over the architectures of one depth (a depth the space allows).
   virtual Arch sample_at_depth(Rng& rng, int depth) const;
   // Changes exactly one field (one stack's op, heads, ff width or count, a hidden size, or the
-  // depth) to another value of the grid; the result is in the space and differs from `arch`
-  // (`arch` may be off the grid where any_dividing_heads allows it: a hidden size is then only
-  // changed to one its heads divide).
+  // depth) to another value of the grid, so that the result differs from `arch`. From an
+  // architecture on the grid the result is on the grid; one off it (a published model given as a
+  // seed) keeps its other fields, and a new width or head count is one the layer can have.
   virtual Arch mutate(const Arch& arch, Rng& rng) const;
 
-  // The feed-forward widths a layer of this hidden size may have (ff_dims, or derived from it).
-  // Throws std::out_of_range for a hidden size not in the space.
-  const std::vector<int>& ff_choices(int hidden) const;
+  // The feed-forward widths a layer of this hidden size may have in the grid (ff_dims, or derived
+  // from the hidden size as the space derives it, also for a hidden size off the grid).
+  std::vector<int> ff_choices(int hidden) const;
 
-  // Throws InputError naming the encoding, the field and the allowed values.
+  // Whether the architecture is on the grid the space samples; throws InputError naming the
+  // encoding, the field and the allowed values.
   virtual void validate(const Arch& arch, std::string_view input) const;
-  // Parses, validates and returns the architecture.
+  // Whether the space's family builds the architecture, on the grid or not (a published model,
+  // e.g. LLaMA-2-13B at width 5120, or heads of a width other than hidden / heads); throws
+  // InputError naming the encoding and what the family needs. A run-time space (the sub-networks
+  // of a checkpoint) admits only what it holds.
+  virtual void admit(const Arch& arch, std::string_view input) const;
+  // Parses, admits and returns the architecture: what a user gives (score, bench, seeds,
+  // export, finetune) is scored as the family builds it, not only where the grid has it.
   virtual Arch parse(std::string_view encoding) const;
 
  private:

@@ -57,7 +57,7 @@ printf '# two encodings\nH128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\nH256|LT-DFT-h
   "$zerolm" score --proxy params --format csv --input - >"$tmp/in5.csv" 2>/dev/null
 check "score: a list of encodings from standard input" test "$(tail -n +2 "$tmp/in5.csv" | cut -d, -f1 | tr '\n' ' ')" = \
   "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1 H256|LT-DFT-h2-ff512x1|DSC-5-h4-ff1024x3 "
-printf 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\nH300|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\n' |
+printf 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\nH300|SA-SDP-h7-ff512x1|SA-SDP-h2-ff512x1\n' |
   "$zerolm" score --input - >"$tmp/out" 2>"$tmp/err"
 check "score: a bad line of standard input: exit 2" test $? -eq 2
 check "score: a bad line of standard input is named (got: $(head -c 300 "$tmp/err"))" \
@@ -82,16 +82,16 @@ want = 0.75 * 2 * 4e-4 * 256 + 0.25 * 2 * 2 * 4e-4 * 512
 assert abs(float(r['zerolm']) - want) < 1e-9 * want, (r, want)"
 
 # Bad input: one clear line, exit 2.
-expect_error "out-of-space hidden" 'argument 1: "H300|SA-SDP-h4-ff512x1": hidden size 300 is not in {128, 256} of space flexibert-bench' \
-  score 'H300|SA-SDP-h4-ff512x1'
+expect_error "heads not dividing the width" 'argument 1: "H300|SA-SDP-h7-ff512x1": hidden size 300 is not divisible by 7 heads' \
+  score 'H300|SA-SDP-h7-ff512x1'
 expect_error "malformed" 'expected an operation' score 'H256|XX-h4-ff512x1|SA-SDP-h4-ff512x1'
 expect_error "unknown proxy" 'unknown proxy "nope"' score --proxy nope
 expect_error "unknown space" 'unknown space "tiny"' score --space tiny
 expect_error "unknown profile" 'unknown profile "big"' score --profile big
 expect_error "bad alpha" '--alpha "x": expected a number' score --alpha x
 expect_error "missing file" 'nofile.txt: cannot open' score --input "$tmp/nofile.txt"
-printf 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\n# comment\n\nH128|SA-SDP-h2-ff512x2|SA-SDP-h2-ff512x1\n' >"$tmp/archs.txt"
-expect_error "bad line in file" "archs.txt:4: \"H128|SA-SDP-h2-ff512x2|SA-SDP-h2-ff512x1\": layer 1: feed-forward layer count 2" \
+printf 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\n# comment\n\nH128|SA-SDP-h2-ff512x2|SA-SDP-h3-ff512x1\n' >"$tmp/archs.txt"
+expect_error "bad line in file" "archs.txt:4: \"H128|SA-SDP-h2-ff512x2|SA-SDP-h3-ff512x1\": layer 2: hidden size 128 is not divisible by 3 heads" \
   score --input "$tmp/archs.txt"
 expect_error "unknown option" 'zerolm: error:' score --frobnicate
 expect_code 3 "unwritable output" '/nonexistent/out.csv: cannot write' score --out /nonexistent/out.csv 'H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1'
@@ -388,9 +388,9 @@ expect_error "sample:K leaves fewer than 10 rows" \
 check "sample:5 of 15 rows reports on 10" test "$(tail -1 "$tmp/small.out" | cut -d, -f18)" = 10
 
 # --skip-invalid: rows the space cannot express are named (the first ten), counted and skipped.
-{ head -21 "$bench"; for i in $(seq 12); do echo "x$i,H300|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1$(tail -1 "$bench" | cut -d, -f3- | sed 's/^/,/')"; done; } >"$tmp/inv.csv"
+{ head -21 "$bench"; for i in $(seq 12); do echo "x$i,H300|SA-SDP-h7-ff512x1|SA-SDP-h7-ff512x1$(tail -1 "$bench" | cut -d, -f3- | sed 's/^/,/')"; done; } >"$tmp/inv.csv"
 expect_error "invalid row stops without --skip-invalid" \
-  "inv.csv:22: \"H300|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1\": hidden size 300 is not in {128, 256} of space flexibert-bench; --skip-invalid skips such rows" \
+  "inv.csv:22: \"H300|SA-SDP-h7-ff512x1|SA-SDP-h7-ff512x1\": layer 1: hidden size 300 is not divisible by 7 heads; --skip-invalid skips such rows" \
   bench --benchmark "$tmp/inv.csv" --proxy params
 "$zerolm" --log-level warn bench --benchmark "$tmp/inv.csv" --proxy params --skip-invalid --mode analytic \
   --bootstrap 0 --reference-prefix none --format csv >"$tmp/inv.out" 2>"$tmp/err"
@@ -498,6 +498,17 @@ want = dict(architectures=['LlamaForCausalLM'], model_type='llama', hidden_size=
             rope_theta=10000.0)
 assert all(c[k] == v for k, v in want.items()), {k: c.get(k) for k in want}"
 check "export LLaMA-7B: no zerolm-arch.json" test ! -e "$tmp/ex-llama/zerolm-arch.json"
+# Published models off the spaces' grids are scored and exported as the family builds them.
+l13="LLAMA-d5120$(for i in $(seq 40); do printf '|h40-kv40-ff13824'; done)"
+"$zerolm" score "$l13" --proxy params --format csv >"$tmp/l13.csv" 2>"$tmp/err"
+check "score LLaMA-2-13B (off the grid): exit 0 ($(cat "$tmp/err"))" test $? -eq 0
+check "score LLaMA-2-13B: its published count" python3 -c "
+import csv; assert float(list(csv.DictReader(open('$tmp/l13.csv')))[0]['params']) == 13015864320"
+"$zerolm" export --encoding 'LLAMA-d2048-hd256|h4-kv1-ff5632|h4-kv1-ff5632' --out "$tmp/ex-hd" >/dev/null 2>"$tmp/err"
+check "export heads of their own width: exit 0 ($(cat "$tmp/err"))" test $? -eq 0
+check "export heads of their own width: head_dim written" python3 -c "
+import json; c = json.load(open('$tmp/ex-hd/config.json'))
+assert (c['head_dim'], c['hidden_size'], c['num_attention_heads'], c['num_key_value_heads']) == (256, 2048, 4, 1), c"
 lts='GPT2-d512-e128-v2|h8-ff1601|h8-ff1601'
 "$zerolm" export --encoding "$lts" --out "$tmp/ex-lts" >"$tmp/ex.out" 2>"$tmp/err"
 check "export adaptive gpt2-lts: exit 0 ($(cat "$tmp/err"))" test $? -eq 0

@@ -288,7 +288,7 @@ TEST(BenchmarkRead, SkipInvalidSkipsRowsTheSpaceCannotExpress) {
     std::ofstream f(path);
     f << "arch_encoding,glue\n";
     f << "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1,70\n";
-    f << "H300|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1,71\n";  // hidden 300: not in the space
+    f << "H300|SA-SDP-h7-ff512x1|SA-SDP-h2-ff512x1,71\n";  // 7 heads do not divide 300
     f << "H128|SA-SDP-h2-ff512x1|SA-SDP-h4-ff1024x3,72\n";
     f << "H128|XX-h2-ff512x1,73\n";  // not an encoding
     f << "H256|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1,74\n";
@@ -296,7 +296,8 @@ TEST(BenchmarkRead, SkipInvalidSkipsRowsTheSpaceCannotExpress) {
   BenchmarkSource src;
   src.path = path;
   const std::string m = message_of([&] { read_benchmark(src); });
-  EXPECT_NE(m.find(".csv:3: \"H300|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1\": hidden size 300"),
+  EXPECT_NE(m.find(".csv:3: \"H300|SA-SDP-h7-ff512x1|SA-SDP-h2-ff512x1\": layer 1: hidden size "
+                   "300 is not divisible by 7 heads"),
             std::string::npos)
       << m;
   EXPECT_NE(m.find("; --skip-invalid skips such rows"), std::string::npos) << m;

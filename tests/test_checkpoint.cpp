@@ -1124,9 +1124,11 @@ TEST(PrunedArch, HeadDimEncodingRoundTripsAndShapesThePlan) {
   expect_input_error([] { parse_encoding("LLAMA-d64-hd16|h2-kv1-ff40|h4-kv3-ff40"); },
                      {"layer 2: key/value heads 3 do not divide 4 heads"});
   expect_input_error([] { parse_encoding("LLAMA-d64-hdx|h4-kv2-ff40"); }, {"head width"});
-  // The llama space keeps its heads hidden / heads wide (the pruning space is separate).
-  expect_input_error([] { find_space("llama").parse("LLAMA-d768-hd32|h8-kv8-ff2048"); },
-                     {"head width 32 given (-hd), but the heads of space llama"});
+  // The llama space's grid keeps its heads hidden / heads wide; the family builds the others.
+  expect_input_error(
+      [] { find_space("llama").validate(parse_encoding("LLAMA-d768-hd32|h8-kv8-ff2048"), "x"); },
+      {"head width 32 given (-hd), but the heads of space llama"});
+  EXPECT_EQ(find_space("llama").parse("LLAMA-d768-hd32|h8-kv8-ff2048").head_dim, 32);
 }
 
 // LLaMA: layer 0 keeps 1 of 2 key/value groups and 40 channels, layer 1 everything; 3 layers.

@@ -50,6 +50,7 @@ TEST(Encoding, PerLayerHiddenSizesRoundTrip) {
   EXPECT_NO_THROW(find_space("flexibert").parse(enc));
 }
 
+// What parse says: the family builds the model, or why not.
 std::string error_of(const std::string& space, const std::string& enc) {
   try {
     find_space(space).parse(enc);
@@ -59,23 +60,45 @@ std::string error_of(const std::string& space, const std::string& enc) {
   return "";
 }
 
+// What validate says: the model is on the grid the space samples, or why not.
+std::string grid_error_of(const std::string& space, const std::string& enc) {
+  try {
+    find_space(space).validate(parse_encoding(enc), enc);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
 TEST(Encoding, OutOfSpaceValueNamesInputFieldAndAllowedValues) {
   EXPECT_EQ(
-      error_of("flexibert-bench", "H300|SA-SDP-h4-ff512x1"),
+      grid_error_of("flexibert-bench", "H300|SA-SDP-h4-ff512x1"),
       "\"H300|SA-SDP-h4-ff512x1\": hidden size 300 is not in {128, 256} of space flexibert-bench");
-  EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|DSC-13-h2-ff512x1"),
+  EXPECT_EQ(grid_error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|DSC-13-h2-ff512x1"),
             "\"H256|SA-SDP-h4-ff512x1|DSC-13-h2-ff512x1\": layer 2: operation DSC-13 is not in "
             "{SA-SDP, SA-WMA, LT-DFT, LT-DCT, DSC-5, DSC-9} of space flexibert-bench");
-  EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x2"),
+  EXPECT_EQ(grid_error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x2"),
             "\"H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x2\": layer 2: feed-forward layer count 2 is "
             "not in {1, 3} of space flexibert-bench");
-  EXPECT_EQ(
-      error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1"),
-      "\"H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1\": number of layers 3 is "
-      "not in {2, 4} of space flexibert-bench");
-  EXPECT_NE(error_of("flexibert-small", "H128|SA-SDP-h2-ff512x1|SA-SDP-h4-ff512x1")
+  EXPECT_EQ(grid_error_of("flexibert-bench",
+                          "H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1"),
+            "\"H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1\": number of layers 3 is "
+            "not in {2, 4} of space flexibert-bench");
+  EXPECT_NE(grid_error_of("flexibert-small", "H128|SA-SDP-h2-ff512x1|SA-SDP-h4-ff512x1")
                 .find("builds stacks of 2 identical layers"),
             std::string::npos);
+  // The family builds all of these (parse admits them); one it cannot build is refused.
+  for (const std::string enc :
+       {"H300|SA-SDP-h4-ff512x1", "H256|SA-SDP-h4-ff512x1|DSC-13-h2-ff512x1",
+        "H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x2",
+        "H256|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1|SA-SDP-h4-ff512x1"})
+    EXPECT_EQ(error_of("flexibert-bench", enc), "") << enc;
+  EXPECT_EQ(error_of("flexibert-bench", "H300|SA-SDP-h7-ff512x1"),
+            "\"H300|SA-SDP-h7-ff512x1\": hidden size 300 is not divisible by 7 heads");
+  EXPECT_EQ(error_of("flexibert-bench", "H256|SA-SDP-h4-ff512x1|DSC-7-h2-ff512x1"),
+            "\"H256|SA-SDP-h4-ff512x1|DSC-7-h2-ff512x1\": layer 2: operation DSC-7 is not in "
+            "{SA-SDP, SA-WMA, LT-DFT, LT-DCT, DSC-5, DSC-9, DSC-13}, the operations of family "
+            "flexibert");
 }
 
 TEST(Encoding, MalformedInputNamesPositionAndExpectation) {
@@ -222,9 +245,9 @@ TEST(Gpt2Space, EncodingRoundTripsAndIsValidated) {
   EXPECT_EQ(
       error_of("gpt2-lts", "GPT2-d128-e256-v3|h2-ff1071|h2-ff1071"),
       "\"GPT2-d128-e256-v3|h2-ff1071|h2-ff1071\": div_val 3 is not in {1, 2, 4} of space gpt2-lts");
-  EXPECT_NE(
-      error_of("gpt2-lts", "GPT2-d128-e256-v4|h2-ff4000|h2-ff1071").find("feed-forward width 4000"),
-      std::string::npos);
+  EXPECT_NE(grid_error_of("gpt2-lts", "GPT2-d128-e256-v4|h2-ff4000|h2-ff1071")
+                .find("feed-forward width 4000"),
+            std::string::npos);
   EXPECT_NE(error_of("gpt2-lts", "H128|SA-SDP-h2-ff512x1|SA-SDP-h2-ff512x1")
                 .find("expected a GPT-2 decoder"),
             std::string::npos);
@@ -251,11 +274,12 @@ TEST(GptLargeSpace, RatiosCountsAndGpt2LargeItself) {
   EXPECT_EQ(encode(a), large);
   // GPT-2 large (36 x 1280, MLP ratio 4, tied 50257 x 1280 embedding, 1024 positions): 774,030,080.
   EXPECT_EQ(count_params(make_plan(a, Profile::Spec, false)), 774030080);
-  EXPECT_NE(error_of("gpt-large",
-                     "GPT-d256|h4-ff700|h4-ff512|h4-ff512|h4-ff512|h4-ff512|h4-ff512|h4-ff512|h4-"
-                     "ff512|h4-ff512|h4-ff512")
-                .find("inner width 700 is not {2, 3, 4} x hidden size 256"),
-            std::string::npos);
+  EXPECT_NE(
+      grid_error_of("gpt-large",
+                    "GPT-d256|h4-ff700|h4-ff512|h4-ff512|h4-ff512|h4-ff512|h4-ff512|h4-ff512|h4-"
+                    "ff512|h4-ff512|h4-ff512")
+          .find("inner width 700 is not {2, 3, 4} x hidden size 256"),
+      std::string::npos);
   // 18 widths x sum over 10..36 layers of (3 heads x 3 ratios)^L.
   double want = 0;
   for (int L = 10; L <= 36; ++L) want += std::pow(9.0, L);
@@ -313,7 +337,7 @@ TEST(LlamaSpace, InvalidFieldsAreNamed) {
   EXPECT_EQ(
       error_of("llama", "LLAMA-d768|h8-kv3-ff2048" + four),
       "\"LLAMA-d768|h8-kv3-ff2048" + four + "\": layer 1: key/value heads 3 do not divide 8 heads");
-  EXPECT_NE(error_of("llama", "LLAMA-d768|h8-kv8-ff1500" + four)
+  EXPECT_NE(grid_error_of("llama", "LLAMA-d768|h8-kv8-ff1500" + four)
                 .find("SwiGLU width 1500 is not in {1536, 2048, 2304} for hidden size 768"),
             std::string::npos);
   EXPECT_NE(error_of("llama", "LLAMA-d768|h8-ff2048").find("expected '-kv'"), std::string::npos);
@@ -322,7 +346,7 @@ TEST(LlamaSpace, InvalidFieldsAreNamed) {
             std::string::npos);
   EXPECT_NE(error_of("llama", "GPT-d512|h8-ff1024").find("expected a LLaMA decoder encoding"),
             std::string::npos);
-  EXPECT_NE(error_of("llama", "LLAMA-d768|h8-kv8-ff2048").find("number of layers 1 is not in"),
+  EXPECT_NE(grid_error_of("llama", "LLAMA-d768|h8-kv8-ff2048").find("number of layers 1 is not in"),
             std::string::npos);
 }
 
@@ -398,7 +422,7 @@ TEST(DecoderSpaces, AcceptAnyHeadCountThatDividesTheWidth) {
       std::string::npos);
 
   // The flexibert spaces keep their lists.
-  EXPECT_NE(error_of("flexibert-bench", "H256|SA-SDP-h8-ff512x1|SA-SDP-h4-ff512x1")
+  EXPECT_NE(grid_error_of("flexibert-bench", "H256|SA-SDP-h8-ff512x1|SA-SDP-h4-ff512x1")
                 .find("heads 8 is not in {2, 4}"),
             std::string::npos);
 }
@@ -505,11 +529,13 @@ TEST(FlexibertOriginal, AnEncodingWithPerLayerWidthsParsesIntoItAndBuildsProject
   EXPECT_EQ(a.layers[2].hidden, 256);
   EXPECT_EQ(a.layers[3].hidden, 128);
   EXPECT_EQ(encode(a), enc);
-  // The other spaces cannot express it: one width per model, or stacks of 2 identical layers.
-  EXPECT_NE(error_of("flexibert-bench", enc).find("has one hidden size per model"),
+  // The other spaces' grids do not hold it (one width per model, or stacks of 2 identical
+  // layers), but the family builds it in any of its spaces.
+  EXPECT_NE(grid_error_of("flexibert-bench", enc).find("has one hidden size per model"),
             std::string::npos);
-  EXPECT_NE(error_of("flexibert-small", enc).find("builds stacks of 2 identical layers"),
+  EXPECT_NE(grid_error_of("flexibert-small", enc).find("builds stacks of 2 identical layers"),
             std::string::npos);
+  EXPECT_EQ(error_of("flexibert-bench", enc), "");
   // A projection follows each layer whose successor is wider or narrower.
   const ModelPlan plan = make_plan(a, Profile::Spec);
   std::vector<std::string> projections;
@@ -549,6 +575,93 @@ TEST(FlexibertOriginal, IsTheSpaceInferredForPerLayerWidths) {
       infer_space("flexibert-small", {"H128|SA-SDP-h2-ff512x1|H256:LT-DFT-h4-ff1024x3"}).name(),
       "flexibert-small");
   EXPECT_EQ(infer_space("", {"GPT-d768|h12-ff3072"}).name(), "gpt-large");
+}
+
+}  // namespace
+}  // namespace zerolm
+
+namespace zerolm {
+namespace {
+
+std::string layers_of(const std::string& layer, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out += "|" + layer;
+  return out;
+}
+
+// A family builds every model it can, not only its space's grid: published models off the grid
+// are parsed, counted as published, and a search seeded with one mutates it into models the
+// family builds.
+TEST(OffTheGrid, PublishedModelsAreBuiltAndCountedAsPublished) {
+  const Space& llama = find_space("llama");
+  // LLaMA-2-13B: width 5120 (the grid stops at 4096), 40 layers (at most 32), 40 heads of 128,
+  // SwiGLU 13824 (not a grid width of 5120): 13,015,864,320 parameters as published.
+  const std::string l13 = "LLAMA-d5120" + layers_of("h40-kv40-ff13824", 40);
+  EXPECT_NE(grid_error_of("llama", l13), "");
+  const Arch a13 = llama.parse(l13);
+  EXPECT_EQ(encode(a13), l13);
+  EXPECT_EQ(count_params(make_plan(a13, Profile::Spec, false)), 13015864320);
+  // Mistral-7B (v0.1): 32 heads sharing 8 key/value heads, SwiGLU 14336: 7,241,732,096.
+  const std::string mistral = "LLAMA-d4096" + layers_of("h32-kv8-ff14336", 32);
+  EXPECT_NE(grid_error_of("llama", mistral), "");
+  EXPECT_EQ(count_params(make_plan(llama.parse(mistral), Profile::Spec, false)), 7241732096);
+
+  // Heads of a width of their own (as Gemma's 256 and HW-GPT-Bench's 64 at every width): 4 heads
+  // of 256 in a 2048-wide model attend over 1024 columns. Counted by hand, GPT-2 style (biases,
+  // two LayerNorms per block, tied head, 1024 learned positions):
+  const Arch g = find_space("gpt-large").parse("GPT-d2048-hd256" + layers_of("h4-ff8192", 2));
+  EXPECT_EQ(g.head_dim, 256);
+  EXPECT_EQ(encode(g), "GPT-d2048-hd256|h4-ff8192|h4-ff8192");
+  const std::int64_t d = 2048, A = 1024, f = 8192;
+  const std::int64_t gpt_block =
+      2 * d + (d * 3 * A + 3 * A) + (A * d + d) + 2 * d + (d * f + f) + (f * d + d);
+  EXPECT_EQ(count_params(make_plan(g, Profile::Spec, false)),
+            50257 * d + 1024 * d + 2 * gpt_block + 2 * d);
+  // The LLaMA equivalent with one key/value head: q 1024 x 2048, k and v 256 x 2048, o 2048 x
+  // 1024, SwiGLU 3 x 2048 x 5632, two RMSNorms; untied 32000-token embedding and head.
+  const Arch lh = llama.parse("LLAMA-d2048-hd256" + layers_of("h4-kv1-ff5632", 2));
+  const std::int64_t llama_block = A * d + 2 * 256 * d + d * A + 3 * d * 5632 + 2 * d;
+  EXPECT_EQ(count_params(make_plan(lh, Profile::Spec, false)), 2 * 32000 * d + 2 * llama_block + d);
+
+  // What no family builds is still refused, naming why.
+  EXPECT_EQ(error_of("llama", "LLAMA-d5120" + layers_of("h48-kv48-ff13824", 2)),
+            "\"LLAMA-d5120" + layers_of("h48-kv48-ff13824", 2) +
+                "\": layer 1: hidden size 5120 is not divisible by 48 heads");
+  EXPECT_NE(error_of("llama", "LLAMA-d2048-hd255" + layers_of("h4-kv1-ff5632", 2))
+                .find("head width 255 is odd"),
+            std::string::npos);
+}
+
+TEST(OffTheGrid, MutationsOfAPublishedModelAreModelsTheFamilyBuilds) {
+  struct Case {
+    std::string space, start;
+  };
+  const std::vector<Case> cases = {
+      {"llama", "LLAMA-d5120" + layers_of("h40-kv40-ff13824", 40)},
+      {"llama", "LLAMA-d4096" + layers_of("h32-kv8-ff14336", 32)},
+      {"llama", "LLAMA-d2048-hd256" + layers_of("h4-kv1-ff5632", 6)},
+      {"gpt-large", "GPT-d2048-hd256" + layers_of("h4-ff8192", 12)},
+      {"gpt-large", "GPT-d1000" + layers_of("h5-ff4000", 12)},  // no grid head count divides 1000
+      {"flexibert-bench", "H300|SA-SDP-h5-ff700x2|DSC-13-h3-ff512x1"},
+  };
+  for (const Case& c : cases) {
+    const Space& s = find_space(c.space);
+    Rng rng(11);
+    Arch walk = s.parse(c.start);
+    std::set<int> depths;
+    for (int i = 0; i < 400; ++i) {
+      const Arch m = s.mutate(walk, rng);
+      ASSERT_NE(m, walk) << encode(walk);
+      ASSERT_NO_THROW(s.admit(m, encode(m))) << encode(walk) << " -> " << encode(m);
+      // Every value a mutation sets is the grid's: the new depth, here.
+      if (m.layers.size() != walk.layers.size()) depths.insert(int(m.layers.size()));
+      walk = m;
+    }
+    for (int depth : depths)
+      EXPECT_NE(std::find(s.spec().depths.begin(), s.spec().depths.end(), depth),
+                s.spec().depths.end())
+          << c.start << ": depth " << depth;
+  }
 }
 
 }  // namespace
