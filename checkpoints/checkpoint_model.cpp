@@ -130,35 +130,12 @@ void load_checkpoint_weights(TorchModel& m, const HfCheckpoint& ck) {
 }
 
 CheckpointConfig model_checkpoint_config(const ModelPlan& plan, Dtype dtype) {
-  const HfFacts h = plan.family->hf();
-  if (!h.reads_checkpoints)
+  if (!plan.family->hf().reads_checkpoints)
     throw InputError("family " + plan.family->name() +
                      ": only families that read Hugging Face checkpoints are written as ones");
-  CheckpointConfig c;
-  c.family = checkpoint_family_of(h.model_type);
-  c.architecture = h.architecture;
-  c.tied = h.tied;
-  c.eps = plan.eps_or(h.norm_eps);  // as the family's forward pass
-  if (h.positions == "rotary") c.rope_theta = plan.rope_theta;
-  // CheckpointConfig's activation is GPT-2's activation_function (LLaMA's hidden_act is silu).
-  if (c.family == CheckpointFamily::Gpt2)
-    c.activation = plan.activation.empty() ? h.activation : plan.activation;
-  const LayerPlan& first = plan.layers.front();
-  c.hidden = first.hidden;
-  c.head_dim = first.head_dim;
-  c.layers = std::int64_t(plan.layers.size());
-  c.vocab = plan.vocab;
-  c.positions = plan.max_positions;
-  for (const LayerPlan& l : plan.layers) {
-    const std::int64_t kv = c.family == CheckpointFamily::Llama ? l.kv_heads : l.heads;
-    c.per_layer.push_back({l.heads, kv, l.ffn_widths.front()});
-  }
-  c.heads = c.per_layer.front().heads;
-  c.kv_heads = c.per_layer.front().kv_heads;
-  c.intermediate = c.per_layer.front().intermediate;
-  if (c.uniform()) c.per_layer.clear();
-  c.torch_dtype = dtype == Dtype::BF16 ? "bfloat16" : dtype == Dtype::F16 ? "float16" : "float32";
-  return c;
+  return plan_checkpoint_config(plan, dtype == Dtype::BF16  ? "bfloat16"
+                                      : dtype == Dtype::F16 ? "float16"
+                                                            : "float32");
 }
 
 void save_checkpoint(TorchModel& m, const std::string& dir, Dtype dtype) {

@@ -342,7 +342,10 @@ nlohmann::ordered_json checkpoint_config_json(const CheckpointConfig& c) {
     j["vocab_size"] = c.vocab;
     j["activation_function"] = c.activation.empty() ? "gelu_new" : c.activation;
     j["layer_norm_epsilon"] = c.eps;
+    j["scale_attn_weights"] = true;  // our attention divides by sqrt(head width), as GPT-2's
   }
+  // Hugging Face's default, written so that a model made from the config starts as ours does.
+  j["initializer_range"] = 0.02;
   j["tie_word_embeddings"] = c.tied;
   if (!c.torch_dtype.empty()) j["torch_dtype"] = c.torch_dtype;
   if (per_layer) {
@@ -358,6 +361,35 @@ nlohmann::ordered_json checkpoint_config_json(const CheckpointConfig& c) {
     j["zerolm_layers"] = std::move(layers);
   }
   return j;
+}
+
+CheckpointConfig plan_checkpoint_config(const ModelPlan& plan, const std::string& torch_dtype) {
+  const HfFacts h = plan.family->hf();
+  CheckpointConfig c;
+  c.family = checkpoint_family_of(h.model_type);
+  c.architecture = h.architecture;
+  c.tied = h.tied;
+  c.eps = plan.eps_or(h.norm_eps);  // as the family's forward pass
+  if (h.positions == "rotary") c.rope_theta = plan.rope_theta;
+  // CheckpointConfig's activation is GPT-2's activation_function (LLaMA's hidden_act is silu).
+  if (c.family == CheckpointFamily::Gpt2)
+    c.activation = plan.activation.empty() ? h.activation : plan.activation;
+  const LayerPlan& first = plan.layers.front();
+  c.hidden = first.hidden;
+  c.head_dim = first.head_dim;
+  c.layers = std::int64_t(plan.layers.size());
+  c.vocab = plan.vocab;
+  c.positions = plan.max_positions;
+  for (const LayerPlan& l : plan.layers) {
+    const std::int64_t kv = c.family == CheckpointFamily::Llama ? l.kv_heads : l.heads;
+    c.per_layer.push_back({l.heads, kv, l.ffn_widths.front()});
+  }
+  c.heads = c.per_layer.front().heads;
+  c.kv_heads = c.per_layer.front().kv_heads;
+  c.intermediate = c.per_layer.front().intermediate;
+  if (c.uniform()) c.per_layer.clear();
+  c.torch_dtype = torch_dtype;
+  return c;
 }
 
 std::int64_t checkpoint_config_params(const CheckpointConfig& config) {

@@ -19,6 +19,8 @@
 
 namespace zerolm {
 
+struct ModelPlan;
+
 enum class CheckpointFamily { Llama, Gpt2 };
 std::string checkpoint_family_name(CheckpointFamily f);  // "llama", "gpt2": the model_type
 // The tensor layout of a model_type; throws InputError for one that is neither.
@@ -82,6 +84,13 @@ CheckpointConfig parse_checkpoint_config(const std::string& json_text, const std
 // "zerolm_layers" and head_dim are added when the layers differ); parse_checkpoint_config of its
 // dump gives `config` again (per_layer empty when the layers are all alike).
 nlohmann::ordered_json checkpoint_config_json(const CheckpointConfig& config);
+
+// The configuration of a model whose family's Hugging Face class is LlamaConfig or GPT2Config
+// (Family::hf), with the shapes of `plan` and what its forward pass computes (activation, norm
+// epsilon, rotary base): written by checkpoint_config_json, it is the one config.json both a saved
+// checkpoint (finetune --save) and an export hold. `torch_dtype` is written as given (empty: left
+// out). Throws InputError for a family of another class.
+CheckpointConfig plan_checkpoint_config(const ModelPlan& plan, const std::string& torch_dtype);
 
 // Sum of the elements of expected_tensors(config): the checkpoint's parameter count.
 std::int64_t checkpoint_config_params(const CheckpointConfig& config);

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "checkpoints/hf_checkpoint.h"
 #include "spaces/family.h"
 
 namespace zerolm {
@@ -73,21 +74,7 @@ std::string to_gpt2(const Arch& arch, const ModelPlan& plan, json& c) {
   for (auto r : {first_difference(plan, heads, "heads", "GPT2Config has one n_head"),
                  first_difference(plan, inner, "inner width", "GPT2Config has one n_inner")})
     if (!r.empty()) return r;
-  const HfFacts f = facts(plan);
-  c = {{"architectures", {"GPT2LMHeadModel"}},
-       {"model_type", "gpt2"},
-       {"vocab_size", plan.vocab},
-       {"n_positions", plan.max_positions},
-       {"n_ctx", plan.max_positions},
-       {"n_embd", d},
-       {"n_layer", plan.layers.size()},
-       {"n_head", plan.layers.front().heads},
-       {"n_inner", inner(plan.layers.front())},
-       {"activation_function", f.activation},
-       {"layer_norm_epsilon", f.norm_eps},
-       {"initializer_range", 0.02},
-       {"scale_attn_weights", true},
-       {"tie_word_embeddings", true}};
+  c = checkpoint_config_json(plan_checkpoint_config(plan, ""));
   return {};
 }
 
@@ -99,26 +86,7 @@ std::string to_llama(const Arch&, const ModelPlan& plan, json& c) {
             "LlamaConfig has one num_key_value_heads"),
         first_difference(plan, inner, "SwiGLU width", "LlamaConfig has one intermediate_size")})
     if (!r.empty()) return r;
-  const HfFacts f = facts(plan);
-  const LayerPlan& l = plan.layers.front();
-  c = {{"architectures", {"LlamaForCausalLM"}},
-       {"model_type", "llama"},
-       {"vocab_size", plan.vocab},
-       {"hidden_size", l.hidden},
-       {"intermediate_size", inner(l)},
-       {"num_hidden_layers", plan.layers.size()},
-       {"num_attention_heads", l.heads},
-       {"num_key_value_heads", l.kv_heads},
-       {"hidden_act", f.activation},
-       {"max_position_embeddings", plan.max_positions},
-       {"rms_norm_eps", f.norm_eps},
-       {"rope_theta", plan.rope_theta},
-       {"attention_bias", false},
-       {"mlp_bias", false},
-       {"initializer_range", 0.02},
-       {"tie_word_embeddings", f.tied}};
-  // Heads of their own width (a pruned model's -hd): LlamaConfig's head_dim holds it.
-  if (l.head_dim * l.heads != l.hidden) c["head_dim"] = l.head_dim;
+  c = checkpoint_config_json(plan_checkpoint_config(plan, ""));
   return {};
 }
 
