@@ -1,7 +1,7 @@
 // Size baselines computed from the model plan alone: parameter counts and FLOPs.
 #include "checkpoints/prune_space.h"
-#include "proxy/builtin.h"
 #include "proxy/checkpoint_scores.h"
+#include "proxy/proxy.h"
 
 namespace zerolm {
 

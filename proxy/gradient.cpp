@@ -3,7 +3,7 @@
 // Linear weights (the head is left out, as from `params`).
 #include <ATen/CPUGeneratorImpl.h>
 
-#include "proxy/builtin.h"
+#include "proxy/proxy.h"
 #include "spaces/model.h"
 #include "spaces/rng.h"
 

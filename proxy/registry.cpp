@@ -1,10 +1,24 @@
-// The explicit list of proxies. Adding a proxy: write its factory, add one line here.
+// The explicit list of proxies. Adding a proxy: write its file in proxy/ (CMake picks it up) with
+// its factory, and declare and add it here.
 #include <algorithm>
 
-#include "proxy/builtin.h"
+#include "proxy/proxy.h"
 #include "spaces/plan.h"
 
 namespace zerolm {
+
+// Each defined in the proxy's own file.
+std::unique_ptr<Proxy> make_zerolm(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_zerolm2(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_hidden_layers(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_params(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_params_nonemb(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_flops(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_noop(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_kept_norm(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_synflow(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_snip(const ProxyOptions& o);
+std::unique_ptr<Proxy> make_grad_norm(const ProxyOptions& o);
 
 Mode parse_mode(std::string_view name) {
   if (name == "weights") return Mode::Weights;

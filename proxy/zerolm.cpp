@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "checkpoints/prune_space.h"
-#include "proxy/builtin.h"
+#include "proxy/proxy.h"
 #include "proxy/capacity.h"
 #include "proxy/checkpoint_scores.h"
 #include "proxy/submodules.h"
