@@ -3,8 +3,13 @@
 // feed-forward matrix) and then sub-networks scored per second on one core (msv ZeroLM, kept
 // parameters and kept norm fraction of each), with peak memory.
 //
-//   prune_bench DIR [hidden layers intermediate heads kv_heads vocab dtype(f16|bf16|f32) count]
-//   (default: 2048 16 5504 16 16 32000 bf16 1000000)
+// Then the capacity table of a statistic (spectral by default; "none" skips it): its preparation
+// on one LibTorch thread (first TABLE_LAYERS layers, all by default) and sub-networks scored per
+// second from it.
+//
+//   prune_bench DIR [hidden layers intermediate heads kv_heads vocab dtype(f16|bf16|f32) count
+//                    statistic table_layers]
+//   (default: 2048 16 5504 16 16 32000 bf16 1000000 spectral 0)
 #include <sys/resource.h>
 
 #include <chrono>
@@ -18,6 +23,7 @@
 #include "checkpoints/prune.h"
 #include "checkpoints/synthetic_checkpoint.h"
 #include "proxy/checkpoint_scores.h"
+#include "proxy/torch_runtime.h"
 
 using namespace zerolm;
 
@@ -102,6 +108,36 @@ int main(int argc, char** argv) {
     const double with_sampling = seconds_since(t);
     std::printf("sample + score: %.0f sub-networks/s (checksum %.6g)\n",
                 double(samples) / with_sampling, sink);
+    const std::string stat_name = argc > 10 ? argv[10] : "spectral";
+    if (stat_name != "none") {
+      const CapacityStat stat = parse_capacity(stat_name);
+      const int table_layers = argc > 11 && std::atoi(argv[11]) > 0
+                                   ? std::min(std::atoi(argv[11]), space.layers())
+                                   : space.layers();
+      set_torch_threads(1);
+      t = std::chrono::steady_clock::now();
+      const CapacityTable table =
+          capacity_table(ck, space, stat, 0, table_layers, "cpu", [&](int done) {
+            std::fprintf(stderr, "  %s table: %d of %d layers, %.1f s\n", stat_name.c_str(), done,
+                         table_layers, seconds_since(t));
+          });
+      const double table_s = seconds_since(t);
+      std::printf(
+          "%s table of %d layers (%zu + %zu slices a layer): %.1f s on one thread (%.2f s "
+          "a layer)\n",
+          stat_name.c_str(), table_layers, (ck.gated() ? 3 : 2) * space.ffn_grid(0).size(),
+          4 * space.kv_grid(0).size(), table_s, table_s / table_layers);
+      if (table_layers == space.layers()) {
+        t = std::chrono::steady_clock::now();
+        for (std::int64_t i = 0; i < count; ++i)
+          sink += table_capacities(space, table, choices[std::size_t(i) % distinct]).zerolm(0.75);
+        const double s_table = seconds_since(t);
+        std::printf(
+            "scored %lld sub-networks from the %s table in %.3f s on one core: %.0f "
+            "sub-networks/s (checksum %.6g)\n",
+            (long long)count, stat_name.c_str(), s_table, double(count) / s_table, sink);
+      }
+    }
     std::printf("peak resident memory: %.0f MiB (mapped checkpoint pages included)\n",
                 peak_rss_mib());
   } catch (const std::exception& e) {

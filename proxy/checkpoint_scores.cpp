@@ -46,6 +46,23 @@ double kept_norm(const PruneSpace& space, const PruneChoice& choice) {
   return kept / space.total_norm();
 }
 
+PruneMsv table_capacities(const PruneSpace& space, const CapacityTable& table,
+                          const PruneChoice& choice) {
+  PruneMsv out;
+  for (std::size_t l = 0; l < choice.size(); ++l) {
+    const LayerChoice& lc = choice[l];
+    if (lc.dropped) continue;
+    // Grids hold at most a handful of values: a scan is faster than any map.
+    const std::vector<std::int64_t>& f = space.ffn_grid(int(l));
+    const std::vector<std::int64_t>& g = space.kv_grid(int(l));
+    const std::size_t fi = std::size_t(std::find(f.begin(), f.end(), lc.ffn) - f.begin());
+    const std::size_t gi = std::size_t(std::find(g.begin(), g.end(), lc.kv) - g.begin());
+    out.ffn += table.ffn[l].at(fi);
+    out.attention += table.attention[l].at(gi);
+  }
+  return out;
+}
+
 PruneMsv msv_direct(const HfCheckpoint& ck, const PruneKeep& keep) {
   PruneMsv out;
   for (const PruneSlice& s : prune_slices(ck, keep)) {

@@ -4,9 +4,15 @@
 // the weight norm. LibTorch-free header.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "checkpoints/hf_checkpoint.h"
 #include "checkpoints/prune.h"
 #include "checkpoints/prune_keep.h"
+#include "checkpoints/prune_space.h"
 #include "proxy/capacity_stat.h"
 
 namespace zerolm {
@@ -27,6 +33,44 @@ double kept_norm(const PruneSpace& space, const PruneChoice& choice);
 // msv of every kept slice computed from its values (the slow path the fast one is checked
 // against).
 PruneMsv msv_direct(const HfCheckpoint& checkpoint, const PruneKeep& keep);
+
+// Every slice's capacity, once per checkpoint and statistic. Which channels (key/value groups) a
+// layer keeps is a function of that layer's kept count alone (the importance order is fixed per
+// checkpoint), so each matrix has only as many distinct slices as its layer has grid values; a
+// sub-network's capacities are then sums of table entries, O(layers), whatever the statistic.
+struct CapacityTable {
+  CapacityStat stat = CapacityStat::Msv;
+  // ffn[l][i]: the capacities of layer l's feed-forward slices (gate, up, down) that keep
+  // space.ffn_grid(l)[i] channels, summed; attention[l][i]: of its q, k, v, o slices that keep
+  // space.kv_grid(l)[i] key/value groups. Layers not computed (a share of another rank) are empty.
+  std::vector<std::vector<double>> ffn, attention;
+};
+
+// The capacities of a valid choice from a table that holds every layer.
+PruneMsv table_capacities(const PruneSpace& space, const CapacityTable& table,
+                          const PruneChoice& choice);
+
+// The table's rows for layers [first, last) (the others left empty), computed from the slices'
+// values in double (zerolm_proxy; LibTorch): msv from the squared norm; spectral (the largest
+// singular value) by Lanczos iteration, warm started from the previous slice of the same matrix;
+// the other statistics from the full spectrum of each slice. On `device` ("cpu", "cuda:0").
+// `progress`, when set, is called after each layer with the number of layers done.
+CapacityTable capacity_table(const HfCheckpoint& checkpoint, const PruneSpace& space,
+                             CapacityStat stat, int first, int last,
+                             const std::string& device = "cpu",
+                             const std::function<void(int)>& progress = {});
+
+// The table of the checkpoint space's sub-networks for `stat`: installed (install_capacity_table)
+// or computed on first use, every layer on this process's default device, and then kept while that
+// space is the registered one. Thread-safe.
+std::shared_ptr<const CapacityTable> cached_capacity_table(const CheckpointSpace& space,
+                                                           CapacityStat stat);
+// Makes `table` (every layer filled) the one cached_capacity_table returns for (space, its stat).
+void install_capacity_table(const CheckpointSpace& space, CapacityTable table);
+
+// The largest singular value of a dense row-major [rows x cols] matrix by the same Lanczos
+// iteration (a test of it against an exact SVD).
+double top_singular_value(const std::vector<double>& values, std::int64_t rows, std::int64_t cols);
 
 // The capacities of a sub-network's kept slices (prune_slices), summed over its kept layers into
 // attention (q, k, v, o) and feed-forward (gate, up, down) as ZeroLM sums a model's Linear weights.

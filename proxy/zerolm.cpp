@@ -49,14 +49,15 @@ class ZeroLM : public Proxy {
   }
 
   // A checkpoint's sub-network: the capacities of the kept slices of the trained matrices, from
-  // the norms the space prepared (msv: microseconds) or slice by slice (another statistic).
+  // the norms the space prepared (msv) or the capacity table of every slice (another statistic,
+  // computed once per checkpoint): O(layers) either way.
   bool on_checkpoints() const override { return true; }
   ProxyResult score_subnetwork(const SubnetworkInput& in) override {
     const PruneChoice choice = in.space.choice(in.arch);
     const PruneMsv m =
         stat_ == CapacityStat::Msv
             ? prune_msv(in.space.prune(), choice)
-            : slice_capacities(in.space.checkpoint(), in.space.prune().keep(choice), stat_);
+            : table_capacities(in.space.prune(), *cached_capacity_table(in.space, stat_), choice);
     ProxyResult r;
     r.score = m.zerolm(opt_.alpha);
     r.parts = {m.attention, m.ffn};
