@@ -455,6 +455,27 @@ std::vector<ExpectedTensor> expected_tensors(const CheckpointConfig& c) {
   return t;
 }
 
+std::uint64_t HfCheckpoint::content_hash() const {
+  // FNV-1a over 8-byte words (then the tail bytes): a full read at memory speed.
+  std::uint64_t h = 1469598103934665603ull;
+  const auto mix = [&h](const unsigned char* p, std::size_t n) {
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      h = (h ^ w) * 1099511628211ull;
+    }
+    for (; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  };
+  const std::string config = checkpoint_config_json(config_).dump();
+  mix(reinterpret_cast<const unsigned char*>(config.data()), config.size());
+  for (const TensorView* t : weights_) {
+    mix(reinterpret_cast<const unsigned char*>(t->name.data()), t->name.size());
+    mix(t->data, t->bytes);
+  }
+  return h;
+}
+
 double Matrix::at(std::int64_t r, std::int64_t c) const {
   if (r < 0 || r >= rows || c < 0 || c >= cols)
     throw std::out_of_range("tensor " + tensor->name + ": element (" + str(r) + ", " + str(c) +

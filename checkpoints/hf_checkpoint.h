@@ -150,7 +150,10 @@ class HfCheckpoint {
   // norm, head), as stored; buffers (rotary inv_freq, GPT-2's attn.bias/masked_bias causal
   // masks) and an lm_head stored beside a tied embedding are not among them.
   const std::vector<const TensorView*>& weights() const { return weights_; }
-  std::int64_t num_params() const;    // sum of the weights' elements
+  std::int64_t num_params() const;  // sum of the weights' elements
+  // A 64-bit hash of the weights' stored bytes, their names and config.json's fields as read:
+  // what a result computed from the checkpoint is keyed by (one read of every weight).
+  std::uint64_t content_hash() const;
   std::vector<Dtype> dtypes() const;  // of the weights, each once, in Dtype order
   // Stored tensors that are not weights (buffers, an lm_head stored beside a tied embedding), by
   // name. Any other tensor the config does not imply is refused by open().

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "farm/capacity_prep.h"
 #include "farm/farm.h"
 #include "farm/search_run.h"
 #include "farm/stop_handler.h"
@@ -81,6 +82,16 @@ int run_search_job(SearchJob& job, log::Level level) {
     err = e.what();
   }
   if (err = first_error(err, MPI_COMM_WORLD); !err.empty()) return fail_all(mpi, err);
+  // A pruning search that reads a capacity table makes it now, spread over the ranks.
+  if (needs_capacity_table(config)) {
+    try {
+      prepare_capacity_table(mpi, config, dir, scorer->device());
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    // Every rank threw the same agreed message, or none did.
+    if (!err.empty()) return fail_all(mpi, err, kFailureExit);
+  }
   if (mpi.rank == 0) {
     const int gpus = cuda_device_count(), evaluators_here = mpi.local_size;
     if (gpus > evaluators_here && config.device == "auto")

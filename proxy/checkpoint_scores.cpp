@@ -1,6 +1,10 @@
 #include "proxy/checkpoint_scores.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "spaces/errors.h"
 
 namespace zerolm {
 
@@ -44,6 +48,61 @@ double kept_norm(const PruneSpace& space, const PruneChoice& choice) {
             (n.gate.empty() ? 0.0 : n.gate[f]);
   }
   return kept / space.total_norm();
+}
+
+std::string table_rows_text(const CapacityTable& table, int first, int last) {
+  std::string out;
+  char buf[32];
+  for (int l = first; l < last; ++l) {
+    out += std::to_string(l);
+    for (double v : table.ffn.at(std::size_t(l))) {
+      std::snprintf(buf, sizeof buf, " %.17g", v);
+      out += buf;
+    }
+    out += " ;";
+    for (double v : table.attention.at(std::size_t(l))) {
+      std::snprintf(buf, sizeof buf, " %.17g", v);
+      out += buf;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+void read_table_rows(const std::string& text, const PruneSpace& space, CapacityTable& table,
+                     const std::string& where) {
+  table.ffn.resize(std::size_t(space.layers()));
+  table.attention.resize(std::size_t(space.layers()));
+  std::istringstream in(text);
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n) {
+    std::istringstream fields(line);
+    int l = -1;
+    fields >> l;
+    const std::string at = where + ":" + std::to_string(n) + ": ";
+    if (!fields || l < 0 || l >= space.layers())
+      throw InputError(at + "expected a layer number below " + std::to_string(space.layers()));
+    std::vector<double> f, a;
+    std::string token;
+    bool attention = false;
+    while (fields >> token) {
+      if (token == ";") {
+        attention = true;
+        continue;
+      }
+      char* end = nullptr;
+      const double v = std::strtod(token.c_str(), &end);
+      if (*end != '\0') throw InputError(at + "\"" + token + "\" is not a number");
+      (attention ? a : f).push_back(v);
+    }
+    if (f.size() != space.ffn_grid(l).size() || a.size() != space.kv_grid(l).size())
+      throw InputError(at + "layer " + std::to_string(l) + " has " + std::to_string(f.size()) +
+                       " + " + std::to_string(a.size()) + " values, expected " +
+                       std::to_string(space.ffn_grid(l).size()) + " + " +
+                       std::to_string(space.kv_grid(l).size()));
+    table.ffn[std::size_t(l)] = std::move(f);
+    table.attention[std::size_t(l)] = std::move(a);
+  }
 }
 
 PruneMsv table_capacities(const PruneSpace& space, const CapacityTable& table,

@@ -46,6 +46,14 @@ struct CapacityTable {
   std::vector<std::vector<double>> ffn, attention;
 };
 
+// Layers [first, last) of a table as text, one line per layer: "<layer> <ffn values> ; <attention
+// values>", every value with 17 significant digits (read back exactly). read_table_rows fills the
+// layers a text holds into `table` (sized for `space`); InputError naming `where` when it does not
+// fit the space's grids.
+std::string table_rows_text(const CapacityTable& table, int first, int last);
+void read_table_rows(const std::string& text, const PruneSpace& space, CapacityTable& table,
+                     const std::string& where);
+
 // The capacities of a valid choice from a table that holds every layer.
 PruneMsv table_capacities(const PruneSpace& space, const CapacityTable& table,
                           const PruneChoice& choice);

@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "checkpoints/prune_space.h"
-#include "proxy/proxy.h"
 #include "proxy/capacity.h"
 #include "proxy/checkpoint_scores.h"
+#include "proxy/proxy.h"
 #include "proxy/submodules.h"
 #include "spaces/model.h"
 

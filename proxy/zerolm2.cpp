@@ -10,8 +10,8 @@
 // the conventional ratio the score is the non-embedding parameter count of the sub-modules.
 #include <algorithm>
 
-#include "proxy/proxy.h"
 #include "proxy/capacity.h"
+#include "proxy/proxy.h"
 #include "proxy/submodules.h"
 #include "spaces/model.h"
 
