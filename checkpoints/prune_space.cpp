@@ -215,4 +215,11 @@ const CheckpointSpace& use_checkpoint_space(const std::string& dir) {
   return ref;
 }
 
+DefaultScore prune_default_score() {
+  return {"zerolm", "spectral",
+          "ranks a trained checkpoint's sub-networks best (Spearman 0.79, Kendall 0.42-0.51 "
+          "within budgets, docs/prune-experiment.md); the paper's msv ranks one budget's "
+          "backwards"};
+}
+
 }  // namespace zerolm

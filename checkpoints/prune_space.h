@@ -48,6 +48,11 @@ class CheckpointSpace : public Space {
   double prep_seconds_ = 0;
 };
 
+// The score a pruning search maximises by default: ZeroLM with the spectral capacity statistic,
+// which ranks the sub-networks of a trained checkpoint best in docs/prune-experiment.md; the
+// paper's msv ranks those of one budget backwards there.
+DefaultScore prune_default_score();
+
 // Opens DIR and registers its space as "prune" (register_runtime_space), unless the space of that
 // directory is registered already. Returns it.
 const CheckpointSpace& use_checkpoint_space(const std::string& dir);

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "checkpoints/prune_space.h"
 #include "driver/commands.h"
 #include "proxy/capacity_stat.h"
 #include "proxy/proxy.h"
@@ -24,6 +25,12 @@ Runner add_list_command(CLI::App& app) {
     // Registered at run time over one checkpoint, so not among the names above.
     std::cout << "  prune  (per checkpoint)  sub-networks of a Hugging Face checkpoint (LLaMA, "
                  "GPT-2): zerolm search --space prune --checkpoint DIR\n";
+    std::cout << "default objective of a search (without --proxy or --objective):\n";
+    const auto line = [](const std::string& space, const DefaultScore& d) {
+      std::cout << "  " << space << "  " << d.text() << ": " << d.why << "\n";
+    };
+    for (const auto& n : space_names()) line(n, find_space(n).spec().score);
+    line("prune", prune_default_score());
     std::cout << "strategies:\n";
     for (const auto& n : strategy_names()) std::cout << "  " << n << "\n";
     std::cout << "proxies:\n";

@@ -63,6 +63,12 @@ std::string timestamp_dir() {
 // objectives search with NSGA-II unless a strategy was asked for.
 void normalize(SearchCli& cli) {
   SearchConfig& c = cli.c;
+  // The space's own score when none is given (`zerolm list` says which and why), and its capacity
+  // statistic for ZeroLM unless --capacity is given (the pruning space's is spectral).
+  const DefaultScore d =
+      c.space == "prune" ? prune_default_score() : find_space(c.space).spec().score;
+  if (c.objectives.empty() && !given(cli, "proxy")) c.proxy = d.proxy;
+  if (!given(cli, "capacity")) c.capacity = d.capacity;
   if (!c.objectives.empty()) {
     const auto obj = parse_objectives(c.objectives);
     c.objectives.clear();
@@ -90,6 +96,12 @@ void normalize(SearchCli& cli) {
   std::vector<std::string> budgets;
   for (const auto& b : c.constraints) budgets.push_back(parse_constraint(b).text());
   c.constraints = budgets;
+  // Every score of a checkpoint's sub-networks rises with what is kept: alone and unbudgeted, the
+  // search can only return the whole model.
+  if (c.space == "prune" && c.objectives.empty() && c.constraints.empty() && c.max_params == 0)
+    log::warn("--space prune with no budget: " + c.proxy +
+              " rises with what a sub-network keeps, so the search returns the unpruned model; "
+              "give a budget (--constraint 'params<=N') or a second objective");
 }
 
 void open_checkpoint_space(const SearchConfig& c);

@@ -17,6 +17,17 @@ struct OpChoice {
   int kernel;  // DSC only
 };
 
+// What a search in a space maximises when it is given no --proxy and no --objective, and why (the
+// evidence, one line for `zerolm list`).
+struct DefaultScore {
+  std::string proxy = "zerolm";
+  std::string capacity = "msv";  // ZeroLM's capacity statistic (proxy zerolm)
+  std::string why;
+  std::string text() const {  // "zerolm", "zerolm --capacity spectral"
+    return proxy + (proxy == "zerolm" && capacity != "msv" ? " --capacity " + capacity : "");
+  }
+};
+
 // A FlexiBERT-style space: layers come in stacks of `stack` identical layers; every field of a
 // stack is chosen independently from its list.
 struct SpaceSpec {
@@ -45,6 +56,7 @@ struct SpaceSpec {
   // heads) are scored as they are. Sampling, mutation and count() keep to the grid `heads` x
   // `kv_groups`.
   bool any_dividing_heads = false;
+  DefaultScore score;
 };
 
 class Space {

@@ -382,9 +382,22 @@ prune)
   pr=(search --space prune --checkpoint ck --evaluations 40 --population 10 --tournament 3 --seed 2)
   mpi 1 "${pr[@]}" --out q1 >q1.out 2>&1
   check "-n 1 exit 0" test $? -eq 0
-  mpi 2 "${pr[@]}" --out q2 >q2.out 2>&1
+  # At the info level, so that the logs say how the capacity table was made.
+  mpi_info() { local n=$1; shift; timeout 300 "$mpiexec" "${flags[@]}" -n "$n" "$zerolm" "$@"; }
+  mpi_info 2 "${pr[@]}" --out q2 >q2.out 2>&1
   check "-n 2 exit 0" test $? -eq 0
   check "top.csv of 1 and 2 ranks identical" cmp q1/top.csv q2/top.csv
+  # Right by default: ZeroLM with the spectral capacity, from a table made once per checkpoint.
+  check "the default capacity on a checkpoint is spectral" grep -q '"capacity": "spectral"' q1/config.json
+  check "no budget: one warning that the whole model wins" grep -q 'with no budget: zerolm rises with what a sub-network keeps' q1.out
+  check "the table of 1 and 2 ranks identical" cmp <(tail -n +2 q1/capacity-spectral.txt) <(tail -n +2 q2/capacity-spectral.txt)
+  check "the table made over 2 ranks" grep -q 'capacity table (spectral): 2 layers over 2 rank(s)' q2/logs/rank-0.log
+  mpi_info 2 search --resume q2 --evaluations 50 >/dev/null 2>&1
+  check "--resume reads the cached table" grep -q 'capacity table (spectral) read from' q2/logs/rank-0.log
+  sed -i '1s/checkpoint [0-9a-f]*/checkpoint 0123456789abcdef/' q2/capacity-spectral.txt
+  mpi_info 2 search --resume q2 --evaluations 60 >/dev/null 2>&1
+  check "a table of another checkpoint is not used" grep -q 'capacity-spectral.txt was made for another checkpoint or statistic: made again' q2/logs/rank-0.log
+  check "... and the table is made again" cmp <(tail -n +2 q1/capacity-spectral.txt) <(tail -n +2 q2/capacity-spectral.txt)
   check "PRUNE encodings in top.csv" test "$(grep -c 'PRUNE|' q1/top.csv)" -ge 3
   enc=$(sed -n 4p q1/top.csv | cut -d, -f2)
   params=$(sed -n 4p q1/top.csv | cut -d, -f4)
@@ -407,10 +420,10 @@ prune)
   check "three objectives on the sub-networks" test "$(head -1 q3/pareto.csv)" = "rank,index,encoding,zerolm,params,kept-norm,device"
   # Spectral capacities slice the real matrices: msv from the singular values ranks as the norms
   # do; the largest singular value is another score.
+  mpi 2 "${pr[@]}" --capacity msv --out q5 >/dev/null 2>&1
   mpi 2 "${pr[@]}" --capacity msv-svd --out q4 >/dev/null 2>&1
-  check "--capacity msv-svd on the slices: the norms' ranking" cmp <(cut -d, -f2 q1/top.csv) <(cut -d, -f2 q4/top.csv)
-  mpi 2 "${pr[@]}" --capacity spectral --out q5 >/dev/null 2>&1
-  check "--capacity spectral on the slices: exit 0, other scores" test -s q5/top.csv -a "$(sed -n 2p q5/top.csv | cut -d, -f3)" != "$(sed -n 2p q1/top.csv | cut -d, -f3)"
+  check "--capacity msv-svd on the slices: the norms' ranking" cmp <(cut -d, -f2 q5/top.csv) <(cut -d, -f2 q4/top.csv)
+  check "--capacity msv (the paper's): exit 0, other scores than spectral" test -s q5/top.csv -a "$(sed -n 2p q5/top.csv | cut -d, -f3)" != "$(sed -n 2p q1/top.csv | cut -d, -f3)"
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac

@@ -42,6 +42,7 @@ class Gpt final : public Family {
         {1}};
     large.ff_ratios = {2, 3, 4};
     large.any_dividing_heads = true;
+    large.score = decoder_default_score();
     return {large};
   }
   std::string default_space() const override { return "gpt-large"; }

@@ -43,6 +43,7 @@ class Gpt2Lts final : public Family {
     lts.embeds = {128, 256, 512};
     lts.div_vals = {1, 2, 4};
     lts.any_dividing_heads = true;
+    lts.score = decoder_default_score();
     return {lts};
   }
   std::string default_space() const override { return "gpt2-lts"; }

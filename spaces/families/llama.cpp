@@ -66,6 +66,7 @@ class Llama final : public Family {
     llama.swiglu_thirds = {6, 8, 9};
     llama.kv_groups = {1, 2, 4, 8};
     llama.any_dividing_heads = true;
+    llama.score = decoder_default_score();
     return {llama};
   }
   std::string default_space() const override { return "llama"; }
