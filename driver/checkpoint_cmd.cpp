@@ -8,6 +8,7 @@
 #include "checkpoints/hf_checkpoint.h"
 #include "driver/commands.h"
 #include "spaces/family.h"
+#include "train/bpe.h"
 
 namespace zerolm {
 
@@ -22,6 +23,20 @@ std::string number(double v) {
   std::ostringstream s;
   s << v;
   return s.str();
+}
+
+// --tokenize TEXT: the ids of the folder's own tokenizer, space-separated on one line.
+int run_tokenize(const std::string& dir, const std::string& text) {
+  const HfCheckpoint ck = HfCheckpoint::open(dir);
+  const auto t = checkpoint_tokenizer(dir, ck.config().vocab);
+  if (!t)
+    throw InputError(dir +
+                     ": no tokenizer (expected tokenizer.json, vocab.json with merges.txt, "
+                     "or tokenizer.model)");
+  std::string line;
+  for (std::int64_t id : t->encode(text)) line += (line.empty() ? "" : " ") + std::to_string(id);
+  std::cout << line << "\n" << std::flush;
+  return 0;
 }
 
 int run_checkpoint(const std::string& dir) {
@@ -78,7 +93,13 @@ Runner add_checkpoint_command(CLI::App& app) {
   auto dir = std::make_shared<std::string>();
   cmd->add_option("DIR", *dir, "model directory: config.json and model.safetensors (or shards)")
       ->required();
-  return [dir] { return run_checkpoint(*dir); };
+  auto text = std::make_shared<std::string>();
+  CLI::Option* tokenize = cmd->add_option(
+      "--tokenize", *text,
+      "print the ids the folder's own tokenizer gives TEXT, space-separated on one line");
+  return [dir, text, tokenize] {
+    return tokenize->count() ? run_tokenize(*dir, *text) : run_checkpoint(*dir);
+  };
 }
 
 }  // namespace zerolm

@@ -40,10 +40,12 @@ Runner add_finetune_command(CLI::App& app, const std::string& log_level) {
   add_param_range_options(cmd, cli->sampled.min_params, cli->sampled.max_params, "with --sample: ");
   cmd->add_option("--corpus", cli->corpus, "plain-text file (the last 10% is held out)")
       ->required();
-  cmd->add_option("--tokenizer", cli->tokenizer,
-                  "byte, or sentencepiece (a unigram model trained on the corpus, saved as "
-                  "tokenizer.model)")
-      ->capture_default_str();
+  CLI::Option* tokenizer =
+      cmd->add_option("--tokenizer", cli->tokenizer,
+                      "byte, or sentencepiece (a unigram model trained on the corpus, saved as "
+                      "tokenizer.model); with --checkpoint DIR the folder's own tokenizer unless "
+                      "this is given (byte only where the folder has none)")
+          ->capture_default_str();
   cmd->add_option("--vocab", cli->vocab, "sentencepiece: at most this many pieces")
       ->capture_default_str()
       ->check(CLI::Range(300, 1000000));
@@ -69,8 +71,9 @@ Runner add_finetune_command(CLI::App& app, const std::string& log_level) {
       ->check(CLI::Range(1, 1024));
   cmd->add_flag("--resume", cli->resume, "keep finished rows of finetune.csv, train the rest");
   cmd->add_flag("--force", cli->force, "start finetune.csv over");
-  return [cli, &log_level] {
+  return [cli, tokenizer, &log_level] {
     cli->sampled.seed = cli->train.seed;
+    cli->tokenizer_given = tokenizer->count() > 0;
     return run_finetune_job(*cli, log::parse_level(log_level));
   };
 }

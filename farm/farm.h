@@ -24,6 +24,9 @@ struct FinetuneJob {
   bool resume = false, force = false;
   bool locked = false;  // the caller holds the run directory's lock (search --finetune-top-k)
   std::string tokenizer = "byte";  // byte or sentencepiece (trained on the corpus)
+  // --checkpoint DIR: whether --tokenizer was given; when not, the folder's own tokenizer is used
+  // (byte-level ids, with one warning, only where the folder has none).
+  bool tokenizer_given = false;
   int vocab = 2000;                // sentencepiece: at most this many pieces
   // One model instead of a ranking: a Hugging Face checkpoint trained from its weights (healing a
   // pruned model), or one encoding from its initialisation; --save writes the trained model as a

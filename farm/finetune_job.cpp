@@ -20,6 +20,7 @@
 #include <sstream>
 #include <thread>
 
+#include "checkpoints/hf_checkpoint.h"
 #include "farm/farm.h"
 #include "farm/mpi_comm.h"
 #include "farm/search_run.h"
@@ -37,6 +38,7 @@
 #include "search/strategy.h"
 #include "spaces/plan.h"
 #include "spaces/space.h"
+#include "train/bpe.h"
 #include "train/trainer.h"
 
 namespace zerolm {
@@ -459,7 +461,8 @@ int train_single(MpiSession& mpi, const FinetuneJob& cli) {
       if (cli.tokenizer != "byte")
         throw InputError("--tokenizer " + cli.tokenizer + ": with " +
                          (cli.checkpoint.empty() ? "--encoding" : "--checkpoint") +
-                         " only byte (its ids are the checkpoint's vocabulary)");
+                         " only byte (a checkpoint's own tokenizer is used unless --tokenizer "
+                         "is given)");
       if (!cli.save.empty() && std::filesystem::exists(cli.save) &&
           !(std::filesystem::is_directory(cli.save) && std::filesystem::is_empty(cli.save)))
         throw InputError("--save " + cli.save + ": exists (expected a new folder)");
@@ -467,7 +470,19 @@ int train_single(MpiSession& mpi, const FinetuneJob& cli) {
       // Before the training, not after it: a folder that cannot be written loses no work.
       if (!cli.save.empty()) probe_writable(cli.save, "--save");
       if (!cli.out.empty()) probe_writable(cli.out, "--out");
-      const Corpus corpus = Corpus::read(cli.corpus, cli.train.seq);
+      // A checkpoint heals on its own token ids: the folder's tokenizer unless --tokenizer byte.
+      std::unique_ptr<Tokenizer> own;
+      if (!cli.checkpoint.empty() && !cli.tokenizer_given) {
+        own =
+            checkpoint_tokenizer(cli.checkpoint, HfCheckpoint::open(cli.checkpoint).config().vocab);
+        if (own)
+          log::info("tokenizer: " + own->name() + " (the checkpoint's own)");
+        else
+          log::warn(cli.checkpoint +
+                    ": no tokenizer in the folder: byte-level ids, which are not the model's "
+                    "tokens (give --tokenizer byte to say so)");
+      }
+      const Corpus corpus = Corpus::read(cli.corpus, cli.train.seq, 0.1, own.get());
       set_torch_threads(cli.threads);
       const auto keep_going = [] { return StopHandler::level() == StopLevel::None; };
       std::string what, encoding;

@@ -6,7 +6,7 @@ pkgs=(build-essential cmake ninja-build pkg-config
       libopenmpi-dev openmpi-bin
       libboost-serialization-dev libspdlog-dev libfmt-dev
       libgtest-dev libgmock-dev libbenchmark-dev
-      libcli11-dev nlohmann-json3-dev libsentencepiece-dev
+      libcli11-dev nlohmann-json3-dev libsentencepiece-dev libpcre2-dev
       gnuplot-nox python3)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -446,6 +446,25 @@ expect_error "finetune --save without a model" '--save needs --checkpoint DIR or
   finetune --run "$tmp/ft" --corpus "$tmp/corpus.txt" --save "$tmp/x"
 expect_error "finetune --checkpoint of a missing folder" 'nothere: not found' \
   finetune --checkpoint "$tmp/nothere" --corpus "$tmp/corpus.txt"
+# A checkpoint's own tokenizer: GPT-2's files in the folder give GPT-2's ids, and healing uses them.
+make_ck=$(dirname "$zerolm")/../tests/make_test_checkpoint
+fix="$shared/fixtures/tokenizers/gpt2"
+"$make_ck" "$tmp/ck-gpt2" gpt2 F32 1 50257 >/dev/null
+cp "$fix/vocab.json" "$fix/merges.txt" "$tmp/ck-gpt2/"
+check "--tokenize prints GPT-2's ids" test "$("$zerolm" checkpoint "$tmp/ck-gpt2" --tokenize 'Hello world' 2>&1)" = "15496 995"
+"$zerolm" finetune --checkpoint "$tmp/ck-gpt2" --corpus "$tmp/corpus.txt" --steps 2 --batch 2 --seq 16 \
+  >"$tmp/heal-bpe.out" 2>&1
+check "healing uses the folder's BPE ($(tail -1 "$tmp/heal-bpe.out"))" grep -q 'tokenizer: bpe-50257 (the checkpoint.s own)' "$tmp/heal-bpe.out"
+"$make_ck" "$tmp/ck-small" gpt2 F32 >/dev/null
+cp "$fix/vocab.json" "$fix/merges.txt" "$tmp/ck-small/"
+expect_error "a tokenizer beyond the model's vocabulary" 'vocab.json: the tokenizer has ids up to 50256, but the model'"'"'s vocabulary is 50 tokens' \
+  checkpoint "$tmp/ck-small" --tokenize 'Hello'
+rm "$tmp/ck-small/merges.txt"
+expect_error "vocab.json without merges.txt" 'ck-small: vocab.json without merges.txt' checkpoint "$tmp/ck-small" --tokenize 'Hello'
+"$make_ck" "$tmp/ck-notok" llama F32 1 300 >/dev/null
+expect_error "--tokenize without a tokenizer" 'no tokenizer (expected tokenizer.json' checkpoint "$tmp/ck-notok" --tokenize 'Hello'
+"$zerolm" finetune --checkpoint "$tmp/ck-notok" --corpus "$tmp/corpus.txt" --steps 2 --batch 2 --seq 16 >"$tmp/heal-none.out" 2>&1
+check "healing without a tokenizer: byte ids, one warning" test "$(grep -c 'no tokenizer in the folder: byte-level ids' "$tmp/heal-none.out")" -eq 1
 expect_error "finetune --save onto an existing folder" 'exists (expected a new folder)' \
   finetune --checkpoint "$tmp/pre" --corpus "$tmp/corpus.txt" --save "$tmp/pre"
 "$zerolm" --log-level warn finetune --sample 4 --out "$tmp/exp" --space flexibert-small --corpus "$tmp/corpus.txt" \
@@ -466,6 +485,18 @@ if [ -x "$(dirname "$zerolm")/zerolm-spm" ]; then
   expect_error "a second run without --resume" 'finetune.csv: exists; continue it with --resume' \
     finetune --sample 2 --out "$tmp/spm" --space gpt2-lts --corpus "$tmp/corpus.txt" --tokenizer sentencepiece --vocab 400
   check "a refused run leaves the tokenizer as it was" cmp -s "$tmp/spm/tokenizer.model" "$tmp/spm.model"
+  # A LLaMA checkpoint whose folder holds a SentencePiece tokenizer.model heals on its ids.
+  "$make_ck" "$tmp/ck-spm" llama F32 1 512 >/dev/null
+  cp "$tmp/spm/tokenizer.model" "$tmp/ck-spm/"
+  "$zerolm" checkpoint "$tmp/ck-spm" --tokenize 'a short corpus line' >"$tmp/ids.txt" 2>"$tmp/err"
+  check "--tokenize with tokenizer.model: ids below 512 ($(cat "$tmp/ids.txt" "$tmp/err"))" python3 -c "
+ids = [int(x) for x in open('$tmp/ids.txt').read().split()]
+assert ids and max(ids) < 512, ids"
+  "$zerolm" finetune --checkpoint "$tmp/ck-spm" --corpus "$tmp/corpus.txt" --steps 2 --batch 2 --seq 16 \
+    >"$tmp/heal-spm.out" 2>&1
+  check "healing reads the folder's tokenizer.model ($(tail -1 "$tmp/heal-spm.out"))" \
+    grep -q "tokenizer: sentencepiece-[0-9]* (the checkpoint's own)" "$tmp/heal-spm.out"
+  check "healing with tokenizer.model: the losses" grep -Eq '^validation loss before [0-9.]+ after' "$tmp/heal-spm.out"
 else
   echo "SKIPPED: SentencePiece checks (no zerolm-spm beside $zerolm)"
 fi

@@ -1,0 +1,98 @@
+// A checkpoint's own tokenizer: GPT-2's byte-level BPE gives exactly the ids of a reference
+// implementation (shared/fixtures/tokenizers/gpt2: 10 hard texts), from its two files and from a
+// tokenizer.json holding the same vocabulary and merges; bad files are one line each.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/testing.h"
+#include "train/bpe.h"
+#include "train/corpus.h"
+
+namespace zerolm {
+namespace {
+
+using testing::TempDir;
+
+std::string fixture(const std::string& file) {
+  return testing::shared_path("fixtures/tokenizers/gpt2/" + file);
+}
+
+void expect_reference_ids(const Tokenizer& t) {
+  const auto cases = nlohmann::json::parse(Corpus::read_text(fixture("expected.json")));
+  ASSERT_EQ(cases.size(), 10u);
+  for (const auto& c : cases) {
+    const std::vector<std::int64_t> want = c["ids"].get<std::vector<std::int64_t>>();
+    EXPECT_EQ(t.encode(c["text"].get<std::string>()), want) << c["text"];
+  }
+}
+
+TEST(Gpt2Bpe, GivesTheReferenceIdsOfTenHardTexts) {
+  const auto t = load_gpt2_bpe(fixture("vocab.json"), fixture("merges.txt"));
+  EXPECT_EQ(t->vocabulary().size, 50257);
+  expect_reference_ids(*t);
+  // Bytes that are not UTF-8 are still tokens (byte-level): nothing is dropped.
+  EXPECT_EQ(t->encode("\xff\xfe").size(), 2u);
+}
+
+TEST(Gpt2Bpe, TokenizerJsonOfTheSameFilesGivesTheSameIdsAndFoldersAreRead) {
+  TempDir tmp;
+  nlohmann::json j;
+  j["model"]["type"] = "BPE";
+  j["model"]["vocab"] = nlohmann::json::parse(Corpus::read_text(fixture("vocab.json")));
+  j["model"]["merges"] = nlohmann::json::array();
+  const std::string merges = Corpus::read_text(fixture("merges.txt"));
+  std::size_t at = merges.find('\n') + 1;  // after "#version: 0.2"
+  for (std::size_t end; (end = merges.find('\n', at)) != std::string::npos; at = end + 1)
+    if (end > at) j["model"]["merges"].push_back(merges.substr(at, end - at));
+  j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+  std::filesystem::create_directories(tmp / "hf");
+  std::ofstream(tmp / "hf/tokenizer.json") << j.dump();
+  expect_reference_ids(*load_tokenizer_json(tmp / "hf/tokenizer.json"));
+  // A model folder: tokenizer.json first; vocab.json with merges.txt (GPT-2's layout).
+  EXPECT_EQ(checkpoint_tokenizer(tmp / "hf", 50257)->encode("Hello world"),
+            (std::vector<std::int64_t>{15496, 995}));
+  std::filesystem::create_directories(tmp / "gpt2");
+  std::filesystem::copy_file(fixture("vocab.json"), tmp / "gpt2/vocab.json");
+  std::filesystem::copy_file(fixture("merges.txt"), tmp / "gpt2/merges.txt");
+  EXPECT_EQ(checkpoint_tokenizer(tmp / "gpt2", 50257)->encode("Hello world"),
+            (std::vector<std::int64_t>{15496, 995}));
+  std::filesystem::create_directories(tmp / "none");
+  EXPECT_EQ(checkpoint_tokenizer(tmp / "none", 100), nullptr);
+  // Ids the model does not have are refused.
+  testing::expect_input_error([&] { checkpoint_tokenizer(tmp / "gpt2", 50000); },
+                              {"gpt2/vocab.json: the tokenizer has ids up to 50256, but the "
+                               "model's vocabulary is 50000 tokens"});
+}
+
+TEST(Gpt2Bpe, BadFilesAreOneLineEach) {
+  TempDir tmp;
+  std::filesystem::create_directories(tmp / "half");
+  std::filesystem::copy_file(fixture("vocab.json"), tmp / "half/vocab.json");
+  testing::expect_input_error([&] { checkpoint_tokenizer(tmp / "half", 50257); },
+                              {"half: vocab.json without merges.txt"});
+  std::ofstream(tmp / "bad.json") << "{\"a\": 1,";
+  testing::expect_input_error([&] { load_gpt2_bpe(tmp / "bad.json", fixture("merges.txt")); },
+                              {"bad.json: not JSON"});
+  std::ofstream(tmp / "merges.txt") << "#version: 0.2\nĠ t\nzzzq qqq\n";
+  testing::expect_input_error(
+      [&] { load_gpt2_bpe(fixture("vocab.json"), tmp / "merges.txt"); },
+      {"merges.txt: merge 2 \"zzzq qqq\": a part is not in the vocabulary"});
+  std::ofstream(tmp / "three.txt") << "a b c\n";
+  testing::expect_input_error([&] { load_gpt2_bpe(fixture("vocab.json"), tmp / "three.txt"); },
+                              {"three.txt:1: \"a b c\": expected two symbols"});
+  std::ofstream(tmp / "unigram.json") << R"({"model": {"type": "Unigram", "vocab": []}})";
+  testing::expect_input_error([&] { load_tokenizer_json(tmp / "unigram.json"); },
+                              {"model type \"Unigram\": expected BPE"});
+  std::ofstream(tmp / "spm.json")
+      << R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": null})";
+  testing::expect_input_error([&] { load_tokenizer_json(tmp / "spm.json"); },
+                              {"without a ByteLevel pre-tokenizer"});
+  testing::expect_input_error([&] { load_gpt2_bpe(tmp / "missing.json", fixture("merges.txt")); },
+                              {"missing.json"});
+}
+
+}  // namespace
+}  // namespace zerolm
