@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <memory>
@@ -942,6 +943,18 @@ Indices share(std::vector<std::int64_t> v) {
 }
 
 }  // namespace
+
+void copy_tokenizer_files(const std::string& from_dir, const std::string& to_dir) {
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                           "added_tokens.json", "vocab.json", "merges.txt", "tokenizer.model"}) {
+    const std::string from = from_dir + "/" + name;
+    if (!std::filesystem::is_regular_file(from)) continue;
+    std::ifstream in(from, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) throw IoError(from + ": cannot be read");
+    write_file_atomic(to_dir + "/" + name, bytes);
+  }
+}
 
 void write_checkpoint_dir(const std::string& out_dir, const CheckpointConfig& config,
                           const std::vector<TensorToWrite>& tensors) {

@@ -233,6 +233,12 @@ CheckpointConfig pruned_config(const CheckpointConfig& config, const PruneKeep& 
 void write_pruned_checkpoint(const HfCheckpoint& src, const PruneKeep& keep,
                              const std::string& out_dir);
 
+// Copies the tokenizer files of a model folder (tokenizer.json, tokenizer_config.json,
+// special_tokens_map.json, added_tokens.json, vocab.json, merges.txt, tokenizer.model) that exist
+// in `from_dir` into `to_dir`, each written whole (a pruned or healed model keeps its tokenizer).
+// IoError when one cannot be read or written.
+void copy_tokenizer_files(const std::string& from_dir, const std::string& to_dir);
+
 // Writes config.json (checkpoint_config_json(config)) and model.safetensors (`tensors`) into
 // out_dir, through a temporary folder renamed into place (as write_pruned_checkpoint).
 void write_checkpoint_dir(const std::string& out_dir, const CheckpointConfig& config,

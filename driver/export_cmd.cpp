@@ -125,6 +125,7 @@ int export_subnetwork(const ExportCli& cli, const Chosen& c) {
   const PruneChoice choice = space.choice(arch);
   const std::string dir = cli.out.empty() ? c.default_out : cli.out;
   write_pruned_checkpoint(space.checkpoint(), space.prune().keep(choice), dir);
+  copy_tokenizer_files(space.checkpoint().dir(), dir);
   const HfCheckpoint back = HfCheckpoint::open(dir);
   const std::int64_t ours = space.prune().params(choice);
   if (back.num_params() != ours)

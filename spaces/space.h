@@ -56,7 +56,7 @@ struct SpaceSpec {
   // heads) are scored as they are. Sampling, mutation and count() keep to the grid `heads` x
   // `kv_groups`.
   bool any_dividing_heads = false;
-  DefaultScore score;
+  DefaultScore score = {};
 };
 
 class Space {

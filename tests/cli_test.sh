@@ -455,6 +455,12 @@ check "--tokenize prints GPT-2's ids" test "$("$zerolm" checkpoint "$tmp/ck-gpt2
 "$zerolm" finetune --checkpoint "$tmp/ck-gpt2" --corpus "$tmp/corpus.txt" --steps 2 --batch 2 --seq 16 \
   >"$tmp/heal-bpe.out" 2>&1
 check "healing uses the folder's BPE ($(tail -1 "$tmp/heal-bpe.out"))" grep -q 'tokenizer: bpe-50257 (the checkpoint.s own)' "$tmp/heal-bpe.out"
+# A pruned or healed model keeps its tokenizer: the files are copied beside its weights.
+"$zerolm" export --encoding 'PRUNE|ff80-kv4|ff80-kv4' --checkpoint "$tmp/ck-gpt2" --out "$tmp/ck-gpt2-sub" >/dev/null 2>&1
+check "export of a sub-network copies the tokenizer" test "$("$zerolm" checkpoint "$tmp/ck-gpt2-sub" --tokenize 'Hello world' 2>&1)" = "15496 995"
+"$zerolm" finetune --checkpoint "$tmp/ck-gpt2" --corpus "$tmp/corpus.txt" --steps 1 --batch 2 --seq 16 \
+  --save "$tmp/ck-gpt2-healed" >/dev/null 2>&1
+check "finetune --save copies the tokenizer" cmp -s "$fix/merges.txt" "$tmp/ck-gpt2-healed/merges.txt"
 "$make_ck" "$tmp/ck-small" gpt2 F32 >/dev/null
 cp "$fix/vocab.json" "$fix/merges.txt" "$tmp/ck-small/"
 expect_error "a tokenizer beyond the model's vocabulary" 'vocab.json: the tokenizer has ids up to 50256, but the model'"'"'s vocabulary is 50 tokens' \
