@@ -81,6 +81,9 @@ torch::Tensor to_torch(const TensorView& t) {
 
 ModelPlan checkpoint_plan(const CheckpointConfig& c) {
   const CheckpointArch a = checkpoint_arch(c, 0);
+  if (!c.not_computed.empty())
+    throw InputError("config.json: " + c.not_computed +
+                     ": not computed by our model, so its outputs would not be the checkpoint's");
   if (c.family == CheckpointFamily::Llama) {
     if (c.attention_bias || c.mlp_bias)
       throw InputError("config.json: attention_bias / mlp_bias: our llama model has no biases");
@@ -95,6 +98,8 @@ ModelPlan checkpoint_plan(const CheckpointConfig& c) {
   if (c.family == CheckpointFamily::Gpt2) plan.activation = c.activation;
   if (c.family == CheckpointFamily::Llama) {
     plan.rope_theta = c.rope_theta;
+    plan.rope_scaling = c.rope_scaling;
+    if (c.positions > 0) plan.max_positions = c.positions;  // as a saved copy says again
   } else if (c.positions != plan.max_positions) {
     throw InputError("config.json: n_positions " + str(c.positions) + ": our gpt model has " +
                      str(plan.max_positions) + " learned positions");
@@ -138,10 +143,12 @@ CheckpointConfig model_checkpoint_config(const ModelPlan& plan, Dtype dtype) {
                                                             : "float32");
 }
 
-void save_checkpoint(TorchModel& m, const std::string& dir, Dtype dtype) {
+void save_checkpoint(TorchModel& m, const std::string& dir, Dtype dtype,
+                     const CheckpointConfig* source) {
   if (dtype != Dtype::F32 && dtype != Dtype::F16 && dtype != Dtype::BF16)
     throw InputError(dir + ": dtype " + dtype_name(dtype) + ": expected F32, F16 or BF16");
-  const CheckpointConfig c = model_checkpoint_config(m.plan(), dtype);
+  CheckpointConfig c = model_checkpoint_config(m.plan(), dtype);
+  if (source) c.carried = source->carried;
   // Every Hugging Face tensor from its parts (one, or c_attn's three), in the reader's order.
   std::map<std::string, std::vector<const Link*>> parts;
   const std::vector<Link> all = links(m.plan(), c);

@@ -13,8 +13,9 @@
 namespace zerolm {
 
 // The plan of a checkpoint's model: checkpoint_arch(config)'s architecture with the checkpoint's
-// vocabulary (and rotary base). InputError when our families cannot hold it exactly: LLaMA with
-// attention or MLP biases; GPT-2 with an untied head or n_positions other than our 1024.
+// vocabulary, rotary base and scaling, and positions). InputError when our families cannot hold it
+// exactly: LLaMA with attention or MLP biases; GPT-2 with an untied head or n_positions other
+// than our 1024; a config field whose effect is not computed here (CheckpointConfig::not_computed).
 ModelPlan checkpoint_plan(const CheckpointConfig& config);
 
 // Copies every weight of `ck` into `m`, which must have been built from checkpoint_plan(ck's
@@ -29,7 +30,10 @@ CheckpointConfig model_checkpoint_config(const ModelPlan& plan, Dtype dtype);
 // Writes `m` as a Hugging Face checkpoint in `dir` (config.json + model.safetensors, in dtype F32,
 // F16 or BF16), through a temporary folder renamed into place; HfCheckpoint::open(dir) reads it
 // back and load_checkpoint_weights of it gives `m`'s tensors (exactly, in F32). InputError when
-// `dir` exists (unless empty), for another dtype or family.
-void save_checkpoint(TorchModel& m, const std::string& dir, Dtype dtype);
+// `dir` exists (unless empty), for another dtype or family. `source`, when given, is the config
+// of the checkpoint `m` was read from: its carried fields (bos_token_id, rope_scaling, ...) are
+// written again.
+void save_checkpoint(TorchModel& m, const std::string& dir, Dtype dtype,
+                     const CheckpointConfig* source = nullptr);
 
 }  // namespace zerolm

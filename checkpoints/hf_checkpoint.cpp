@@ -9,6 +9,8 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <set>
+#include <string>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -74,6 +76,18 @@ struct Fields {
       throw InputError(where + ": field \"" + name + "\": expected a number, got " +
                        printable(v->dump(), 80));
     return v->get<double>();
+  }
+  // A special token's id: an integer >= 0, or a non-empty list of them (LLaMA-3.1's several end
+  // tokens: the first is the one written after a document); -1 when absent.
+  std::int64_t token_id_or(const char* name) const {
+    const json* v = get(name);
+    if (!v) return -1;
+    const json& first = v->is_array() && !v->empty() ? v->front() : *v;
+    if (!first.is_number_integer() || first.get<std::int64_t>() < 0)
+      throw InputError(where + ": field \"" + name +
+                       "\": expected a token id (an integer >= 0, or a list of them), got " +
+                       printable(v->dump(), 80));
+    return first.get<std::int64_t>();
   }
   bool flag_or(const char* name, bool fallback) const {
     const json* v = get(name);
@@ -229,6 +243,42 @@ CheckpointFamily checkpoint_family_of(const std::string& model_type) {
   throw InputError("model_type " + quoted_input(model_type) + ": expected llama or gpt2");
 }
 
+// LLaMA's rope_scaling: {"rope_type" (or "type"): "default" | "linear" | "llama3" | ..., "factor",
+// and for llama3 "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}.
+// Types whose frequencies are not computed here (dynamic, yarn, longrope) set not_computed.
+void parse_rope_scaling(const json& r, const std::string& where, CheckpointConfig& out) {
+  const std::string here = where + ": field \"rope_scaling\"";
+  if (!r.is_object())
+    throw InputError(here + ": expected an object, got " + printable(r.dump(), 80));
+  const Fields f{r, here};
+  std::string type = f.text_or("rope_type", f.text_or("type", "default"));
+  if (type == "default") return;
+  if (type != "linear" && type != "llama3") {
+    out.not_computed =
+        "rope_scaling type " + quoted_input(type, 40) + " (computed here: default, linear, llama3)";
+    return;
+  }
+  ModelPlan::RopeScaling& s = out.rope_scaling;
+  s.type = type;
+  const auto positive = [&](const char* name) {
+    const json* v = f.get(name);
+    if (!v || !v->is_number() || v->get<double>() <= 0)
+      throw InputError(here + ": \"" + name + "\": expected a positive number for type " + type +
+                       (v ? ", got " + printable(v->dump(), 80) : std::string(", missing")));
+    return v->get<double>();
+  };
+  s.factor = positive("factor");
+  if (type == "llama3") {
+    s.low_freq_factor = positive("low_freq_factor");
+    s.high_freq_factor = positive("high_freq_factor");
+    s.original_positions = positive("original_max_position_embeddings");
+    if (s.high_freq_factor <= s.low_freq_factor)
+      throw InputError(here + ": high_freq_factor " + printable(f.get("high_freq_factor")->dump()) +
+                       " must exceed low_freq_factor " +
+                       printable(f.get("low_freq_factor")->dump()));
+  }
+}
+
 CheckpointConfig parse_checkpoint_config(const std::string& json_text, const std::string& where) {
   const json c = parse_json(json_text, where);
   CheckpointConfig out;
@@ -307,6 +357,57 @@ CheckpointConfig parse_checkpoint_config(const std::string& json_text, const std
                        " is not computed here (expected gelu_new, gelu_pytorch_tanh or gelu)");
   }
   if (const json* layers = f.get("zerolm_layers")) parse_layers(*layers, where, out);
+  out.bos = f.token_id_or("bos_token_id");
+  out.eos = f.token_id_or("eos_token_id");
+  if (out.family == CheckpointFamily::Llama) {
+    if (const json* r = f.get("rope_scaling")) parse_rope_scaling(*r, where, out);
+    if (const std::string act = f.text_or("hidden_act", "silu"); act != "silu")
+      out.not_computed = "hidden_act " + quoted_input(act, 40) + " (our llama model computes silu)";
+    if (f.get("sliding_window") && out.not_computed.empty())
+      out.not_computed = "sliding_window (our attention sees every earlier position)";
+  } else {
+    if (!f.flag_or("scale_attn_weights", true))
+      out.not_computed = "scale_attn_weights false (our attention divides by sqrt(head width))";
+    else if (f.flag_or("scale_attn_by_inverse_layer_idx", false))
+      out.not_computed = "scale_attn_by_inverse_layer_idx true";
+  }
+  // What the writer computes from the model (or changes when pruning) is left out; the rest is
+  // carried through as it came.
+  static const std::set<std::string> llama_fields = {"architectures",
+                                                     "model_type",
+                                                     "hidden_size",
+                                                     "intermediate_size",
+                                                     "num_attention_heads",
+                                                     "num_key_value_heads",
+                                                     "head_dim",
+                                                     "num_hidden_layers",
+                                                     "vocab_size",
+                                                     "max_position_embeddings",
+                                                     "rms_norm_eps",
+                                                     "rope_theta",
+                                                     "attention_bias",
+                                                     "mlp_bias",
+                                                     "tie_word_embeddings",
+                                                     "torch_dtype",
+                                                     "zerolm_layers"};
+  static const std::set<std::string> gpt2_fields = {"architectures",
+                                                    "model_type",
+                                                    "n_embd",
+                                                    "n_layer",
+                                                    "n_head",
+                                                    "n_inner",
+                                                    "head_dim",
+                                                    "n_positions",
+                                                    "n_ctx",
+                                                    "vocab_size",
+                                                    "activation_function",
+                                                    "layer_norm_epsilon",
+                                                    "tie_word_embeddings",
+                                                    "torch_dtype",
+                                                    "zerolm_layers"};
+  const auto& ours = out.family == CheckpointFamily::Llama ? llama_fields : gpt2_fields;
+  for (auto it = c.begin(); it != c.end(); ++it)
+    if (!ours.count(it.key())) out.carried[it.key()] = it.value();
   return out;
 }
 
@@ -349,6 +450,7 @@ nlohmann::ordered_json checkpoint_config_json(const CheckpointConfig& c) {
   j["initializer_range"] = 0.02;
   j["tie_word_embeddings"] = c.tied;
   if (!c.torch_dtype.empty()) j["torch_dtype"] = c.torch_dtype;
+  for (auto it = c.carried.begin(); it != c.carried.end(); ++it) j[it.key()] = it.value();
   if (per_layer) {
     nlohmann::ordered_json layers = nlohmann::ordered_json::array();
     for (const CheckpointLayer& l : c.per_layer) {

@@ -16,10 +16,9 @@
 #include "checkpoints/prune_keep.h"
 #include "checkpoints/safetensors.h"
 #include "spaces/arch.h"
+#include "spaces/plan.h"
 
 namespace zerolm {
-
-struct ModelPlan;
 
 enum class CheckpointFamily { Llama, Gpt2 };
 std::string checkpoint_family_name(CheckpointFamily f);  // "llama", "gpt2": the model_type
@@ -65,6 +64,20 @@ struct CheckpointConfig {
   bool attention_bias = false;  // LLaMA's optional q/k/v/o biases; GPT-2 always has biases
   bool mlp_bias = false;        // LLaMA's optional gate/up/down biases
   std::string torch_dtype;      // as config.json says (informative), empty when absent
+  // LLaMA's rope_scaling as the forward pass computes it (type "" when absent or "default").
+  ModelPlan::RopeScaling rope_scaling;
+  // The special tokens a document starts and ends with (bos_token_id, eos_token_id; the first
+  // of a list); -1 when the config names none.
+  std::int64_t bos = -1, eos = -1;
+  // Every field of the source config.json that this program neither computes from the model nor
+  // changes (bos_token_id, rope_scaling, transformers_version, ...): written back unchanged, so a
+  // pruned or healed checkpoint keeps them. Fields it overrides (scale_attn_weights,
+  // initializer_range, hidden_act) replace the defaults the writer would put there.
+  nlohmann::json carried = nlohmann::json::object();
+  // Empty, or the first field whose effect on the forward pass is not computed here (e.g.
+  // "rope_scaling type \"yarn\""): the weights can be read and scored, but checkpoint_plan refuses
+  // to build the model (its outputs would not be the original's).
+  std::string not_computed;
   // One entry per layer when the layers differ ("zerolm_layers"); empty when every layer has
   // heads, kv_heads and intermediate above (which are then also the first layer's).
   std::vector<CheckpointLayer> per_layer;

@@ -64,6 +64,22 @@ std::vector<std::int64_t> rank(const std::vector<double>& importance) {
   return order;
 }
 
+// Given importance scores: one finite score per channel (group) of every layer.
+void check_importance(const std::vector<std::vector<double>>& scores, int layer, int layers,
+                      std::int64_t count, const char* what) {
+  if (std::int64_t(scores.size()) != layers)
+    throw InputError("prune grid: importance of " + std::string(what) + " for " +
+                     str(std::int64_t(scores.size())) + " layers, expected " + str(layers));
+  const auto& v = scores[std::size_t(layer)];
+  if (std::int64_t(v.size()) != count)
+    throw InputError("prune grid: layer " + str(layer) + ": " + str(std::int64_t(v.size())) +
+                     " importance scores of " + what + ", expected " + str(count));
+  for (double x : v)
+    if (!std::isfinite(x))
+      throw InputError("prune grid: layer " + str(layer) + ": an importance score of " + what +
+                       " is not finite");
+}
+
 // Prefix sums of `values` taken in `order`, with a leading 0.
 std::vector<double> prefix(const std::vector<double>& values,
                            const std::vector<std::int64_t>& order) {
@@ -185,7 +201,12 @@ PruneSpace::PruneSpace(const HfCheckpoint& ck, const PruneGridOptions& options)
         throw InputError(ck.dir() + ": " + ck.ffn_name(l, FfnMatrix::Up) + " (layer " + str(l) +
                          ", channel " + str(std::int64_t(i)) +
                          "): weights are not finite (NaN or infinity); cannot rank channels");
-    n.ffn_order = rank(channel);
+    if (!options.ffn_importance.empty()) {
+      check_importance(options.ffn_importance, l, L, s.intermediate, "feed-forward channels");
+      n.ffn_order = rank(options.ffn_importance[std::size_t(l)]);
+    } else {
+      n.ffn_order = rank(channel);
+    }
     if (!gpt2) n.gate = prefix(rows_gate, n.ffn_order);
     n.up = prefix(rows_up, n.ffn_order);
     n.down = prefix(cols_down, n.ffn_order);
@@ -201,7 +222,12 @@ PruneSpace::PruneSpace(const HfCheckpoint& ck, const PruneGridOptions& options)
         throw InputError(ck.dir() + ": " + ck.attention_name(l, AttnMatrix::Q) + " (layer " +
                          str(l) + ", key/value group " + str(std::int64_t(g)) +
                          "): weights are not finite (NaN or infinity); cannot rank heads");
-    n.kv_order = rank(group);
+    if (!options.kv_importance.empty()) {
+      check_importance(options.kv_importance, l, L, s.groups, "key/value groups");
+      n.kv_order = rank(options.kv_importance[std::size_t(l)]);
+    } else {
+      n.kv_order = rank(group);
+    }
     n.q = prefix(gq, n.kv_order);
     n.k = prefix(gk, n.kv_order);
     n.v = prefix(gv, n.kv_order);
@@ -231,18 +257,34 @@ PruneSpace::PruneSpace(const HfCheckpoint& ck, const PruneGridOptions& options)
   }
   max_dropped_ = std::min(L - 1, int(std::floor(options.max_drop_fraction * L + 1e-9)));
 
+  if (options.uniform)
+    for (int l = 1; l < L; ++l)
+      if (ffn_grid_[l] != ffn_grid_[0] || kv_grid_[l] != kv_grid_[0])
+        throw InputError(
+            "prune grid: uniform: layer " + str(l) + " (ff {" + list(ffn_grid_[l]) + "} x kv {" +
+            list(kv_grid_[l]) + "}) has another shape than layer 0 (ff {" + list(ffn_grid_[0]) +
+            "} x kv {" + list(kv_grid_[0]) + "}): expected a checkpoint whose layers are alike");
+
   const int D = max_dropped_ + 1;
   ways_.assign(std::size_t((L + 1) * D), 0.0);
-  for (int d = 0; d < D; ++d) ways_[std::size_t(L * D + d)] = 1;
+  drop_ways_.assign(std::size_t((L + 1) * D), 0.0);
+  for (int d = 0; d < D; ++d)
+    ways_[std::size_t(L * D + d)] = drop_ways_[std::size_t(L * D + d)] = 1;
   for (int l = L - 1; l >= 0; --l) {
     const double n = double(ffn_grid_[l].size() * kv_grid_[l].size());
-    for (int d = 0; d < D; ++d)
+    for (int d = 0; d < D; ++d) {
       ways_[std::size_t(l * D + d)] = n * ways(l + 1, d) + (d > 0 ? ways(l + 1, d - 1) : 0.0);
+      drop_ways_[std::size_t(l * D + d)] =
+          drop_ways(l + 1, d) + (d > 0 ? drop_ways(l + 1, d - 1) : 0.0);
+    }
   }
 }
 
 double PruneSpace::ways(int from_layer, int drops_left) const {
   return ways_[std::size_t(from_layer * (max_dropped_ + 1) + drops_left)];
+}
+double PruneSpace::drop_ways(int from_layer, int drops_left) const {
+  return drop_ways_[std::size_t(from_layer * (max_dropped_ + 1) + drops_left)];
 }
 
 std::string PruneSpace::describe() const {
@@ -256,10 +298,14 @@ std::string PruneSpace::describe() const {
   for (std::size_t i = 0; i < seen.size(); ++i) s += (i ? " or " : "") + seen[i];
   s += max_dropped_ > 0 ? ", or drop (at most " + str(max_dropped_) + " layers dropped)"
                         : ", no layer dropped";
+  if (options_.uniform) s += "; uniform: every kept layer the same counts";
+  if (!options_.importance.empty()) s += "; kept first: " + options_.importance;
   return s;
 }
 
 double PruneSpace::count() const {
+  if (options_.uniform)
+    return double(ffn_grid_[0].size() * kv_grid_[0].size()) * drop_ways(0, max_dropped_);
   return ways(0, max_dropped_);
 }
 
@@ -274,6 +320,16 @@ PruneChoice PruneSpace::sample(Rng& rng) const {
   // the space, which is each layer's field uniform conditioned on the drop cap.
   PruneChoice c(static_cast<std::size_t>(layers()));
   int left = max_dropped_;
+  if (options_.uniform) {
+    const LayerChoice kept{false, ffn_grid_[0][rng.below(ffn_grid_[0].size())],
+                           kv_grid_[0][rng.below(kv_grid_[0].size())]};
+    for (int l = 0; l < layers(); ++l) {
+      const bool drop = left > 0 && rng.uniform() * drop_ways(l, left) < drop_ways(l + 1, left - 1);
+      c[std::size_t(l)] = drop ? LayerChoice{true, 0, 0} : kept;
+      left -= drop;
+    }
+    return c;
+  }
   for (int l = 0; l < layers(); ++l) {
     LayerChoice& lc = c[std::size_t(l)];
     if (left > 0 && rng.uniform() * ways(l, left) < ways(l + 1, left - 1)) {
@@ -287,8 +343,42 @@ PruneChoice PruneSpace::sample(Rng& rng) const {
   return c;
 }
 
+PruneChoice PruneSpace::mutate_uniform(const PruneChoice& choice, Rng& rng) const {
+  int dropped = 0;
+  LayerChoice kept;
+  for (const LayerChoice& lc : choice) {
+    dropped += lc.dropped;
+    if (!lc.dropped) kept = lc;
+  }
+  // Alternatives: the other shared (ffn, kv) pairs, then each layer dropped (within the cap) or
+  // restored.
+  const std::size_t nkv = kv_grid_[0].size(), pairs = ffn_grid_[0].size() * nkv;
+  std::vector<int> toggles;
+  for (int l = 0; l < layers(); ++l)
+    if (choice[std::size_t(l)].dropped || dropped < max_dropped_) toggles.push_back(l);
+  const std::size_t n = pairs - 1 + toggles.size();
+  if (n == 0) throw std::logic_error("prune space: a single sub-network, nothing to mutate");
+  std::size_t pick = rng.below(n);
+  PruneChoice out = choice;
+  if (pick < pairs - 1) {
+    const auto fi = std::size_t(std::find(ffn_grid_[0].begin(), ffn_grid_[0].end(), kept.ffn) -
+                                ffn_grid_[0].begin());
+    const auto ki = std::size_t(std::find(kv_grid_[0].begin(), kv_grid_[0].end(), kept.kv) -
+                                kv_grid_[0].begin());
+    if (pick >= fi * nkv + ki) ++pick;
+    const LayerChoice to{false, ffn_grid_[0][pick / nkv], kv_grid_[0][pick % nkv]};
+    for (LayerChoice& lc : out)
+      if (!lc.dropped) lc = to;
+    return out;
+  }
+  LayerChoice& lc = out[std::size_t(toggles[pick - (pairs - 1)])];
+  lc = lc.dropped ? kept : LayerChoice{true, 0, 0};
+  return out;
+}
+
 PruneChoice PruneSpace::mutate(const PruneChoice& choice, Rng& rng) const {
   validate(choice, encode(choice));
+  if (options_.uniform) return mutate_uniform(choice, rng);
   int dropped = 0;
   for (const LayerChoice& lc : choice) dropped += lc.dropped;
   // Each layer's alternatives: its other (ffn, kv) pairs and, within the cap, drop.
@@ -412,6 +502,20 @@ void PruneSpace::validate(const PruneChoice& choice, std::string_view input) con
   if (dropped > max_dropped_)
     throw InputError(where + ": " + str(dropped) + " layers dropped, expected at most " +
                      str(max_dropped_) + " of " + str(layers()));
+  if (options_.uniform) {
+    const LayerChoice* first = nullptr;
+    for (int l = 0; l < layers(); ++l) {
+      const LayerChoice& lc = choice[std::size_t(l)];
+      if (lc.dropped) continue;
+      if (!first) first = &lc;
+      if (lc != *first)
+        throw InputError(where + ": layer " + str(l) + " keeps ff" + str(lc.ffn) + "-kv" +
+                         str(lc.kv) + ", another kept layer ff" + str(first->ffn) + "-kv" +
+                         str(first->kv) +
+                         " (the uniform space keeps the same counts in every "
+                         "kept layer)");
+    }
+  }
 }
 
 PruneKeep PruneSpace::keep(const PruneChoice& choice) const {

@@ -46,6 +46,17 @@ struct PruneGridOptions {
   std::int64_t ffn_multiple = 0;
   // At most floor(max_drop_fraction x layers) layers dropped (and never every layer); 0: none.
   double max_drop_fraction = 0.25;
+  // Every kept layer keeps the same counts (layers may still be dropped): the sub-networks whose
+  // exports a stock LlamaConfig / GPT2Config holds (one width for every layer), as Minitron's
+  // pruned models. Needs every layer of the checkpoint to have the same grid.
+  bool uniform = false;
+  // Which channels and groups a count keeps: empty, the largest weight norm first (data-free);
+  // else one score per feed-forward channel and per key/value group of every layer
+  // ([layer][index], e.g. from calibration text, train/calibration.h), the highest first, and
+  // `importance` names where they came from (in describe(), so a cached table made under another
+  // order is not reused).
+  std::vector<std::vector<double>> ffn_importance, kv_importance;
+  std::string importance;
 };
 
 // One layer of a sub-network: kept counts (a prefix of the layer's importance order).
@@ -102,10 +113,12 @@ class PruneSpace {
   // Number of sub-networks (exact below 2^53).
   double count() const;
   // Uniform over the sub-networks: each layer's field uniform among its grid values (including
-  // drop), conditioned on the drop cap.
+  // drop), conditioned on the drop cap (options().uniform: the shared counts uniform, the drop
+  // pattern uniform among those within the cap).
   PruneChoice sample(Rng& rng) const;
-  // Changes exactly one layer's field to another of its grid values (within the drop cap); the
-  // result differs from `choice`. std::logic_error when the space has a single sub-network.
+  // Changes exactly one layer's field to another of its grid values (within the drop cap; uniform:
+  // the shared counts of every kept layer, or one layer dropped or restored); the result differs
+  // from `choice`. std::logic_error when the space has a single sub-network.
   PruneChoice mutate(const PruneChoice& choice, Rng& rng) const;
   PruneChoice full() const;  // nothing pruned
 
@@ -143,8 +156,11 @@ class PruneSpace {
   std::vector<std::vector<std::int64_t>> ffn_grid_, kv_grid_;
   int max_dropped_ = 0;
   double total_norm_ = 0;
-  // ways_[l * (max_dropped_ + 1) + d]: completions of layers l.. with at most d more drops.
-  std::vector<double> ways_;
+  // ways_[l * (max_dropped_ + 1) + d]: completions of layers l.. with at most d more drops;
+  // drop_ways_ the same counting drop patterns only (the uniform space's other factor).
+  std::vector<double> ways_, drop_ways_;
+  double drop_ways(int from_layer, int drops_left) const;
+  PruneChoice mutate_uniform(const PruneChoice& choice, Rng& rng) const;
 };
 
 // Parameters of a pruned model by its kept sets, from the checkpoint's config alone (the same

@@ -55,21 +55,25 @@ const PruneFamily& prune_family() {
 
 }  // namespace
 
-CheckpointSpace::CheckpointSpace(SpaceSpec spec, std::unique_ptr<HfCheckpoint> checkpoint)
+CheckpointSpace::CheckpointSpace(SpaceSpec spec, std::unique_ptr<HfCheckpoint> checkpoint,
+                                 const PruneGridOptions& options)
     : Space(std::move(spec)), checkpoint_(std::move(checkpoint)) {
   const auto t0 = std::chrono::steady_clock::now();
-  prune_ = std::make_unique<PruneSpace>(*checkpoint_);
+  prune_ = std::make_unique<PruneSpace>(*checkpoint_, options);
   prep_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-std::unique_ptr<CheckpointSpace> CheckpointSpace::open(const std::string& dir) {
+std::unique_ptr<CheckpointSpace> CheckpointSpace::open(const std::string& dir,
+                                                       const PruneGridOptions& options) {
   auto ck = std::make_unique<HfCheckpoint>(HfCheckpoint::open(dir));
   SpaceSpec spec;
   spec.family = &prune_family();
   spec.name = "prune";
   spec.depths = {int(ck->config().layers)};
-  spec.description = "sub-networks of the checkpoint " + dir;
-  auto s = std::unique_ptr<CheckpointSpace>(new CheckpointSpace(std::move(spec), std::move(ck)));
+  spec.description =
+      std::string(options.uniform ? "uniform " : "") + "sub-networks of the checkpoint " + dir;
+  auto s = std::unique_ptr<CheckpointSpace>(
+      new CheckpointSpace(std::move(spec), std::move(ck), options));
   return s;
 }
 
@@ -205,14 +209,23 @@ ModelPlan CheckpointSpace::plan(const Arch& a, bool with_names) const {
   return p;
 }
 
-const CheckpointSpace& use_checkpoint_space(const std::string& dir) {
+const CheckpointSpace& use_checkpoint_space(const std::string& dir,
+                                            const PruneGridOptions& options) {
   if (const auto* s = dynamic_cast<const CheckpointSpace*>(runtime_space());
-      s && std::filesystem::equivalent(s->checkpoint().dir(), dir))
+      s && std::filesystem::equivalent(s->checkpoint().dir(), dir) &&
+      s->prune().options().uniform == options.uniform &&
+      s->prune().options().importance == options.importance)
     return *s;
-  auto s = CheckpointSpace::open(dir);
+  auto s = CheckpointSpace::open(dir, options);
   const CheckpointSpace& ref = *s;
   register_runtime_space(std::move(s));
   return ref;
+}
+
+const CheckpointSpace& registered_checkpoint_space() {
+  const auto* s = dynamic_cast<const CheckpointSpace*>(runtime_space());
+  if (!s) throw std::logic_error("no checkpoint space registered (use_checkpoint_space first)");
+  return *s;
 }
 
 DefaultScore prune_default_score() {

@@ -21,8 +21,10 @@ namespace zerolm {
 
 class CheckpointSpace : public Space {
  public:
-  // Opens DIR (HfCheckpoint::open: InputError for anything malformed) and prepares the space.
-  static std::unique_ptr<CheckpointSpace> open(const std::string& dir);
+  // Opens DIR (HfCheckpoint::open: InputError for anything malformed) and prepares the space
+  // with `options` (the grid's fractions, uniform, the importance order).
+  static std::unique_ptr<CheckpointSpace> open(const std::string& dir,
+                                               const PruneGridOptions& options = {});
 
   double count() const override;
   double count_with_depth(int depth) const override;
@@ -42,7 +44,8 @@ class CheckpointSpace : public Space {
   ModelPlan plan(const Arch& arch, bool with_names) const;
 
  private:
-  CheckpointSpace(SpaceSpec spec, std::unique_ptr<HfCheckpoint> checkpoint);
+  CheckpointSpace(SpaceSpec spec, std::unique_ptr<HfCheckpoint> checkpoint,
+                  const PruneGridOptions& options);
   std::unique_ptr<HfCheckpoint> checkpoint_;
   std::unique_ptr<PruneSpace> prune_;
   double prep_seconds_ = 0;
@@ -54,7 +57,10 @@ class CheckpointSpace : public Space {
 DefaultScore prune_default_score();
 
 // Opens DIR and registers its space as "prune" (register_runtime_space), unless the space of that
-// directory is registered already. Returns it.
-const CheckpointSpace& use_checkpoint_space(const std::string& dir);
+// directory is registered already with the same uniform and importance options. Returns it.
+const CheckpointSpace& use_checkpoint_space(const std::string& dir,
+                                            const PruneGridOptions& options = {});
+// The space use_checkpoint_space registered last; std::logic_error when there is none.
+const CheckpointSpace& registered_checkpoint_space();
 
 }  // namespace zerolm

@@ -95,6 +95,19 @@ CheckpointConfig make_checkpoint_config(CheckpointFamily family, std::int64_t hi
   return c;
 }
 
+void write_checkpoint_of(const std::string& dir, const CheckpointConfig& config,
+                         const WeightValue& value) {
+  std::vector<TensorToWrite> tensors;
+  for (const ExpectedTensor& e : expected_tensors(config)) {
+    TensorToWrite t(e.name, Dtype::F32, e.shape);
+    t.generate = [e, value](std::int64_t first, std::int64_t count, float* out) {
+      for (std::int64_t i = 0; i < count; ++i) out[i] = value(e.name, first + i, e.shape);
+    };
+    tensors.push_back(std::move(t));
+  }
+  write_checkpoint_dir(dir, config, tensors);
+}
+
 void write_synthetic_checkpoint(const std::string& dir, const CheckpointConfig& config,
                                 const SyntheticOptions& options) {
   const Dtype dtype = options.dtype;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,14 @@ float synthetic_value(std::uint64_t seed, std::string_view name, std::int64_t in
 // cannot honour (more shards than tensors, a non-float dtype).
 void write_synthetic_checkpoint(const std::string& dir, const CheckpointConfig& config,
                                 const SyntheticOptions& options = {});
+
+// A checkpoint whose every weight is chosen by hand (tests: cases built to show one effect):
+// element i (flat, in stored order) of the tensor `name` of stored `shape` is
+// value(name, i, shape), in F32, written as write_checkpoint_dir does (DIR must not exist).
+using WeightValue = std::function<float(const std::string& name, std::int64_t index,
+                                        const std::vector<std::int64_t>& shape)>;
+void write_checkpoint_of(const std::string& dir, const CheckpointConfig& config,
+                         const WeightValue& value);
 
 // A LLaMA- or GPT-2-shaped CheckpointConfig from its dimensions (GPT-2: kv_heads = heads, head
 // width hidden / heads; LLaMA: head_dim 0 = hidden / heads), with the families' usual defaults

@@ -16,6 +16,7 @@
 #include "spaces/family.h"
 #include "spaces/rng.h"
 #include "spaces/space.h"
+#include "train/calibration.h"
 
 namespace zerolm {
 
@@ -31,6 +32,8 @@ struct ExportCli {
   std::string profile;
   std::string out;
   std::string checkpoint;  // --space prune with --encoding
+  std::string importance = "norm";
+  std::string calibration;
 };
 
 // The architecture to export, where it came from, and where its files go by default.
@@ -41,6 +44,9 @@ struct Chosen {
   std::string profile;
   std::string default_out;
   std::string checkpoint;  // space prune: the checkpoint whose sub-network this is
+  // space prune: which channels and groups its counts keep (the run's, or --importance).
+  std::string importance = "norm";
+  std::string calibration;
 };
 
 // The row of rank `rank`: in RUN/pareto.csv (a multi-objective run) the row whose rank column says
@@ -54,6 +60,8 @@ Chosen from_run(const ExportCli& cli) {
   c.space = config.space;
   c.profile = config.profile;
   c.checkpoint = config.checkpoint;
+  c.importance = config.importance;
+  c.calibration = config.calibration;
   c.default_out = dir.file("export-rank-" + std::to_string(cli.rank));
   const bool pareto = fs::exists(dir.file("pareto.csv"));
   const std::string path = dir.file(pareto ? "pareto.csv" : "top.csv");
@@ -115,7 +123,9 @@ std::string millions(std::int64_t n) {
 // A sub-network of a checkpoint: the pruned checkpoint itself (the kept slices of the real
 // weights, in their stored dtype, and config.json), read back to check its parameter count.
 int export_subnetwork(const ExportCli& cli, const Chosen& c) {
-  const CheckpointSpace& space = use_checkpoint_space(c.checkpoint);
+  // The general space: it holds the uniform sub-networks too.
+  const CheckpointSpace& space = use_checkpoint_space(
+      c.checkpoint, prune_grid_options(c.checkpoint, false, c.importance, c.calibration));
   Arch arch;
   try {
     arch = space.parse(c.encoding);
@@ -137,6 +147,13 @@ int export_subnetwork(const ExportCli& cli, const Chosen& c) {
             << (back.sharded() ? "sharded safetensors" : "model.safetensors") << ")\n";
   std::cout << "parameters: " << ours << " (" << millions(ours) << ") of "
             << space.checkpoint().num_params() << "\n";
+  if (!back.config().uniform())
+    std::cerr << "zerolm: warning: " << dir
+              << ": its layers keep different widths (config.json's zerolm_layers), which stock "
+                 "transformers cannot load as "
+              << back.config().architecture
+              << " (zerolm finetune --checkpoint can); search with --prune-uniform for "
+                 "sub-networks it loads\n";
   return 0;
 }
 
@@ -167,12 +184,18 @@ int run_export(const ExportCli& cli, bool by_rank, bool by_encoding) {
                          ": a PRUNE encoding is a sub-network of a checkpoint; give it with "
                          "--checkpoint DIR");
       c.checkpoint = cli.checkpoint;
+      c.importance = cli.importance;
+      c.calibration = cli.calibration;
+    } else if (cli.importance != "norm" || !cli.calibration.empty()) {
+      throw InputError("--importance/--calibration: with --rank, the run's (RUN/config.json)");
     }
     return export_subnetwork(cli, c);
   }
   if (!cli.checkpoint.empty())
     throw InputError("--checkpoint " + cli.checkpoint +
                      ": only with --encoding PRUNE|... (a sub-network of that checkpoint)");
+  if (cli.importance != "norm" || !cli.calibration.empty())
+    throw InputError("--importance/--calibration: only with --encoding PRUNE|... and --checkpoint");
   Arch arch;
   try {
     arch = find_space(c.space).parse(c.encoding);
@@ -226,6 +249,12 @@ Runner add_export_command(CLI::App& app) {
   cmd->add_option("--profile", cli->profile, "with --encoding: spec (default), trained or compat");
   cmd->add_option("--checkpoint", cli->checkpoint,
                   "with --encoding PRUNE|...: the checkpoint it is a sub-network of");
+  cmd->add_option("--importance", cli->importance,
+                  "with --encoding PRUNE|...: which channels and groups its counts keep (norm or "
+                  "activation, as the search that found it)")
+      ->capture_default_str();
+  cmd->add_option("--calibration", cli->calibration,
+                  "with --importance activation: the search's calibration text");
   add_out_option(cmd, cli->out,
                  "directory for the file (default: RUN/export-rank-N, or "
                  "./export-<family>-<hash> with --encoding)");

@@ -43,8 +43,9 @@ Runner add_finetune_command(CLI::App& app, const std::string& log_level) {
   CLI::Option* tokenizer =
       cmd->add_option("--tokenizer", cli->tokenizer,
                       "byte, or sentencepiece (a unigram model trained on the corpus, saved as "
-                      "tokenizer.model); with --checkpoint DIR the folder's own tokenizer unless "
-                      "this is given (byte only where the folder has none)")
+                      "tokenizer.model: in the run, or with --encoding in the --save folder); "
+                      "with --checkpoint DIR the folder's own tokenizer unless this is given "
+                      "(byte only where the folder has none)")
           ->capture_default_str();
   cmd->add_option("--vocab", cli->vocab, "sentencepiece: at most this many pieces")
       ->capture_default_str()

@@ -24,6 +24,7 @@
 #include "rundir/log.h"
 #include "search/strategy.h"
 #include "spaces/rng.h"
+#include "train/calibration.h"
 #include "train/cost.h"
 
 namespace zerolm {
@@ -63,6 +64,10 @@ std::string timestamp_dir() {
 // objectives search with NSGA-II unless a strategy was asked for.
 void normalize(SearchCli& cli) {
   SearchConfig& c = cli.c;
+  // The run records where its checkpoint and calibration text are as absolute paths, so that
+  // `zerolm export RUN` and --resume find them from any working directory.
+  for (std::string* path : {&c.checkpoint, &c.calibration})
+    if (!path->empty()) *path = std::filesystem::absolute(*path).lexically_normal().string();
   // The space's own score when none is given (`zerolm list` says which and why), and its capacity
   // statistic for ZeroLM unless --capacity is given (the pruning space's is spectral).
   const DefaultScore d =
@@ -104,10 +109,17 @@ void normalize(SearchCli& cli) {
               "give a budget (--constraint 'params<=N') or a second objective");
 }
 
-void open_checkpoint_space(const SearchConfig& c);
+std::string open_checkpoint_space(const SearchConfig& c);
 
-void validate(const SearchConfig& c) {
-  open_checkpoint_space(c);
+void validate(SearchConfig& c) {
+  // The order the pruning space keeps channels in is recorded with the run; a resumed run whose
+  // calibration text changed would score other slices than its recorded evaluations did.
+  const std::string order = open_checkpoint_space(c);
+  if (!c.importance_detail.empty() && c.importance_detail != order)
+    throw InputError("--calibration " + c.calibration + ": the run kept channels by " +
+                     c.importance_detail + ", now by " + order +
+                     " (the file changed); a resumed run keeps its order");
+  c.importance_detail = order;
   if (c.space == "prune") {
     for (const auto& n : c.value_names())
       if (is_measured(n))
@@ -236,18 +248,24 @@ void check_budgets(const SearchConfig& c) {
 // Rank 0: the configuration of this run, and its directory locked (into `lock`) and prepared.
 // --space prune: every rank opens the checkpoint and registers its space before anything asks for
 // it by name.
-void open_checkpoint_space(const SearchConfig& c) {
+std::string open_checkpoint_space(const SearchConfig& c) {
   if (c.space != "prune") {
     if (!c.checkpoint.empty())
       throw InputError("--checkpoint " + c.checkpoint +
                        ": a checkpoint's sub-networks are searched with --space prune");
-    return;
+    if (c.prune_uniform || c.importance != "norm" || !c.calibration.empty())
+      throw InputError(
+          std::string(c.prune_uniform ? "--prune-uniform" : "--importance/--calibration") +
+          ": options of --space prune (space " + c.space + ")");
+    return "";
   }
   if (c.checkpoint.empty())
     throw InputError("--space prune: expected --checkpoint DIR (a Hugging Face model directory)");
-  const CheckpointSpace& s = use_checkpoint_space(c.checkpoint);
+  const CheckpointSpace& s = use_checkpoint_space(
+      c.checkpoint, prune_grid_options(c.checkpoint, c.prune_uniform, c.importance, c.calibration));
   log::info("checkpoint " + c.checkpoint + ": " + s.prune().describe() + "; prepared in " +
             format_number(s.preparation_seconds()) + " s");
+  return s.prune().options().importance;
 }
 
 SearchConfig resolve(SearchCli& cli, RunDir& dir, RunLock& lock) {
@@ -434,6 +452,21 @@ Runner add_search_command(CLI::App& app, const std::string& log_level) {
       "--checkpoint", c.checkpoint,
       "with --space prune: the Hugging Face checkpoint (config.json + safetensors) whose "
       "sub-networks are searched");
+  g["prune_uniform"] = cmd->add_flag(
+      "--prune-uniform", c.prune_uniform,
+      "with --space prune: every kept layer keeps the same counts (layers may be dropped), so an "
+      "exported sub-network is a standard LlamaConfig / GPT2Config model that stock "
+      "transformers loads");
+  g["importance"] = cmd->add_option("--importance", c.importance,
+                                    "with --space prune: which channels and key/value groups a "
+                                    "kept count keeps: norm (largest weight norm first, data-free) "
+                                    "or activation (what each adds to the residual stream over "
+                                    "--calibration text, as LLM-Pruner/Wanda/Minitron)")
+                        ->capture_default_str();
+  g["calibration"] = cmd->add_option(
+      "--calibration", c.calibration,
+      "with --importance activation: a text file, tokenized by the checkpoint's own tokenizer; "
+      "its first 32 sequences of 128 tokens are run through the model");
   g["latency_table"] = cmd->add_option(
       "--latency-table", c.latency_table,
       "earlier measurements to reuse (CSV: encoding, device, latency_ms, memory_bytes; e.g. an "

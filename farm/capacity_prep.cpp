@@ -44,7 +44,7 @@ bool needs_capacity_table(const SearchConfig& config) {
 
 void prepare_capacity_table(const MpiSession& mpi, const SearchConfig& config, const RunDir& dir,
                             const std::string& device) {
-  const CheckpointSpace& space = use_checkpoint_space(config.checkpoint);
+  const CheckpointSpace& space = registered_checkpoint_space();
   const CapacityStat stat = parse_capacity(config.capacity);
   const std::string file = dir.path() + "/capacity-" + config.capacity + ".txt";
   const int layers = space.prune().layers();

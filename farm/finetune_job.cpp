@@ -458,11 +458,14 @@ int train_single(MpiSession& mpi, const FinetuneJob& cli) {
       if (!cli.run.empty() || cli.sample > 0)
         throw InputError(std::string(cli.checkpoint.empty() ? "--encoding" : "--checkpoint") +
                          " trains one model: not with --run or --sample");
-      if (cli.tokenizer != "byte")
+      // Pretraining from an encoding may train its own SentencePiece tokenizer (kept with the
+      // saved checkpoint); a checkpoint heals on its own tokenizer, or byte ids on request.
+      if (cli.tokenizer != "byte" && !(cli.tokenizer == "sentencepiece" && cli.checkpoint.empty()))
         throw InputError("--tokenizer " + cli.tokenizer + ": with " +
-                         (cli.checkpoint.empty() ? "--encoding" : "--checkpoint") +
-                         " only byte (a checkpoint's own tokenizer is used unless --tokenizer "
-                         "is given)");
+                         (cli.checkpoint.empty() ? "--encoding byte or sentencepiece"
+                                                 : "--checkpoint only byte (a checkpoint's own "
+                                                   "tokenizer is used unless --tokenizer is "
+                                                   "given)"));
       if (!cli.save.empty() && std::filesystem::exists(cli.save) &&
           !(std::filesystem::is_directory(cli.save) && std::filesystem::is_empty(cli.save)))
         throw InputError("--save " + cli.save + ": exists (expected a new folder)");
@@ -472,9 +475,10 @@ int train_single(MpiSession& mpi, const FinetuneJob& cli) {
       if (!cli.out.empty()) probe_writable(cli.out, "--out");
       // A checkpoint heals on its own token ids: the folder's tokenizer unless --tokenizer byte.
       std::unique_ptr<Tokenizer> own;
+      CheckpointConfig config;
       if (!cli.checkpoint.empty() && !cli.tokenizer_given) {
-        own =
-            checkpoint_tokenizer(cli.checkpoint, HfCheckpoint::open(cli.checkpoint).config().vocab);
+        config = HfCheckpoint::open(cli.checkpoint).config();
+        own = checkpoint_tokenizer(cli.checkpoint, config.vocab);
         if (own)
           log::info("tokenizer: " + own->name() + " (the checkpoint's own)");
         else
@@ -482,7 +486,26 @@ int train_single(MpiSession& mpi, const FinetuneJob& cli) {
                     ": no tokenizer in the folder: byte-level ids, which are not the model's "
                     "tokens (give --tokenizer byte to say so)");
       }
-      const Corpus corpus = Corpus::read(cli.corpus, cli.train.seq, 0.1, own.get());
+      std::string spm_model;  // --encoding --tokenizer sentencepiece: trained here
+      if (cli.checkpoint.empty() && cli.tokenizer == "sentencepiece") {
+        spm_model =
+            train_sentencepiece(Corpus::train_text(Corpus::read_text(cli.corpus)), cli.vocab);
+        own = load_sentencepiece(spm_model, "the tokenizer trained on " + cli.corpus);
+        log::info("tokenizer: " + own->name() + " (trained on " + cli.corpus + ")");
+      }
+      Corpus corpus = Corpus::read(cli.corpus, cli.train.seq, 0.1, own.get());
+      if (own && !cli.checkpoint.empty()) {
+        // The corpus is one document, framed as the model saw its documents in training.
+        corpus.frame_document(config.bos, config.eos, config.vocab,
+                              cli.checkpoint + "/config.json");
+        if (config.bos >= 0 || config.eos >= 0)
+          log::info("special tokens (config.json): " +
+                    (config.bos >= 0 ? "bos " + std::to_string(config.bos) + " before the corpus"
+                                     : std::string("no bos")) +
+                    ", " +
+                    (config.eos >= 0 ? "eos " + std::to_string(config.eos) + " after it"
+                                     : std::string("no eos")));
+      }
       set_torch_threads(cli.threads);
       const auto keep_going = [] { return StopHandler::level() == StopLevel::None; };
       std::string what, encoding;
@@ -505,6 +528,9 @@ int train_single(MpiSession& mpi, const FinetuneJob& cli) {
         log::info("training " + encoding + " for " + std::to_string(cli.train.steps) + " steps");
         r = train_masked_lm(arch, Profile::Spec, init, corpus, cli.train, keep_going, cli.save);
         r.valid_loss_before = std::nan("");
+        // The checkpoint carries its tokenizer: healing and pruning it read its own ids.
+        if (!cli.save.empty() && !spm_model.empty())
+          write_file_atomic(cli.save + "/tokenizer.model", spm_model);
       }
       const std::string before =
           cli.checkpoint.empty() ? std::string() : format_number(r.valid_loss_before);

@@ -54,7 +54,10 @@ std::vector<std::pair<std::string, std::string>> SearchConfig::search_fields() c
           {"latency_seq", std::to_string(latency_seq)},
           {"latency_repeats", std::to_string(latency_repeats)},
           {"precision", precision},
-          {"checkpoint", checkpoint}};
+          {"checkpoint", checkpoint},
+          {"prune_uniform", prune_uniform ? "1" : "0"},
+          {"importance", importance},
+          {"calibration", calibration}};
 }
 
 std::vector<SearchObjective> SearchConfig::objective_list() const {
@@ -95,8 +98,9 @@ std::string SearchConfig::hash() const {
   const auto fields = search_fields();
   for (std::size_t i = 0; i < fields.size(); ++i) {
     const auto& [k, v] = fields[i];
-    const bool late =
-        k == "objectives" || k == "constraints" || k.rfind("latency_", 0) == 0 || k == "precision";
+    const bool late = k == "objectives" || k == "constraints" || k.rfind("latency_", 0) == 0 ||
+                      k == "precision" || k == "prune_uniform" || k == "importance" ||
+                      k == "calibration";
     if (late && v == base[i].second) continue;
     s += k + "=" + v + "\n";
   }
@@ -133,6 +137,10 @@ std::string SearchConfig::to_json() const {
   j["precision"] = precision;
   j["latency_table"] = latency_table;
   j["checkpoint"] = checkpoint;
+  j["prune_uniform"] = prune_uniform;
+  j["importance"] = importance;
+  j["calibration"] = calibration;
+  j["importance_detail"] = importance_detail;
   j["evaluations"] = evaluations;
   j["device"] = device;
   j["threads"] = threads;
@@ -173,6 +181,10 @@ SearchConfig SearchConfig::from_json(const std::string& text, const std::string&
     c.precision = j.value("precision", std::string("fp32"));
     c.latency_table = j.value("latency_table", std::string());
     c.checkpoint = j.value("checkpoint", std::string());
+    c.prune_uniform = j.value("prune_uniform", false);
+    c.importance = j.value("importance", std::string("norm"));
+    c.calibration = j.value("calibration", std::string());
+    c.importance_detail = j.value("importance_detail", std::string());
     c.evaluations = j.at("evaluations");
     c.device = j.at("device");
     c.threads = j.at("threads");

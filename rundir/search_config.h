@@ -32,7 +32,15 @@ struct SearchConfig : ScoringConfig {
   // alone, maximised) and budgets ("latency<=12ms"); how latency and memory are measured.
   std::vector<std::string> objectives;
   std::vector<std::string> constraints;
-  std::string checkpoint;  // --space prune: the Hugging Face checkpoint directory
+  std::string checkpoint;      // --space prune: the Hugging Face checkpoint directory
+  bool prune_uniform = false;  // --prune-uniform: every kept layer keeps the same counts
+  // --importance: which channels and groups a kept count keeps ("norm": the weight norm,
+  // data-free; "activation": measured on the --calibration text).
+  std::string importance = "norm";
+  std::string calibration;
+  // What the order was made from (PruneGridOptions::importance: the calibration file's content
+  // hash among it), recorded when the run starts and checked when it resumes.
+  std::string importance_detail;
   int latency_batch = 1;
   int latency_seq = 128;
   int latency_repeats = 5;

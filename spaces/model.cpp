@@ -151,6 +151,7 @@ void TorchModel::set_requires_grad(bool on) {
 }
 
 torch::Tensor TorchModel::linear(const torch::Tensor& x, const std::string& name, bool bias) {
+  if (observer_) observer_(name, x, tensor(name + ".weight"));
   return torch::linear(x, tensor(name + ".weight"),
                        bias ? tensor(name + ".bias") : torch::Tensor());
 }

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -54,6 +55,11 @@ class TorchModel {
 
   // Building blocks for the families' forward passes (spaces/families/*_model.cpp).
   bool has_tensor(const std::string& name) const { return index_.count(name) > 0; }
+  // linear(x, name) of a model with an observer calls it first with (name, x, the weight): what
+  // each input feature carries, for calibration (train/calibration.h). None by default.
+  using LinearObserver = std::function<void(const std::string& name, const torch::Tensor& input,
+                                            const torch::Tensor& weight)>;
+  void observe_linears(LinearObserver observer) { observer_ = std::move(observer); }
   torch::Tensor linear(const torch::Tensor& x, const std::string& name, bool bias = true);
   // LayerNorm (eps 1e-12) in float32, also under bf16 autocast.
   torch::Tensor norm(const torch::Tensor& x, const std::string& name);
@@ -71,6 +77,7 @@ class TorchModel {
   std::uint64_t seed_;
   std::vector<torch::Tensor> tensors_;
   std::unordered_map<std::string, std::size_t> index_;
+  LinearObserver observer_;
 };
 
 // A family's forward pass (LibTorch part of a family style; see spaces/families/list.h).

@@ -1,5 +1,7 @@
 #include "spaces/plan.h"
 
+#include <cmath>
+
 #include "spaces/family.h"
 
 namespace zerolm {
@@ -57,6 +59,35 @@ ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names, std::int
   if (arch.layers.empty()) throw InputError("an architecture needs at least one layer");
   if (!arch.family) throw std::logic_error("make_plan: architecture without a family");
   return arch.family->make_plan(arch, profile, with_names, vocab);
+}
+
+std::vector<double> rotary_frequencies(const ModelPlan& plan, std::int64_t head_dim) {
+  const ModelPlan::RopeScaling& r = plan.rope_scaling;
+  const double pi = 3.14159265358979323846;
+  std::vector<double> f;
+  for (std::int64_t i = 0; i < head_dim; i += 2) {
+    const double inv = std::pow(plan.rope_theta, -double(i) / double(head_dim));
+    if (r.type == "linear") {
+      f.push_back(inv / r.factor);
+    } else if (r.type == "llama3") {
+      // Wavelengths in positions: those the original context spans many times are kept, those
+      // longer than it are stretched by `factor`, the band between is blended linearly in
+      // original_positions / wavelength.
+      const double wavelength = 2 * pi / inv;
+      if (wavelength < r.original_positions / r.high_freq_factor) {
+        f.push_back(inv);
+      } else if (wavelength > r.original_positions / r.low_freq_factor) {
+        f.push_back(inv / r.factor);
+      } else {
+        const double s = (r.original_positions / wavelength - r.low_freq_factor) /
+                         (r.high_freq_factor - r.low_freq_factor);
+        f.push_back((1 - s) * inv / r.factor + s * inv);
+      }
+    } else {
+      f.push_back(inv);
+    }
+  }
+  return f;
 }
 
 std::int64_t count_params(const ModelPlan& plan) {

@@ -62,6 +62,17 @@ struct ModelPlan {
   std::int64_t type_vocab = 2;
   std::int64_t embed = 128;
   double rope_theta = 10000;  // llama: rotary base
+  // llama: how a checkpoint's config rescales the rotary frequencies (its rope_scaling): type ""
+  // none, "linear" (every frequency / factor: positions interpolated), "llama3" (LLaMA-3.1's:
+  // wavelengths longer than original_positions / low_freq_factor divided by factor, shorter than
+  // original_positions / high_freq_factor kept, a linear blend between).
+  struct RopeScaling {
+    std::string type;
+    double factor = 1;
+    double low_freq_factor = 1;
+    double high_freq_factor = 4;
+    double original_positions = 8192;
+  } rope_scaling;
   // LayerNorm / RMSNorm epsilon; 0: the family's own (llama 1e-6, the others 1e-12). A
   // checkpoint's model takes its config's (rms_norm_eps, layer_norm_epsilon).
   double norm_eps = 0;
@@ -81,6 +92,10 @@ struct ModelPlan {
 // and several times cheaper (no strings), which matters at 100,000 candidates per second.
 // vocab: the token vocabulary; 0 is the family's own (BERT's 30522 WordPiece ids for encoders,
 // GPT-2's 50264 for decoders), a tokenizer may say otherwise (the byte-level one: 258).
+// The rotary frequencies of a llama layer whose heads are `head_dim` wide: theta^(-2i/head_dim)
+// for i < head_dim / 2, rescaled as plan.rope_scaling says (transformers' rope_init_fn).
+std::vector<double> rotary_frequencies(const ModelPlan& plan, std::int64_t head_dim);
+
 ModelPlan make_plan(const Arch& arch, Profile profile, bool with_names = true,
                     std::int64_t vocab = 0);
 

@@ -461,6 +461,42 @@ check "export of a sub-network copies the tokenizer" test "$("$zerolm" checkpoin
 "$zerolm" finetune --checkpoint "$tmp/ck-gpt2" --corpus "$tmp/corpus.txt" --steps 1 --batch 2 --seq 16 \
   --save "$tmp/ck-gpt2-healed" >/dev/null 2>&1
 check "finetune --save copies the tokenizer" cmp -s "$fix/merges.txt" "$tmp/ck-gpt2-healed/merges.txt"
+# Fields of config.json we neither compute nor change come through export and --save unchanged;
+# bos/eos frame the healing corpus.
+cp -r "$tmp/ck-gpt2" "$tmp/ck-meta"
+python3 - "$tmp/ck-meta/config.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+j.update(bos_token_id=50256, eos_token_id=50256, transformers_version="4.40.0",
+         task_specific_params={"text-generation": {"do_sample": True}})
+json.dump(j, open(sys.argv[1], "w"), indent=2)
+PY
+"$zerolm" finetune --checkpoint "$tmp/ck-meta" --corpus "$tmp/corpus.txt" --steps 1 --batch 2 --seq 16 \
+  --save "$tmp/ck-meta-healed" >"$tmp/heal-meta.out" 2>&1
+check "healing frames the corpus with the config's bos/eos" \
+  grep -q 'special tokens (config.json): bos 50256 before the corpus, eos 50256 after it' "$tmp/heal-meta.out"
+"$zerolm" export --encoding 'PRUNE|ff80-kv4|ff40-kv3' --checkpoint "$tmp/ck-meta" --out "$tmp/ck-meta-sub" \
+  >/dev/null 2>"$tmp/err"
+for f in ck-meta-healed ck-meta-sub; do
+  check "$f keeps the fields it does not change" python3 -c "
+import json; j = json.load(open('$tmp/$f/config.json'))
+assert j['bos_token_id'] == 50256 and j['eos_token_id'] == 50256 and j['transformers_version'] == '4.40.0', j
+assert j['task_specific_params'] == {'text-generation': {'do_sample': True}}, j"
+done
+check "a non-uniform export says stock transformers cannot load it ($(cat "$tmp/err"))" \
+  grep -q "ck-meta-sub: its layers keep different widths (config.json's zerolm_layers), which stock transformers cannot load as GPT2LMHeadModel" "$tmp/err"
+# --prune-uniform: every kept layer the same counts; its exports are standard configs.
+(cd "$tmp" && "$zerolm" --log-level warn search --space prune --checkpoint ck-meta --prune-uniform \
+  --evaluations 10 --constraint 'params<=1659000' --out uni >/dev/null 2>&1)
+check "--prune-uniform: every sub-network uniform" python3 -c "
+import csv; rows = list(csv.DictReader(open('$tmp/uni/evaluations.csv')))
+assert len(rows) >= 10, len(rows)
+for r in rows:
+    kept = [f for f in r['encoding'].split('|')[1:] if f != 'drop']
+    assert len(set(kept)) == 1, r['encoding']"
+"$zerolm" export "$tmp/uni" --rank 1 --out "$tmp/uni-1" >/dev/null 2>"$tmp/err"
+check "a uniform export: a standard config, no warning ($(cat "$tmp/err"))" \
+  sh -c "! grep -q zerolm_layers '$tmp/uni-1/config.json' && test ! -s '$tmp/err'"
 "$make_ck" "$tmp/ck-small" gpt2 F32 >/dev/null
 cp "$fix/vocab.json" "$fix/merges.txt" "$tmp/ck-small/"
 expect_error "a tokenizer beyond the model's vocabulary" 'vocab.json: the tokenizer has ids up to 50256, but the model'"'"'s vocabulary is 50 tokens' \
@@ -491,6 +527,15 @@ if [ -x "$(dirname "$zerolm")/zerolm-spm" ]; then
   expect_error "a second run without --resume" 'finetune.csv: exists; continue it with --resume' \
     finetune --sample 2 --out "$tmp/spm" --space gpt2-lts --corpus "$tmp/corpus.txt" --tokenizer sentencepiece --vocab 400
   check "a refused run leaves the tokenizer as it was" cmp -s "$tmp/spm/tokenizer.model" "$tmp/spm.model"
+  # Pretraining with a tokenizer of its own: the saved checkpoint holds it, healing reads it.
+  "$zerolm" --log-level warn finetune --encoding 'LLAMA-d32|h2-kv1-ff64' --corpus "$tmp/corpus.txt" \
+    --tokenizer sentencepiece --vocab 300 --steps 2 --batch 2 --seq 16 --save "$tmp/pre-spm" >/dev/null 2>&1
+  check "finetune --encoding --tokenizer sentencepiece --save keeps tokenizer.model" test -s "$tmp/pre-spm/tokenizer.model"
+  check "... whose ids the checkpoint's vocabulary holds" \
+    test -n "$("$zerolm" checkpoint "$tmp/pre-spm" --tokenize 'a short corpus line' 2>/dev/null)"
+  expect_error "a checkpoint heals on its own tokenizer, not a new one" \
+    "--tokenizer sentencepiece: with --checkpoint only byte" \
+    finetune --checkpoint "$tmp/pre-spm" --corpus "$tmp/corpus.txt" --tokenizer sentencepiece
   # A LLaMA checkpoint whose folder holds a SentencePiece tokenizer.model heals on its ids.
   "$make_ck" "$tmp/ck-spm" llama F32 1 512 >/dev/null
   cp "$tmp/spm/tokenizer.model" "$tmp/ck-spm/"

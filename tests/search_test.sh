@@ -424,6 +424,36 @@ prune)
   mpi 2 "${pr[@]}" --capacity msv-svd --out q4 >/dev/null 2>&1
   check "--capacity msv-svd on the slices: the norms' ranking" cmp <(cut -d, -f2 q5/top.csv) <(cut -d, -f2 q4/top.csv)
   check "--capacity msv (the paper's): exit 0, other scores than spectral" test -s q5/top.csv -a "$(sed -n 2p q5/top.csv | cut -d, -f3)" != "$(sed -n 2p q1/top.csv | cut -d, -f3)"
+  # Calibration importance: every rank derives the same order (1 and 2 ranks agree), the scores
+  # read other slices than the weight norm's, and the run's export keeps the same ones.
+  "$make_ck" cka llama F32 1 300 >/dev/null 2>&1
+  for i in $(seq 200); do echo "calibration text, line $i of two hundred."; done >calib.txt
+  pa=(search --space prune --checkpoint cka --evaluations 30 --population 10 --tournament 3 --seed 2 --capacity msv)
+  mpi 1 "${pa[@]}" --importance activation --calibration calib.txt --out a1 >/dev/null 2>&1
+  mpi_info 2 "${pa[@]}" --importance activation --calibration calib.txt --out a2 >/dev/null 2>&1
+  mpi 1 "${pa[@]}" --out a0 >/dev/null 2>&1
+  check "activation importance: 1 and 2 ranks give the same top.csv" cmp a1/top.csv a2/top.csv
+  check "the log names the order" grep -q 'kept first: activation over 32 sequences of 128 byte tokens of .*/calib.txt' a2/logs/rank-1.log
+  check "activation and norm orders score differently" test "$(cut -d, -f2,3 a0/evaluations.csv | sort | md5sum)" != "$(cut -d, -f2,3 a1/evaluations.csv | sort | md5sum)"
+  enc=$(sed -n 2p a1/top.csv | cut -d, -f2)
+  "$zerolm" export a1 --rank 1 --out asub >/dev/null 2>&1
+  "$zerolm" export --encoding "$enc" --checkpoint cka --importance activation --calibration calib.txt --out asub2 >/dev/null 2>&1
+  check "the run's export keeps the activation order's slices" cmp asub/model.safetensors asub2/model.safetensors
+  small=$(python3 -c "
+import csv; rows = list(csv.DictReader(open('a1/evaluations.csv')))
+print(min(rows, key=lambda r: int(r['params']))['encoding'])")
+  "$zerolm" export --encoding "$small" --checkpoint cka --importance activation --calibration calib.txt --out asub4 >/dev/null 2>&1
+  "$zerolm" export --encoding "$small" --checkpoint cka --out asub5 >/dev/null 2>&1
+  check "the smallest sub-network ($small): the two orders keep other slices" \
+    sh -c "test -s asub4/model.safetensors && test -s asub5/model.safetensors && ! cmp -s asub4/model.safetensors asub5/model.safetensors"
+  head -c 60 calib.txt >short.txt
+  mpi 2 "${pa[@]}" --importance activation --calibration short.txt --out a3 >out.txt 2>err.txt
+  rc=$?
+  check "a calibration file shorter than one sequence: non-zero ($rc)" test "$rc" -ne 0
+  check "... in one line" test "$(grep -c 'zerolm: error' err.txt)" -eq 1
+  check "... naming the file" grep -q 'short.txt: 60 tokens, shorter than one calibration sequence of 128 tokens' err.txt
+  mpi 1 "${pa[@]}" --importance activation --out a4 >out.txt 2>err.txt
+  check "activation without --calibration: one line" grep -q 'expected --calibration FILE' err.txt
   ;;
 *) echo "unknown scenario $scenario"; exit 2 ;;
 esac

@@ -8,6 +8,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+
+#include <nlohmann/json.hpp>
 
 #include "spaces/rng.h"
 
@@ -16,6 +19,7 @@
 #include "checkpoints/synthetic_checkpoint.h"
 #include "proxy/checkpoint_scores.h"
 #include "tests/testing.h"
+#include "train/calibration.h"
 #include "train/trainer.h"
 
 namespace zerolm {
@@ -154,6 +158,217 @@ TEST(CheckpointModel, NormEpsilonComesFromTheConfig) {
     TorchModel again = load(back);
     EXPECT_TRUE(torch::equal(b.forward(tokens()), again.forward(tokens()))) << name;
   }
+}
+
+// A config field edited in place (the synthetic writer knows only the fields we model).
+void edit_config(const std::string& dir, const std::function<void(nlohmann::json&)>& edit) {
+  std::ifstream in(dir + "/config.json");
+  nlohmann::json j = nlohmann::json::parse(in);
+  edit(j);
+  std::ofstream(dir + "/config.json") << j.dump(2);
+}
+
+// LLaMA-3.1's rope_scaling reaches the forward pass (frequencies as transformers computes them:
+// values below from its formula in Python), and every field we neither compute nor change (the
+// scaling itself, bos/eos, 8192 positions, fields of other tools) is written back by
+// finetune --save's writer. What changes the forward pass and is not computed is refused where the
+// model is built, while the weights stay readable.
+TEST(CheckpointModel, RopeScalingComputedAndUnknownFieldsCarriedThrough) {
+  TempDir tmp;
+  const CheckpointConfig c =
+      make_checkpoint_config(CheckpointFamily::Llama, 64, 96, 4, 2, 2, 100, false, 128);
+  write_synthetic_checkpoint(tmp / "plain", c, {Dtype::F32, 1, 9});
+  write_synthetic_checkpoint(tmp / "scaled", c, {Dtype::F32, 1, 9});
+  const nlohmann::json scaling = {{"factor", 8.0},
+                                  {"low_freq_factor", 1.0},
+                                  {"high_freq_factor", 4.0},
+                                  {"original_max_position_embeddings", 64},
+                                  {"rope_type", "llama3"}};
+  edit_config(tmp / "scaled", [&](nlohmann::json& j) {
+    j["rope_scaling"] = scaling;
+    j["bos_token_id"] = 1;
+    j["eos_token_id"] = {2, 3};
+    j["max_position_embeddings"] = 8192;
+    j["transformers_version"] = "4.44.0";
+    j["pretraining_tp"] = 1;
+  });
+  const HfCheckpoint plain = HfCheckpoint::open(tmp / "plain"),
+                     scaled = HfCheckpoint::open(tmp / "scaled");
+  EXPECT_EQ(scaled.config().bos, 1);
+  EXPECT_EQ(scaled.config().eos, 2);
+  const ModelPlan plan = checkpoint_plan(scaled.config());
+  EXPECT_EQ(plan.max_positions, 8192);
+  // Head width 16, base 10000, original context 64: wavelength 6.3 kept, 19.9 and 62.8 blended,
+  // the longer ones divided by 8.
+  const std::vector<double> want = {1.0,
+                                    0.24438459943539834,
+                                    0.013042256043820465,
+                                    0.003952847075210474,
+                                    0.00125,
+                                    0.0003952847075210474,
+                                    0.000125,
+                                    3.952847075210474e-05};
+  const std::vector<double> got = rotary_frequencies(plan, 16);
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-15 * 1) << i;
+  ModelPlan linear = plan;
+  linear.rope_scaling.type = "linear";
+  EXPECT_NEAR(rotary_frequencies(linear, 16)[2], 0.1 / 8, 1e-15);
+  // Position 0 turns nothing: the same logits there; later positions differ.
+  TorchModel a = load(plain), b = load(scaled);
+  const torch::Tensor la = a.forward(tokens()), lb = b.forward(tokens());
+  EXPECT_TRUE(torch::allclose(la.select(1, 0), lb.select(1, 0), 1e-6, 1e-6));
+  EXPECT_GT((la.select(1, 4) - lb.select(1, 4)).abs().max().item<double>(), 1e-4);
+
+  save_checkpoint(b, tmp / "saved", Dtype::F32, &scaled.config());
+  std::ifstream in(tmp / "saved/config.json");
+  const nlohmann::json saved = nlohmann::json::parse(in);
+  EXPECT_EQ(saved.at("rope_scaling"), scaling);
+  EXPECT_EQ(saved.at("bos_token_id"), 1);
+  EXPECT_EQ(saved.at("eos_token_id").dump(), "[2,3]");
+  EXPECT_EQ(saved.at("max_position_embeddings"), 8192);
+  EXPECT_EQ(saved.at("transformers_version"), "4.44.0");
+  EXPECT_EQ(saved.at("pretraining_tp"), 1);
+  EXPECT_EQ(saved.at("torch_dtype"), "float32");  // what it holds now
+  TorchModel again = load(HfCheckpoint::open(tmp / "saved"));
+  EXPECT_TRUE(torch::equal(lb, again.forward(tokens())));
+
+  // Not computed here: refused where the model is built, one line each; still readable.
+  const auto refused = [&](const std::string& name, const std::string& field,
+                           const nlohmann::json& value, const std::string& says) {
+    write_synthetic_checkpoint(tmp / name, c, {Dtype::F32, 1, 9});
+    edit_config(tmp / name, [&](nlohmann::json& j) { j[field] = value; });
+    const HfCheckpoint ck = HfCheckpoint::open(tmp / name);
+    testing::expect_input_error([&] { checkpoint_plan(ck.config()); },
+                                {"config.json: " + says, "not computed by our model"});
+  };
+  refused("yarn", "rope_scaling", {{"rope_type", "yarn"}, {"factor", 4.0}},
+          "rope_scaling type \"yarn\" (computed here: default, linear, llama3)");
+  refused("window", "sliding_window", 4096, "sliding_window");
+  refused("gelu", "hidden_act", "gelu", "hidden_act \"gelu\"");
+  testing::expect_input_error(
+      [&] {
+        parse_checkpoint_config(R"({"model_type": "llama", "hidden_size": 64, "intermediate_size":
+            96, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 100,
+            "rope_scaling": {"rope_type": "llama3", "factor": 8}})",
+                                "m/config.json");
+      },
+      {"m/config.json: field \"rope_scaling\": \"low_freq_factor\": expected a positive number "
+       "for type llama3, missing"});
+  testing::expect_input_error(
+      [&] {
+        parse_checkpoint_config(R"({"model_type": "llama", "hidden_size": 64, "intermediate_size":
+            96, "num_attention_heads": 4, "num_hidden_layers": 2, "vocab_size": 100,
+            "eos_token_id": "</s>"})",
+                                "m/config.json");
+      },
+      {"m/config.json: field \"eos_token_id\": expected a token id"});
+  CheckpointConfig g = make_checkpoint_config(CheckpointFamily::Gpt2, 32, 80, 4, 4, 2, 100, true);
+  write_synthetic_checkpoint(tmp / "gpt2", g, {Dtype::F32, 1, 9});
+  edit_config(tmp / "gpt2", [](nlohmann::json& j) { j["scale_attn_weights"] = false; });
+  const HfCheckpoint unscaled = HfCheckpoint::open(tmp / "gpt2");
+  testing::expect_input_error([&] { checkpoint_plan(unscaled.config()); },
+                              {"config.json: scale_attn_weights false"});
+  // Written back as it came (not as our default true).
+  EXPECT_EQ(checkpoint_config_json(unscaled.config())["scale_attn_weights"], false);
+}
+
+// Calibration importance on a hand-built LLaMA: the norms zero the hidden dimensions 4-7 before
+// attention and feed-forward, so channels 0-7 (gate and up rows of norm 4 and 5, all in those
+// dimensions) and key/value group 0 (value rows of norm 5 there) never activate, while channels
+// 8-15 and group 1 have small weights in dimensions 0-3 and do. The weight norm keeps the dead
+// ones first; activation importance keeps the live ones first, and the keep follows it.
+TEST(CheckpointModel, CalibrationImportanceKeepsWhatActivates) {
+  TempDir tmp;
+  // hidden 8, 2 heads of 4 (2 key/value groups), intermediate 16, 1 layer, 300 tokens.
+  const CheckpointConfig c =
+      make_checkpoint_config(CheckpointFamily::Llama, 8, 16, 2, 2, 1, 300, false, 256);
+  const std::string dir = tmp / "hand";
+  const auto value = [](const std::string& name, std::int64_t i,
+                        const std::vector<std::int64_t>& shape) -> float {
+    const std::int64_t cols = shape.size() > 1 ? shape[1] : 1, r = i / cols, col = i % cols;
+    const bool high = col >= 4;  // a hidden dimension the norms zero
+    const float wave = float(std::sin(0.7 * double(i) + 0.3));
+    if (name.find("norm") != std::string::npos)
+      return name.find("layers.") != std::string::npos ? (i < 4 ? 1.0f : 0.0f) : 1.0f;
+    if (name.find("gate_proj") != std::string::npos || name.find("up_proj") != std::string::npos)
+      return r < 8 ? (high ? (r < 4 ? 5.0f : 4.0f) : 0.0f) : (high ? 0.0f : 0.1f * wave);
+    if (name.find("v_proj") != std::string::npos)
+      return r < 4 ? (high ? 5.0f : 0.0f) : (high ? 0.0f : 0.2f * wave);
+    if (name.find("o_proj") != std::string::npos) return 0.3f;
+    if (name.find("down_proj") != std::string::npos) return 0.5f;
+    return 0.5f * wave;  // embeddings, q, k, head
+  };
+  write_checkpoint_of(dir, c, value);
+  const HfCheckpoint ck = HfCheckpoint::open(dir);
+
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3 * 128 + 5; ++i) ids.push_back((i * 37) % 300);
+  const CalibrationImportance imp = activation_importance(ck, ids, 128, 32, "calib.txt");
+  EXPECT_EQ(imp.sequences, 3);
+  ASSERT_EQ(imp.channels.size(), 1u);
+  ASSERT_EQ(imp.channels[0].size(), 16u);
+  ASSERT_EQ(imp.groups[0].size(), 2u);
+  for (int ch = 0; ch < 8; ++ch) EXPECT_EQ(imp.channels[0][std::size_t(ch)], 0.0) << ch;
+  for (int ch = 8; ch < 16; ++ch) EXPECT_GT(imp.channels[0][std::size_t(ch)], 1e-4) << ch;
+  EXPECT_EQ(imp.groups[0][0], 0.0);
+  EXPECT_GT(imp.groups[0][1], 1e-4);
+  // Channel c's score is ||down[:, c]|| x ||its activations||: down is 0.5 everywhere (column norm
+  // 0.5 sqrt(8)), so the ratio of two channels' scores is that of their activation norms.
+  EXPECT_EQ(activation_importance(ck, ids, 128, 32, "calib.txt").channels, imp.channels);
+
+  PruneGridOptions by_activation;
+  by_activation.ffn_importance = imp.channels;
+  by_activation.kv_importance = imp.groups;
+  by_activation.importance = "activation (test)";
+  const PruneSpace norm(ck), act(ck, by_activation);
+  ASSERT_EQ(norm.ffn_grid(0), (std::vector<std::int64_t>{16, 8}));
+  ASSERT_EQ(norm.kv_grid(0), (std::vector<std::int64_t>{2, 1}));
+  const PruneChoice half = {LayerChoice{false, 8, 1}};
+  const LayerKeep a = act.keep(half)[0], n = norm.keep(half)[0];
+  EXPECT_EQ(n.ffn_channels, (std::vector<std::int64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(a.ffn_channels, (std::vector<std::int64_t>{8, 9, 10, 11, 12, 13, 14, 15}));
+  EXPECT_EQ(n.kv_groups, std::vector<std::int64_t>{0});
+  EXPECT_EQ(a.kv_groups, std::vector<std::int64_t>{1});
+  EXPECT_NE(act.describe().find("kept first: activation (test)"), std::string::npos);
+  // The pruned model that keeps the live half computes what the whole model computes (the dead
+  // half adds nothing), the one that keeps the dead half does not.
+  TorchModel whole = load(ck);
+  write_pruned_checkpoint(ck, act.keep(half), tmp / "live");
+  write_pruned_checkpoint(ck, norm.keep(half), tmp / "dead");
+  TorchModel live = load(HfCheckpoint::open(tmp / "live")),
+             dead = load(HfCheckpoint::open(tmp / "dead"));
+  const torch::Tensor t =
+      torch::tensor(std::vector<std::int64_t>{1, 77, 250, 3, 9, 120}).view({1, 6});
+  EXPECT_TRUE(torch::allclose(whole.forward(t), live.forward(t), 1e-5, 1e-5));
+  EXPECT_GT((whole.forward(t) - dead.forward(t)).abs().max().item<double>(), 1e-3);
+
+  // Bad input, one line each.
+  testing::expect_input_error(
+      [&] { activation_importance(ck, std::vector<std::int64_t>(100, 1), 128, 32, "short.txt"); },
+      {"short.txt: 100 tokens, shorter than one calibration sequence of 128 tokens"});
+  testing::expect_input_error(
+      [&] { activation_importance(ck, std::vector<std::int64_t>(128, 300), 128, 32, "big.txt"); },
+      {"big.txt: token id 300 is outside the model's vocabulary of 300"});
+  testing::expect_input_error([&] { prune_grid_options(dir, false, "activation", ""); },
+                              {"--importance activation: expected --calibration FILE"});
+  testing::expect_input_error([&] { prune_grid_options(dir, false, "norm", "x.txt"); },
+                              {"--calibration x.txt: only with --importance activation"});
+  testing::expect_input_error([&] { prune_grid_options(dir, false, "taylor", ""); },
+                              {"--importance \"taylor\": expected norm or activation"});
+  std::ofstream(tmp / "short.txt") << "too short for 128 byte-level tokens";
+  testing::expect_input_error(
+      [&] { prune_grid_options(dir, false, "activation", tmp / "short.txt"); },
+      {"short.txt: 35 tokens, shorter than one calibration sequence of 128 tokens"});
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "calibration line " + std::to_string(i) + "\n";
+  std::ofstream(tmp / "calib.txt") << text;
+  const PruneGridOptions o = prune_grid_options(dir, true, "activation", tmp / "calib.txt");
+  EXPECT_TRUE(o.uniform);
+  EXPECT_EQ(o.ffn_importance.size(), 1u);
+  EXPECT_NE(o.importance.find("activation over 6 sequences of 128 byte tokens of "),
+            std::string::npos)
+      << o.importance;
 }
 
 // GPT-2's block computed independently, in double: pre-LayerNorm (epsilon `eps`), causal

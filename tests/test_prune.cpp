@@ -69,21 +69,10 @@ const HfCheckpoint& gpt2() {
 }
 
 // A checkpoint whose every weight is `value(name, flat index, shape as stored)`.
-using ValueFn =
-    std::function<float(const std::string&, std::int64_t, const std::vector<std::int64_t>&)>;
-HfCheckpoint custom(const std::string& name, const CheckpointConfig& config, const ValueFn& value) {
+HfCheckpoint custom(const std::string& name, const CheckpointConfig& config,
+                    const WeightValue& value) {
   const std::string dir = Checkpoints::root() + "/" + name;
-  fs::create_directories(dir);
-  std::vector<TensorToWrite> tensors;
-  for (const ExpectedTensor& e : expected_tensors(config)) {
-    TensorToWrite t(e.name, Dtype::F32, e.shape);
-    t.generate = [e, value](std::int64_t first, std::int64_t count, float* out) {
-      for (std::int64_t i = 0; i < count; ++i) out[i] = value(e.name, first + i, e.shape);
-    };
-    tensors.push_back(std::move(t));
-  }
-  write_safetensors(dir + "/model.safetensors", tensors);
-  std::ofstream(dir + "/config.json") << checkpoint_config_json(config).dump(2);
+  write_checkpoint_of(dir, config, value);
   return HfCheckpoint::open(dir);
 }
 
@@ -305,6 +294,80 @@ TEST(PruneMutate, ChangesExactlyOneLayer) {
   EXPECT_EQ(single.count(), 1.0);
   Rng rng(1);
   EXPECT_THROW(single.mutate(single.full(), rng), std::logic_error);
+}
+
+TEST(PruneUniform, EveryKeptLayerTheSameCountsCountedSampledAndMutated) {
+  PruneGridOptions o;
+  o.uniform = true;
+  o.max_drop_fraction = 0.5;  // 4 layers: at most 2 dropped
+  const PruneSpace s(llama(), o);
+  ASSERT_EQ(s.max_dropped(), 2);
+  // 5 x 2 shared count pairs (ff {192 168 144 120 96} x kv {2 1}) times the drop patterns of at
+  // most 2 of 4 layers: 1 + 4 + 6 = 11.
+  ASSERT_EQ(s.ffn_grid(0).size(), 5u);
+  ASSERT_EQ(s.kv_grid(0).size(), 2u);
+  EXPECT_EQ(s.count(), 10.0 * 11);
+  // Enumerate every field combination: exactly count() of them are valid.
+  std::vector<LayerChoice> fields = {{true, 0, 0}};
+  for (std::int64_t f : s.ffn_grid(0))
+    for (std::int64_t k : s.kv_grid(0)) fields.push_back({false, f, k});
+  int valid = 0;
+  for (const LayerChoice& a : fields)
+    for (const LayerChoice& b : fields)
+      for (const LayerChoice& c : fields)
+        for (const LayerChoice& d : fields) try {
+            s.validate({a, b, c, d}, "enumerated");
+            ++valid;
+          } catch (const InputError&) {
+          }
+  EXPECT_EQ(double(valid), s.count());
+  expect_input_error(
+      [&] { s.parse("PRUNE|ff192-kv2|ff96-kv2|drop|ff192-kv2"); },
+      {"layer 1 keeps ff96-kv2, another kept layer ff192-kv2", "same counts in every kept layer"});
+  EXPECT_NO_THROW(s.parse("PRUNE|ff96-kv1|drop|ff96-kv1|drop"));
+  // Sampling is uniform over the 110 sub-networks: 22000 draws, 200 expected each.
+  Rng rng(3);
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 22000; ++i) {
+    const PruneChoice c = s.sample(rng);
+    s.validate(c, "sampled");
+    ++seen[s.encode(c)];
+  }
+  EXPECT_EQ(seen.size(), 110u);
+  for (const auto& [e, n] : seen) EXPECT_NEAR(n, 200, 5 * 14.1) << e;
+  // A walk stays in the space, changes the shared counts or one layer's drop, and reaches both.
+  PruneChoice c = s.full();
+  int count_changes = 0, drop_changes = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const PruneChoice m = s.mutate(c, rng);
+    s.validate(m, s.encode(m));
+    ASSERT_NE(s.encode(m), s.encode(c));
+    int drops_changed = 0;
+    for (std::size_t l = 0; l < c.size(); ++l) drops_changed += c[l].dropped != m[l].dropped;
+    ASSERT_LE(drops_changed, 1);
+    (drops_changed ? drop_changes : count_changes)++;
+    c = m;
+  }
+  // 9 other count pairs against 2 to 4 drop toggles a step.
+  EXPECT_GT(count_changes, 1000);
+  EXPECT_GT(drop_changes, 300);
+  // Its counts per layer are the general space's: the uniform sub-networks are among them.
+  const PruneSpace general(llama(), PruneGridOptions{});
+  EXPECT_NO_THROW(general.parse("PRUNE|ff96-kv1|ff96-kv1|ff96-kv1|drop"));
+}
+
+TEST(PruneUniform, RefusedForACheckpointWhoseLayersDiffer) {
+  CheckpointConfig c = llama_config();
+  c.per_layer = {{8, 2, 192}, {8, 2, 96}, {8, 2, 192}, {8, 2, 192}};
+  const HfCheckpoint& ck = synthetic("llama_layers_differ", c, Dtype::F32);
+  PruneGridOptions o;
+  o.uniform = true;
+  expect_input_error(
+      [&] { PruneSpace s(ck, o); },
+      {"prune grid: uniform: layer 1 (ff {96, 88, 72, 64, 48} x kv {2, 1}) has another "
+       "shape than layer 0",
+       "expected a checkpoint whose layers are alike"});
+  EXPECT_NO_THROW(PruneSpace(ck, PruneGridOptions{}));
 }
 
 // ---- Importance order ----

@@ -94,5 +94,31 @@ TEST(Gpt2Bpe, BadFilesAreOneLineEach) {
                               {"missing.json"});
 }
 
+// Healing frames the corpus as one document of the checkpoint: bos before the first training
+// token, eos after the last held-out one, as its config.json names them.
+TEST(Gpt2Bpe, TheCorpusIsFramedByTheConfigsSpecialTokens) {
+  TempDir tmp;
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "Hello world, line " + std::to_string(i) + ".\n";
+  std::ofstream(tmp / "corpus.txt") << text;
+  const auto bpe = checkpoint_tokenizer(testing::shared_path("fixtures/tokenizers/gpt2"), 50257);
+  ASSERT_TRUE(bpe);
+  const Corpus plain = Corpus::read(tmp / "corpus.txt", 16, 0.1, bpe.get());
+  Corpus framed = plain;
+  framed.frame_document(50256, 50256, 50257, "ck/config.json");
+  ASSERT_EQ(framed.train.size(), plain.train.size() + 1);
+  EXPECT_EQ(framed.train.front(), 50256);
+  EXPECT_EQ(framed.train[1], 15496);  // "Hello"
+  ASSERT_EQ(framed.valid.size(), plain.valid.size() + 1);
+  EXPECT_EQ(framed.valid.back(), 50256);
+  Corpus none = plain;
+  none.frame_document(-1, -1, 50257, "ck/config.json");
+  EXPECT_EQ(none.train, plain.train);
+  EXPECT_EQ(none.valid, plain.valid);
+  testing::expect_input_error(
+      [&] { Corpus(plain).frame_document(1, 50257, 50257, "ck/config.json"); },
+      {"ck/config.json: eos_token_id 50257 is outside the model's vocabulary of 50257 tokens"});
+}
+
 }  // namespace
 }  // namespace zerolm

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "spaces/arch.h"
 
@@ -44,6 +45,18 @@ Corpus Corpus::read(const std::string& path, std::int64_t seq, double valid_frac
                      " tokens (the held-out last " + std::to_string(int(valid_fraction * 100)) +
                      "% needs " + std::to_string(seq) + ")");
   return c;
+}
+
+void Corpus::frame_document(std::int64_t bos, std::int64_t eos, std::int64_t vocab,
+                            const std::string& origin) {
+  for (const auto& [name, id] : {std::pair<const char*, std::int64_t>{"bos_token_id", bos},
+                                 std::pair<const char*, std::int64_t>{"eos_token_id", eos}})
+    if (id >= vocab)
+      throw InputError(origin + ": " + name + " " + std::to_string(id) +
+                       " is outside the model's vocabulary of " + std::to_string(vocab) +
+                       " tokens");
+  if (bos >= 0) train.insert(train.begin(), bos);
+  if (eos >= 0) valid.push_back(eos);
 }
 
 void mask_tokens(std::vector<std::int64_t>& ids, std::vector<std::int64_t>& labels, Rng& rng,

@@ -26,6 +26,11 @@ struct Corpus {
   // be read or is too small for windows of `seq` tokens.
   static Corpus read(const std::string& path, std::int64_t seq, double valid_fraction = 0.1,
                      const Tokenizer* tokenizer = nullptr);
+  // The corpus as one document of a checkpoint's tokens: `bos` before its first token (train),
+  // `eos` after its last (valid); -1: none. Throws InputError naming `origin` (the config that
+  // gives them) for an id outside a vocabulary of `vocab` tokens.
+  void frame_document(std::int64_t bos, std::int64_t eos, std::int64_t vocab,
+                      const std::string& origin);
 };
 
 // Masked-LM corruption of `ids` in place (BERT): each text position is chosen with probability

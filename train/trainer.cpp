@@ -142,7 +142,7 @@ TrainResult train_checkpoint(const std::string& dir, const Corpus& corpus, const
   TrainResult r = train_model(m, corpus, o, bf16, keep_going, t0);
   r.valid_loss_before = before;
   if (!save_dir.empty()) {
-    save_checkpoint(m, save_dir, Dtype::F32);
+    save_checkpoint(m, save_dir, Dtype::F32, &ck.config());
     copy_tokenizer_files(dir, save_dir);
   }
   return r;

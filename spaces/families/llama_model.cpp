@@ -37,8 +37,8 @@ class LlamaBuilder final : public ModelBuilder {
       const std::string p = "layers." + std::to_string(l) + ".";
       const std::int64_t hd = L.head_dim, kv = L.kv_heads;
       if (hd != cached_dim) {  // heads (so head widths) may differ between layers
-        auto inv_freq =
-            torch::pow(m.plan().rope_theta, -torch::arange(0, hd, 2, fopt) / double(hd));
+        const std::vector<double> f = rotary_frequencies(m.plan(), hd);
+        auto inv_freq = torch::tensor(f, torch::kFloat64).to(fopt.dtype()).to(m.device());
         auto angles = torch::outer(torch::arange(T, fopt), inv_freq);  // (T, hd / 2)
         angles = torch::cat({angles, angles}, -1).unsqueeze(1);        // (T, 1, hd)
         cos = angles.cos();
