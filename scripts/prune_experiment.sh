@@ -1,178 +1,347 @@
 #!/usr/bin/env bash
-# Does ZeroLM on real weights predict a pruned model's quality? An offline experiment anyone can
-# reproduce (ZeroLM paper, section on NAS for pruning; here on data shipped with Debian):
-#   1. pretrain a small LLaMA-style model with `zerolm finetune` on CORPUS and save it as a
-#      Hugging Face checkpoint;
-#   2. sample M sub-networks at each of three parameter budgets (zerolm search --space prune
-#      --strategy random, three objectives recorded: zerolm, params, kept-norm), and score the
-#      same ones again with --capacity spectral (ZeroLM on the largest singular values);
-#   3. export each as a checkpoint and measure its validation loss directly and after K healing
-#      steps (zerolm finetune --checkpoint);
-#   4. Kendall and Spearman of ZeroLM-on-slices (msv and spectral), kept parameters and kept norm
-#      against both losses (negated: higher is better), per budget and over all.
-# Rerun with the same K, PRETRAIN_STEPS and CORPUS, it reuses OUT's base model and the
-# losses it measured already (an interrupted experiment resumes).
-# Usage: scripts/prune_experiment.sh [M=64] [K=30] [PRETRAIN_STEPS=600] [OUT=runs/prune-experiment]
-#        [CORPUS=/usr/share/common-licenses/GPL-3]
-# Writes docs/prune-experiment.md (the table, the commands, the machine; scripts/results.sh includes
-# it) and prints the table; everything it made stays in OUT (results.csv: one row per sub-network).
+# Which sub-network should a user prune a pretrained model to? An offline experiment anyone can
+# reproduce on data shipped with Debian (ZeroLM paper, section on NAS for pruning), against what
+# pruning practitioners use:
+#   1. pretrain a LLaMA-style model (width 256, 8 layers, grouped-query attention, about 8M
+#      parameters) on the King James Bible (Debian's bible-kjv-text, 4.3 MB of public-domain
+#      English) with a SentencePiece tokenizer trained on it, once per seed, and save it as a
+#      Hugging Face checkpoint (its tokenizer.model beside the weights);
+#   2. at each of three parameter budgets, sample M sub-networks uniformly (zerolm search --space
+#      prune --strategy random) and record their scores: ZeroLM with the paper's msv statistic and
+#      with the spectral one (the default), the kept weight norm, the kept parameters;
+#   3. export each and measure its validation loss directly and after K healing steps (zerolm
+#      finetune --checkpoint: the checkpoint's own tokenizer);
+#   4. per budget, the sub-network each method would pick and what it heals to:
+#      (a) ZeroLM msv, (b) ZeroLM spectral, (c) kept norm (magnitude), (d) kept parameters, all
+#      among the sampled ones; (e) uniform pruning: every layer the same fraction, the largest
+#      such sub-network within the budget (channels kept by weight norm); (f) the same widths with
+#      channels and groups kept by calibration activations (--importance activation, as
+#      LLM-Pruner / Wanda / Minitron order them), on CALIBRATION_BYTES of the training text;
+#   5. docs/prune-experiment.md: the picks table (healed loss and rank among the sampled ones, per
+#      seed), rank correlations of every score against the losses, a plot (docs/prune-picks.png).
+# Everything it makes stays in OUT; rerun with the same settings, it reuses the base models and
+# the losses measured already (an interrupted experiment resumes).
+# Usage: scripts/prune_experiment.sh [M=24] [K=40] [PRETRAIN_STEPS=2000] [OUT=runs/prune-experiment]
+#   environment: SEEDS ("1 2"), BASE (the encoding pretrained), VOCAB (4000 SentencePiece pieces),
+#   CALIBRATION_BYTES (65536), DOCS (docs: where the page and the plot go).
+# On 2 cores: about 1.5 hours of pretraining and 30 minutes of healing per seed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-m=${1:-64}
-k=${2:-30}
-pre=${3:-600}
+m=${1:-24}
+k=${2:-40}
+pre=${3:-2000}
 out=${4:-runs/prune-experiment}
-corpus=${5:-/usr/share/common-licenses/GPL-3}
+seeds=${SEEDS:-1 2}
+base=${BASE:-LLAMA-d256|h8-kv2-ff768|h8-kv2-ff768|h8-kv2-ff768|h8-kv2-ff768|h8-kv2-ff768|h8-kv2-ff768|h8-kv2-ff768|h8-kv2-ff768}
+vocab=${VOCAB:-4000}
+calib_bytes=${CALIBRATION_BYTES:-65536}
+docs=${DOCS:-$root/docs}
 zerolm=${BUILD_DIR:-$root/build}/driver/zerolm
 flags=(--oversubscribe)
 [ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
 mkdir -p "$out"
-# A LLaMA-style model small enough to pretrain on 2 cores in minutes: width 128, 4 layers, 4 heads
-# sharing 2 key/value heads, SwiGLU 384, the byte-level tokenizer's vocabulary.
-base='LLAMA-d128|h4-kv2-ff384|h4-kv2-ff384|h4-kv2-ff384|h4-kv2-ff384'
-train=(--corpus "$corpus" --tokenizer byte --batch 8 --seq 64 --device cpu --seed 1 --threads 2)
-# What the base model and the losses depend on; an earlier run with the same stamp is reused
-# (its base model and each sub-network's losses), so that an interrupted experiment resumes.
-stamp="pretrain $pre, healing $k, corpus $corpus, model $base"
-if [ "$(cat "$out/stamp" 2>/dev/null)" != "$stamp" ]; then
-  rm -rf "$out/base" "$out/results.csv"
+
+# The corpus: the Authorized Version as plain text, from Debian's bible-kjv(-text).
+if ! command -v bible >/dev/null; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "prune_experiment: needs Debian's bible-kjv (apt-get install bible-kjv, as root)" >&2
+    exit 2
+  fi
+  apt-get install -y --no-install-recommends bible-kjv >&2
 fi
-if [ ! -s "$out/base/config.json" ]; then
-  echo "pretraining $base for $pre steps" >&2
-  "$zerolm" --log-level warn finetune --encoding "$base" "${train[@]}" --steps "$pre" --lr 3e-3 \
-    --save "$out/base" >"$out/pretrain.txt"
+corpus="$out/kjv.txt"
+if [ ! -s "$corpus" ]; then
+  bible Gen1:1-Rev22:21 >"$corpus.tmp"
+  mv "$corpus.tmp" "$corpus"
 fi
-echo "$stamp" >"$out/stamp"
-full=$("$zerolm" checkpoint "$out/base" | awk '$1 == "parameters" {print $2}')
-echo "base checkpoint: $full parameters" >&2
-# Three budgets as fractions of the full model: (0.55, 0.7], (0.7, 0.85], (0.85, 1].
-budgets=("0.55 0.70" "0.70 0.85" "0.85 1.00")
-previous="$out/previous.csv"
-if [ -s "$out/results.csv" ]; then mv "$out/results.csv" "$previous"; else : >"$previous"; fi
-echo "budget,encoding,zerolm,zerolm_spectral,params,kept_norm,loss_direct,loss_healed" >"$out/results.csv"
-for i in 0 1 2; do
-  read -r lo hi <<<"${budgets[$i]}"
-  lo_n=$(awk -v f="$full" -v x="$lo" 'BEGIN { printf "%d", f * x }')
-  hi_n=$(awk -v f="$full" -v x="$hi" 'BEGIN { printf "%d", f * x }')
-  run="$out/search-$i"
-  search=(search --space prune --checkpoint "$out/base" --strategy random --objective zerolm
-    --objective params:min --constraint "params>$lo_n" --constraint "params<=$hi_n"
-    --evaluations "$m" --seed "$((i + 1))")
-  rm -rf "$run" "$run-spectral"
-  mpiexec "${flags[@]}" -n 2 "$zerolm" --log-level warn "${search[@]}" --objective kept-norm \
-    --out "$run" >/dev/null
-  # The same sub-networks (a random search's candidates depend on the seed alone), scored with the
-  # largest singular value of every kept slice instead of its mean squared one.
-  mpiexec "${flags[@]}" -n 2 "$zerolm" --log-level warn "${search[@]}" --capacity spectral \
-    --out "$run-spectral" >/dev/null
-  cols=$(head -1 "$run/evaluations.csv")
-  col() { echo "$cols" | tr , '\n' | grep -nx "$1" | cut -d: -f1; }
-  ce=$(col encoding) cs=$(col score) cp=$(col params) cn=$(col kept-norm) cst=$(col status)
-  tail -n +2 "$run/evaluations.csv" | awk -F, -v st="$cst" '$st == "ok"' |
-    cut -d, -f"$ce,$cs,$cp,$cn" | while IFS=, read -r enc score params norm; do
-      spectral=$(awk -F, -v e="$enc" -v ce="$ce" -v cs="$cs" '$ce == e { print $cs }' \
-        "$run-spectral/evaluations.csv")
-      # Losses of an earlier run with the same stamp: its last two columns.
-      old=$(awk -F, -v b="$i" -v e="$enc" '$1 == b && $2 == e { print $(NF - 1) "," $NF }' "$previous")
-      if [ -n "$old" ]; then
-        before=${old%,*} after=${old#*,}
-      else
-        sub="$out/sub-$i-$(printf '%s' "$enc" | md5sum | cut -c1-10)"
-        "$zerolm" --log-level warn export --encoding "$enc" --checkpoint "$out/base" --out "$sub" >/dev/null
-        # "validation loss before X after Y (K steps)"
-        line=$("$zerolm" --log-level warn finetune --checkpoint "$sub" "${train[@]}" --steps "$k" \
-          --lr 1e-3 | grep '^validation loss before')
-        before=$(echo "$line" | awk '{print $4}')
-        after=$(echo "$line" | awk '{print $6}')
-        rm -rf "$sub"
-      fi
-      echo "$i,$enc,$score,$spectral,$params,$norm,$before,$after" >>"$out/results.csv"
-    done
-  echo "budget $i ($lo-$hi of $full): $(grep -c "^$i," "$out/results.csv") sub-networks" >&2
-done
-# Kendall tau-b and Spearman (average ranks) of each score against the negated loss.
-# corr FILTER [kv]: rows of results.csv whose budget matches (all: "."); with kv, Kendall tau-b of
-# the negated direct loss and of each score against the kept key/value groups (summed over layers).
-corr() {
-  awk -F, -v want="$1" -v mode="${2:-loss}" '
-    function kendall(x, y, n,   i, j, c, d, tx, ty, a, b) {
-      c = d = tx = ty = 0
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) {
-        a = x[i] - x[j]; b = y[i] - y[j]
-        if (a == 0 && b == 0) continue
-        if (a == 0) { tx++; continue }
-        if (b == 0) { ty++; continue }
-        if (a * b > 0) c++; else d++
-      }
-      if ((c + d + tx) * (c + d + ty) == 0) return "nan"  # a constant column
-      return (c - d) / sqrt((c + d + tx) * (c + d + ty))
-    }
-    function ranks(x, r, n,   i, j, less, eq) {
-      for (i = 1; i <= n; i++) {
-        less = eq = 0
-        for (j = 1; j <= n; j++) { if (x[j] < x[i]) less++; else if (x[j] == x[i]) eq++ }
-        r[i] = less + (eq + 1) / 2
-      }
-    }
-    function spearman(x, y, n,   rx, ry, i, mx, my, sxy, sxx, syy) {
-      ranks(x, rx, n); ranks(y, ry, n)
-      for (i = 1; i <= n; i++) { mx += rx[i]; my += ry[i] }
-      mx /= n; my /= n
-      for (i = 1; i <= n; i++) {
-        sxy += (rx[i] - mx) * (ry[i] - my); sxx += (rx[i] - mx) ^ 2; syy += (ry[i] - my) ^ 2
-      }
-      return sxy / sqrt(sxx * syy)
-    }
-    NR > 1 && (want == "." || $1 == want) {
-      n++; z[n] = $3; zs[n] = $4; p[n] = $5; k[n] = $6; direct[n] = -$7; healed[n] = -$8
-      kv[n] = 0
-      for (f = split($2, field, "|"); f > 1; f--)
-        if (match(field[f], /kv[0-9]+/)) kv[n] += substr(field[f], RSTART + 2, RLENGTH - 2)
-    }
-    function tau(x, y) { return sprintf(" | %.3f", kendall(x, y, n)) }
-    function both(x, y) { return sprintf(" | %.3f / %.3f", kendall(x, y, n), spearman(x, y, n)) }
-    END {
-      if (mode == "kv") { print n tau(direct, kv) tau(z, kv) tau(zs, kv) tau(p, kv) tau(k, kv); exit }
-      print n both(z, direct) both(zs, direct) both(p, direct) both(k, direct) \
-        both(z, healed) both(zs, healed) both(p, healed) both(k, healed)
-    }' "$out/results.csv"
+# Calibration text from the start of the training part (the last 10% is held out for losses).
+calib="$out/calibration.txt"
+head -c "$calib_bytes" "$corpus" >"$calib"
+pretrain=(--corpus "$corpus" --tokenizer sentencepiece --vocab "$vocab" --batch 16 --seq 128
+  --device cpu --threads 2)
+heal=(--corpus "$corpus" --batch 8 --seq 128 --device cpu --threads 2 --steps "$k" --lr 1e-3)
+# Three budgets as fractions of the full model: (0.55, 0.7], (0.7, 0.85], (0.85, 1).
+budgets=("0.55 0.70" "0.70 0.85" "0.85 0.999")
+mpi() { mpiexec "${flags[@]}" -n 2 "$zerolm" --log-level warn "$@"; }
+
+# heal DIR ENCODING IMPORTANCE: "direct,healed" losses of the sub-network, measured once and
+# remembered in DIR/losses.csv.
+heal() {
+  local d=$1 enc=$2 imp=$3 sub line before after
+  line=$(awk -F, -v e="$enc" -v i="$imp" '$1 == i && $2 == e { print $3 "," $4 }' "$d/losses.csv")
+  if [ -n "$line" ]; then echo "$line"; return; fi
+  sub="$d/sub-$(printf '%s %s' "$imp" "$enc" | md5sum | cut -c1-10)"
+  rm -rf "$sub"
+  local by=()
+  [ "$imp" = activation ] && by=(--importance activation --calibration "$calib")
+  "$zerolm" --log-level warn export --encoding "$enc" --checkpoint "$d/base" "${by[@]}" \
+    --out "$sub" >/dev/null
+  # "validation loss before X after Y (K steps)"
+  line=$("$zerolm" --log-level warn finetune --checkpoint "$sub" "${heal[@]}" |
+    grep '^validation loss before')
+  before=$(echo "$line" | awk '{print $4}')
+  after=$(echo "$line" | awk '{print $6}')
+  rm -rf "$sub"
+  echo "$imp,$enc,$before,$after" >>"$d/losses.csv"
+  echo "$before,$after"
 }
-rows() {  # rows [kv]: one table row per budget
+
+stamp="pretrain $pre, healing $k, vocab $vocab, calibration $calib_bytes, model $base"
+for seed in $seeds; do
+  d="$out/seed-$seed"
+  mkdir -p "$d"
+  if [ "$(cat "$d/stamp" 2>/dev/null)" != "$stamp" ]; then
+    rm -rf "$d/base" "$d/losses.csv"
+  fi
+  if [ ! -s "$d/base/config.json" ]; then
+    echo "seed $seed: pretraining $base for $pre steps" >&2
+    "$zerolm" --log-level warn finetune --encoding "$base" "${pretrain[@]}" --seed "$seed" \
+      --steps "$pre" --lr 3e-3 --save "$d/base" >"$d/pretrain.txt"
+  fi
+  echo "$stamp" >"$d/stamp"
+  [ -e "$d/losses.csv" ] || : >"$d/losses.csv"
+  full=$("$zerolm" checkpoint "$d/base" | awk '$1 == "parameters" {print $2}')
+  layers=$("$zerolm" checkpoint "$d/base" | sed -n 's/.*, layers \([0-9]*\),.*/\1/p')
+  echo "seed $seed: base checkpoint of $full parameters, $layers layers" >&2
+  echo "budget,encoding,importance,sampled,zerolm_msv,zerolm_spectral,params,kept_norm,loss_direct,loss_healed" \
+    >"$d/results.csv.tmp"
+  # The uniform sub-networks without dropped layers: every (channels, groups) pair of the grid.
+  "$zerolm" --log-level info search --space prune --checkpoint "$d/base" --evaluations 1 \
+    --strategy random --out "$d/grid" >/dev/null 2>"$d/grid.txt" || true
+  rm -rf "$d/grid"
+  grid=$(grep -o 'ff {[^}]*} x kv {[^}]*}' "$d/grid.txt" | head -1)
+  ffs=$(echo "$grid" | sed 's/ff {\([^}]*\)}.*/\1/' | tr -d ,)
+  kvs=$(echo "$grid" | sed 's/.*kv {\([^}]*\)}/\1/' | tr -d ,)
+  : >"$d/uniform.txt"
+  for f in $ffs; do
+    for g in $kvs; do
+      e=PRUNE
+      for _ in $(seq "$layers"); do e="$e|ff$f-kv$g"; done
+      echo "$e" >>"$d/uniform.txt"
+    done
+  done
+  n_uniform=$(wc -l <"$d/uniform.txt")
+  rm -rf "$d/uniform"
+  mpi search --space prune --checkpoint "$d/base" --prune-uniform --strategy random \
+    --seed-file "$d/uniform.txt" --evaluations "$n_uniform" --objective zerolm \
+    --objective params:min --objective kept-norm --out "$d/uniform" >/dev/null
   for i in 0 1 2; do
     read -r lo hi <<<"${budgets[$i]}"
-    echo "| ($lo, $hi] | $(corr "$i" "${1:-loss}") |"
+    lo_n=$(awk -v f="$full" -v x="$lo" 'BEGIN { printf "%d", f * x }')
+    hi_n=$(awk -v f="$full" -v x="$hi" 'BEGIN { printf "%d", f * x }')
+    run="$d/search-$i"
+    search=(search --space prune --checkpoint "$d/base" --strategy random --objective zerolm
+      --objective params:min --constraint "params>$lo_n" --constraint "params<=$hi_n"
+      --evaluations "$m" --seed "$((i + 1))")
+    rm -rf "$run" "$run-msv"
+    mpi "${search[@]}" --objective kept-norm --out "$run" >/dev/null
+    # The same sub-networks (a random search's candidates depend on the seed alone), scored with
+    # the paper's msv of every kept slice.
+    mpi "${search[@]}" --capacity msv --out "$run-msv" >/dev/null
+    # (e) and (f): the largest uniform sub-network within the budget (else the largest below it).
+    uniform=$(python3 - "$d/uniform/evaluations.csv" "$lo_n" "$hi_n" <<'PY'
+import csv, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["status"] == "ok"]
+lo, hi = int(sys.argv[2]), int(sys.argv[3])
+inside = [r for r in rows if lo < int(r["params"]) <= hi]
+below = [r for r in rows if int(r["params"]) <= hi]
+pick = max(inside or below, key=lambda r: int(r["params"]))
+print(pick["encoding"], pick["score"], pick["params"], pick["kept-norm"])
+PY
+    )
+    python3 - "$run/evaluations.csv" "$run-msv/evaluations.csv" <<'PY' >"$d/sampled-$i.txt"
+import csv, sys
+spectral = {r["encoding"]: r for r in csv.DictReader(open(sys.argv[1])) if r["status"] == "ok"}
+msv = {r["encoding"]: r["score"] for r in csv.DictReader(open(sys.argv[2])) if r["status"] == "ok"}
+for e, r in spectral.items():
+    print(e, msv.get(e, "nan"), r["score"], r["params"], r["kept-norm"])
+PY
+    while read -r enc zm zs params norm; do
+      losses=$(heal "$d" "$enc" norm)
+      echo "$i,$enc,norm,1,$zm,$zs,$params,$norm,$losses" >>"$d/results.csv.tmp"
+    done <"$d/sampled-$i.txt"
+    read -r enc zs params norm <<<"$uniform"
+    for imp in norm activation; do
+      losses=$(heal "$d" "$enc" "$imp")
+      echo "$i,$enc,$imp,0,nan,$zs,$params,$norm,$losses" >>"$d/results.csv.tmp"
+    done
+    echo "seed $seed, budget $i ($lo-$hi of $full): $(grep -c "^$i,.*,1," "$d/results.csv.tmp") sub-networks healed" >&2
   done
-}
-table() {
-  echo "| budget (of $full parameters) | sub-networks | direct loss: ZeroLM | ZeroLM spectral | kept params | kept norm | after $k healing steps: ZeroLM | ZeroLM spectral | kept params | kept norm |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-  rows
-  echo "| all | $(corr .) |"
-}
-kv_table() {
-  echo "| budget | sub-networks | negated direct loss | ZeroLM | ZeroLM spectral | kept params | kept norm |"
-  echo "| --- | --- | --- | --- | --- | --- | --- |"
-  rows kv
-}
-{
-  echo "# Pruning a pretrained model: does ZeroLM on real weights predict the pruned model's loss?"
-  echo
-  echo "Written by \`scripts/prune_experiment.sh $m $k $pre\` on $(date -u +%Y-%m-%d) from commit"
-  echo "$(cd "$root" && git rev-parse --short HEAD) ($(nproc) cores, CPU). The base model \`$base\` ($full parameters"
-  echo "with its embeddings and untied head) was trained $pre steps on \`$corpus\` (byte-level causal LM,"
-  echo "batch 8 x 64) and saved as a Hugging Face checkpoint; $m sub-networks were sampled uniformly"
-  echo "(\`zerolm search --space prune --strategy random\`) within each parameter budget; each was exported"
-  echo "and its validation loss measured directly and after $k healing steps (\`zerolm finetune"
-  echo "--checkpoint\`, lr 1e-3). Kendall tau-b / Spearman of each score against the negated loss."
-  echo "ZeroLM is the default (msv, alpha 0.75) on the kept slices; ZeroLM spectral takes the largest"
-  echo "singular value of each kept slice instead (\`--capacity spectral\`)."
-  echo
-  table
-  echo
-  echo "What separates the sub-networks of one budget: Kendall tau-b of the negated direct loss and of"
-  echo "each score against the number of key/value groups kept (summed over layers)."
-  echo
-  kv_table
-} >"$root/docs/prune-experiment.md"
-table
-echo "(Kendall tau-b / Spearman against the negated validation loss; results in $out/results.csv; written to docs/prune-experiment.md)"
+  mv "$d/results.csv.tmp" "$d/results.csv"
+done
+
+commit=$(cd "$root" && git rev-parse --short HEAD)
+python3 - "$root" "$out" "$docs" "$m" "$k" "$pre" "$base" "$vocab" "$calib_bytes" "$commit" "$(nproc)" $seeds <<'PY'
+import csv, math, os, subprocess, sys, datetime
+
+root, out, docs, m, k, pre, base, vocab, calib, commit, cores = sys.argv[1:12]
+seeds = sys.argv[12:]
+# Paths in the gnuplot script are relative to the repository (gnuplot runs there), as the other
+# plots' are.
+rel = lambda p: os.path.relpath(p, root)
+budgets = ["(0.55, 0.70]", "(0.70, 0.85]", "(0.85, 1)"]
+methods = [("a", "ZeroLM msv", "zerolm_msv"), ("b", "ZeroLM spectral (default)", "zerolm_spectral"),
+           ("c", "kept norm (magnitude)", "kept_norm"), ("d", "kept parameters", "params"),
+           ("e", "uniform, weight norm", None), ("f", "uniform, calibration activations", None)]
+
+def kendall(x, y):
+    c = d = tx = ty = 0
+    for i in range(len(x)):
+        for j in range(i + 1, len(x)):
+            a, b = x[i] - x[j], y[i] - y[j]
+            if a == 0 and b == 0: continue
+            if a == 0: tx += 1; continue
+            if b == 0: ty += 1; continue
+            if a * b > 0: c += 1
+            else: d += 1
+    den = math.sqrt((c + d + tx) * (c + d + ty))
+    return (c - d) / den if den else float("nan")
+
+def ranks(x):
+    return [sum(v < xi for v in x) + (sum(v == xi for v in x) + 1) / 2 for xi in x]
+
+def spearman(x, y):
+    rx, ry = ranks(x), ranks(y)
+    mx, my = sum(rx) / len(rx), sum(ry) / len(ry)
+    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
+    sxx = sum((a - mx) ** 2 for a in rx); syy = sum((b - my) ** 2 for b in ry)
+    return sxy / math.sqrt(sxx * syy) if sxx and syy else float("nan")
+
+results = {}
+for s in seeds:
+    rows = list(csv.DictReader(open(f"{out}/seed-{s}/results.csv")))
+    for r in rows:
+        for key in ("zerolm_msv", "zerolm_spectral", "params", "kept_norm", "loss_direct", "loss_healed"):
+            r[key] = float(r[key])
+        r["budget"] = int(r["budget"])
+    results[s] = rows
+
+def picks(rows, b):
+    sampled = [r for r in rows if r["budget"] == b and r["sampled"] == "1"]
+    out = {}
+    for key, _, col in methods:
+        if col:
+            out[key] = max(sampled, key=lambda r: r[col])  # the first of equals
+        else:
+            imp = "norm" if key == "e" else "activation"
+            out[key] = next(r for r in rows if r["budget"] == b and r["sampled"] == "0" and r["importance"] == imp)
+    healed = sorted(r["loss_healed"] for r in sampled)
+    rank = {key: 1 + sum(h < p["loss_healed"] for h in healed) for key, p in out.items()}
+    return out, rank, len(sampled)
+
+lines = []
+w = lines.append
+w("# Pruning a pretrained model: which sub-network heals best?")
+w("")
+w(f"Written by `scripts/prune_experiment.sh {m} {k} {pre}` (seeds {', '.join(seeds)}) on "
+  f"{datetime.date.today().isoformat()} from commit {commit} ({cores} cores, CPU). The base model "
+  f"`{base}` was pretrained {pre} steps (batch 16 x 128 tokens, lr 3e-3) on the King James Bible "
+  f"(Debian's bible-kjv-text) with a {vocab}-piece SentencePiece tokenizer trained on it, once per "
+  f"seed, and saved as a Hugging Face checkpoint. Per budget (a fraction of the full model's "
+  f"parameters), {m} sub-networks were sampled uniformly (`zerolm search --space prune --strategy "
+  f"random`, channels and groups kept by weight norm), exported, and healed {k} steps (`zerolm "
+  f"finetune --checkpoint`, the checkpoint's own tokenizer, lr 1e-3, batch 8 x 128); losses are "
+  f"validation cross-entropies (nats per token) on the held-out last 10%.")
+w("")
+w("Each method's pick: (a)-(d) the sampled sub-network its score ranks first; (e) uniform pruning, "
+  "every layer the same fraction (the largest such sub-network within the budget), channels kept "
+  "by weight norm; (f) the same widths with channels and key/value groups kept by calibration "
+  f"activations (`--importance activation`, {calib} bytes of the training text). Cell: healed "
+  "loss (rank among the sampled sub-networks' healed losses, 1 = best of "
+  f"{m}); the best in each column in bold.")
+w("")
+head = "| budget | method | " + " | ".join(f"seed {s}: healed loss (rank)" for s in seeds) + " |"
+w(head)
+w("|" + " --- |" * (2 + len(seeds)))
+verdict = []
+for b, name in enumerate(budgets):
+    per_seed = {s: picks(results[s], b) for s in seeds}
+    best = {s: min(p[0][key]["loss_healed"] for key, _, _ in methods) for s, p in per_seed.items()}
+    for key, label, _ in methods:
+        cells = []
+        for s in seeds:
+            p, rank, n = per_seed[s]
+            v = p[key]["loss_healed"]
+            cell = f"{v:.4f} ({rank[key]})"
+            cells.append(f"**{cell}**" if v == best[s] else cell)
+        w(f"| {name} | ({key}) {label} | " + " | ".join(cells) + " |")
+    for s in seeds:
+        p = per_seed[s][0]
+        b_loss = p["b"]["loss_healed"]
+        verdict.append((name, s, b_loss < p["e"]["loss_healed"], b_loss < p["c"]["loss_healed"],
+                        b_loss < p["f"]["loss_healed"]))
+w("")
+w("The default's pick (b) against uniform pruning (e), the magnitude pick (c) and the calibrated "
+  "uniform pick (f), per budget and seed (lower healed loss wins):")
+w("")
+w("| budget | seed | (b) beats (e) | (b) beats (c) | (b) beats (f) |")
+w("| --- | --- | --- | --- | --- |")
+for name, s, e, c, f in verdict:
+    yn = lambda x: "yes" if x else "**no**"
+    w(f"| {name} | {s} | {yn(e)} | {yn(c)} | {yn(f)} |")
+w("")
+w("Rank correlations of each score with the negated loss over the sampled sub-networks "
+  "(Kendall tau-b / Spearman):")
+w("")
+cols = [("zerolm_msv", "ZeroLM msv"), ("zerolm_spectral", "ZeroLM spectral"),
+        ("params", "kept params"), ("kept_norm", "kept norm")]
+w("| seed | budget | n | " + " | ".join(f"healed: {c}" for _, c in cols) + " | "
+  + " | ".join(f"direct: {c}" for _, c in cols) + " |")
+w("|" + " --- |" * (3 + 2 * len(cols)))
+for s in seeds:
+    for b, name in list(enumerate(budgets)) + [(None, "all")]:
+        rows = [r for r in results[s] if r["sampled"] == "1" and (b is None or r["budget"] == b)]
+        cells = []
+        for loss in ("loss_healed", "loss_direct"):
+            y = [-r[loss] for r in rows]
+            for col, _ in cols:
+                x = [r[col] for r in rows]
+                cells.append(f"{kendall(x, y):.3f} / {spearman(x, y):.3f}")
+        w(f"| {s} | {name} | {len(rows)} | " + " | ".join(cells) + " |")
+w("")
+w("![healed loss against kept parameters](prune-picks.png)")
+w("")
+w("The plot (`docs/prune-picks.png`, drawn by gnuplot from `prune-picks.png.dat` with "
+  "`prune-picks.png.gp`): every sampled sub-network as a dot, each method's pick as a mark.")
+
+# The plot: one panel per seed, healed loss against kept parameters (millions).
+dat = os.path.join(docs, "prune-picks.png.dat")
+gp = os.path.join(docs, "prune-picks.png.gp")
+with open(dat + ".tmp", "w") as f:
+    for s in seeds:
+        rows = results[s]
+        f.write(f"# seed {s}: sampled (params, healed loss)\n")
+        for r in rows:
+            if r["sampled"] == "1":
+                f.write(f"{r['params'] / 1e6:.6f} {r['loss_healed']:.6f}\n")
+        f.write("\n\n")
+        for key, label, _ in methods:
+            f.write(f"# seed {s}: pick ({key}) {label}\n")
+            for b in range(len(budgets)):
+                p = picks(rows, b)[0][key]
+                f.write(f"{p['params'] / 1e6:.6f} {p['loss_healed']:.6f}\n")
+            f.write("\n\n")
+os.replace(dat + ".tmp", dat)
+points = [7, 5, 9, 13, 11, 3]
+with open(gp + ".tmp", "w") as f:
+    f.write("set terminal pngcairo noenhanced size %d,640 font 'sans,11'\n" % (520 * len(seeds)))
+    f.write(f"set output '{rel(os.path.join(docs, 'prune-picks.png.tmp'))}'\n")
+    f.write(f"set multiplot layout 1,{len(seeds)} title 'Healed loss of each method pick against kept parameters'\n")
+    for n, s in enumerate(seeds):
+        base_index = n * (1 + len(methods))
+        f.write(f"set title 'seed {s}'\nset xlabel 'kept parameters (millions)'\n"
+                "set ylabel 'validation loss after healing'\nset grid\nset key below\n")
+        plots = [f"'{rel(dat)}' index {base_index} using 1:2 with points pt 7 ps 0.6 lc rgb '#999999' title 'sampled'"]
+        for j, (key, label, _) in enumerate(methods):
+            plots.append(f"'{rel(dat)}' index {base_index + 1 + j} using 1:2 with points pt {points[j]} ps 1.6 title '({key}) {label}'")
+        f.write("plot " + ", ".join(plots) + "\n")
+    f.write("unset multiplot\n")
+os.replace(gp + ".tmp", gp)
+subprocess.run(["gnuplot", rel(gp)], check=True, cwd=root)
+os.replace(os.path.join(docs, "prune-picks.png.tmp"), os.path.join(docs, "prune-picks.png"))
+page = os.path.join(docs, "prune-experiment.md")
+with open(page + ".tmp", "w") as f:
+    f.write("\n".join(lines) + "\n")
+os.replace(page + ".tmp", page)
+print("\n".join(lines))
+PY
