@@ -548,6 +548,10 @@ assert ids and max(ids) < 512, ids"
   check "healing reads the folder's tokenizer.model ($(tail -1 "$tmp/heal-spm.out"))" \
     grep -q "tokenizer: sentencepiece-[0-9]* (the checkpoint's own)" "$tmp/heal-spm.out"
   check "healing with tokenizer.model: the losses" grep -Eq '^validation loss before [0-9.]+ after' "$tmp/heal-spm.out"
+  # LLaMA-2's layout: a SentencePiece-style tokenizer.json beside tokenizer.model; the model is read.
+  echo '{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": null}' >"$tmp/ck-spm/tokenizer.json"
+  check "a SentencePiece-style tokenizer.json beside tokenizer.model: the model's ids" \
+    test "$("$zerolm" checkpoint "$tmp/ck-spm" --tokenize 'a short corpus line' 2>&1)" = "$(cat "$tmp/ids.txt")"
 else
   echo "SKIPPED: SentencePiece checks (no zerolm-spm beside $zerolm)"
 fi

@@ -37,8 +37,8 @@ TEST(Gpt2Bpe, GivesTheReferenceIdsOfTenHardTexts) {
   EXPECT_EQ(t->encode("\xff\xfe").size(), 2u);
 }
 
-TEST(Gpt2Bpe, TokenizerJsonOfTheSameFilesGivesTheSameIdsAndFoldersAreRead) {
-  TempDir tmp;
+// GPT-2's vocabulary and merges as a tokenizer.json holds them.
+nlohmann::json gpt2_tokenizer_json() {
   nlohmann::json j;
   j["model"]["type"] = "BPE";
   j["model"]["vocab"] = nlohmann::json::parse(Corpus::read_text(fixture("vocab.json")));
@@ -48,6 +48,12 @@ TEST(Gpt2Bpe, TokenizerJsonOfTheSameFilesGivesTheSameIdsAndFoldersAreRead) {
   for (std::size_t end; (end = merges.find('\n', at)) != std::string::npos; at = end + 1)
     if (end > at) j["model"]["merges"].push_back(merges.substr(at, end - at));
   j["pre_tokenizer"] = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+  return j;
+}
+
+TEST(Gpt2Bpe, TokenizerJsonOfTheSameFilesGivesTheSameIdsAndFoldersAreRead) {
+  TempDir tmp;
+  const nlohmann::json j = gpt2_tokenizer_json();
   std::filesystem::create_directories(tmp / "hf");
   std::ofstream(tmp / "hf/tokenizer.json") << j.dump();
   expect_reference_ids(*load_tokenizer_json(tmp / "hf/tokenizer.json"));
@@ -92,6 +98,36 @@ TEST(Gpt2Bpe, BadFilesAreOneLineEach) {
                               {"without a ByteLevel pre-tokenizer"});
   testing::expect_input_error([&] { load_gpt2_bpe(tmp / "missing.json", fixture("merges.txt")); },
                               {"missing.json"});
+}
+
+// Special tokens are matched whole in the text, as Hugging Face's tokenizers match them: GPT-2's
+// <|endoftext|> (its own id, not the ids of its characters), a tokenizer.json's added tokens; and a
+// LLaMA-2-style folder (SentencePiece-style tokenizer.json beside tokenizer.model) is read through
+// tokenizer.model, which the folder's SentencePiece-style tokenizer.json alone is not.
+TEST(Gpt2Bpe, SpecialTokensAreMatchedWholeAndLlama2FoldersUseTheirModel) {
+  TempDir tmp;
+  const auto gpt2 = load_gpt2_bpe(fixture("vocab.json"), fixture("merges.txt"));
+  // "Hello" 15496, "world" 6894 (no leading space), <|endoftext|> 50256: vocab.json's ids.
+  EXPECT_EQ(gpt2->encode("Hello<|endoftext|>world"),
+            (std::vector<std::int64_t>{15496, 50256, 6894}));
+  EXPECT_EQ(gpt2->encode("<|endoftext|>"), std::vector<std::int64_t>{50256});
+  // A near miss is text: "<|endoftext" alone is several tokens, none of them 50256.
+  const std::vector<std::int64_t> near = gpt2->encode("<|endoftext");
+  EXPECT_GT(near.size(), 1u);
+  EXPECT_EQ(std::count(near.begin(), near.end(), 50256), 0);
+  nlohmann::json j = gpt2_tokenizer_json();
+  j["added_tokens"] = {{{"id", 50257}, {"content", "<|begin_of_text|>"}, {"special", true}},
+                       {{"id", 50258}, {"content", "<|begin|>"}, {"special", true}}};
+  std::ofstream(tmp / "added.json") << j.dump();
+  EXPECT_EQ(
+      load_tokenizer_json(tmp / "added.json")->encode("<|begin_of_text|>Hello<|begin|> world"),
+      (std::vector<std::int64_t>{50257, 15496, 50258, 995}));
+  // LLaMA-2's layout: both files; the SentencePiece-style tokenizer.json alone is refused.
+  std::filesystem::create_directories(tmp / "llama2");
+  std::ofstream(tmp / "llama2/tokenizer.json")
+      << R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": null})";
+  testing::expect_input_error([&] { checkpoint_tokenizer(tmp / "llama2", 100); },
+                              {"llama2/tokenizer.json: a BPE without a ByteLevel pre-tokenizer"});
 }
 
 // Healing frames the corpus as one document of the checkpoint: bos before the first training

@@ -65,11 +65,18 @@ struct Pcre2Code {
 class ByteLevelBpe final : public Tokenizer {
  public:
   // `vocab`: token -> id; `merges`: "a b" pairs in rank order; `pattern`: the pre-tokenizer.
+  // `specials`: tokens matched in the raw text before anything else (GPT-2's <|endoftext|>, a
+  // tokenizer.json's added tokens), each one id, as Hugging Face's tokenizers match them.
   ByteLevelBpe(const std::unordered_map<std::string, std::int64_t>& vocab,
                const std::vector<std::pair<std::string, std::string>>& merges,
                const std::string& pattern, bool prefix_space, const std::string& where,
-               const std::string& merges_where)
-      : prefix_space_(prefix_space) {
+               const std::string& merges_where,
+               std::vector<std::pair<std::string, std::int64_t>> specials)
+      : prefix_space_(prefix_space), specials_(std::move(specials)) {
+    // Longest first, so that one special token that begins another does not cut it.
+    std::sort(specials_.begin(), specials_.end(),
+              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+    for (const auto& sp : specials_) starts_special_[std::uint8_t(sp.first[0])] = true;
     std::int64_t top = -1;
     for (const auto& [token, id] : vocab) top = std::max(top, id);
     vocab_.size = top + 1;
@@ -114,9 +121,36 @@ class ByteLevelBpe final : public Tokenizer {
   Vocabulary vocabulary() const override { return vocab_; }
 
   std::vector<std::int64_t> encode(const std::string& raw) const override {
-    const std::string text = prefix_space_ && !raw.empty() && raw[0] != ' ' ? " " + raw : raw;
     std::vector<std::int64_t> out;
-    out.reserve(text.size() / 3);
+    out.reserve(raw.size() / 3);
+    // The text between special tokens is encoded as text; each special token is its id.
+    std::size_t from = 0;
+    for (std::size_t at = 0; at < raw.size() && !specials_.empty();) {
+      // Only where a special token could begin (a few bytes such as '<'): text speed is kept.
+      if (!starts_special_[std::uint8_t(raw[at])]) {
+        ++at;
+        continue;
+      }
+      const auto hit = std::find_if(specials_.begin(), specials_.end(), [&](const auto& sp) {
+        return raw.compare(at, sp.first.size(), sp.first) == 0;
+      });
+      if (hit == specials_.end()) {
+        ++at;
+        continue;
+      }
+      encode_text(raw.substr(from, at - from), out);
+      out.push_back(hit->second);
+      at += hit->first.size();
+      from = at;
+    }
+    encode_text(raw.substr(from), out);
+    return out;
+  }
+
+ private:
+  void encode_text(const std::string& raw, std::vector<std::int64_t>& out) const {
+    if (raw.empty()) return;
+    const std::string text = prefix_space_ && raw[0] != ' ' ? " " + raw : raw;
     // Most pieces of a text repeat: each is merged once per call.
     std::unordered_map<std::string, std::vector<std::int32_t>> cache;
     pcre2_match_data* md = pcre2_match_data_create_from_pattern(regex_.code, nullptr);
@@ -147,10 +181,8 @@ class ByteLevelBpe final : public Tokenizer {
       at = v[1];
     }
     pcre2_match_data_free(md);
-    return out;
   }
 
- private:
   struct Merge {
     std::int32_t rank, result;
   };
@@ -197,6 +229,8 @@ class ByteLevelBpe final : public Tokenizer {
   std::unordered_map<std::uint64_t, Merge> merges_;
   Pcre2Code regex_;
   bool jit_ = false;
+  std::vector<std::pair<std::string, std::int64_t>> specials_;
+  bool starts_special_[256] = {};
 };
 
 nlohmann::json parse_json(const std::string& path) {
@@ -240,6 +274,12 @@ const nlohmann::json* find_type(const nlohmann::json& node, const std::string& t
   return nullptr;
 }
 
+// Whether a tokenizer.json is a byte-level BPE (read here) rather than SentencePiece-style.
+bool byte_level_json(const std::string& path) {
+  const nlohmann::json j = parse_json(path);
+  return find_type(j.value("pre_tokenizer", nlohmann::json()), "ByteLevel") != nullptr;
+}
+
 void refuse_larger_vocabulary(const Tokenizer& t, std::int64_t vocab, const std::string& where) {
   if (vocab > 0 && t.vocabulary().size > vocab)
     throw InputError(where + ": the tokenizer has ids up to " +
@@ -265,7 +305,11 @@ std::unique_ptr<Tokenizer> load_gpt2_bpe(const std::string& vocab_json,
     merges.push_back(split_merge(line, merges_txt + ":" + std::to_string(n)));
   }
   if (merges.empty()) throw InputError(merges_txt + ": no merges");
-  return std::make_unique<ByteLevelBpe>(vocab, merges, kGpt2Pattern, false, vocab_json, merges_txt);
+  // GPT-2's end-of-text token is special in its tokenizer: matched whole in the text.
+  std::vector<std::pair<std::string, std::int64_t>> specials;
+  if (const auto eot = vocab.find("<|endoftext|>"); eot != vocab.end()) specials.push_back(*eot);
+  return std::make_unique<ByteLevelBpe>(vocab, merges, kGpt2Pattern, false, vocab_json, merges_txt,
+                                        specials);
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path) {
@@ -290,10 +334,16 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path) {
     throw InputError(path + ": a ByteLevel pre-tokenizer without a pattern (use_regex false)");
   }
   auto vocab = read_vocab(model.value("vocab", nlohmann::json()), path + ": model.vocab");
-  // Special tokens (end of text, ...) hold ids of their own beyond the merges' tokens.
+  // Added tokens (end of text, chat markers, ...) hold ids of their own beyond the merges'
+  // tokens and are matched whole in the text.
+  std::vector<std::pair<std::string, std::int64_t>> specials;
   for (const auto& t : j.value("added_tokens", nlohmann::json::array()))
-    if (t.contains("content") && t.contains("id") && t["id"].is_number_integer())
+    if (t.contains("content") && t["content"].is_string() &&
+        !t["content"].get<std::string>().empty() && t.contains("id") &&
+        t["id"].is_number_integer()) {
       vocab.emplace(t["content"].get<std::string>(), t["id"].get<std::int64_t>());
+      specials.emplace_back(t["content"].get<std::string>(), t["id"].get<std::int64_t>());
+    }
   std::vector<std::pair<std::string, std::string>> merges;
   const nlohmann::json m = model.value("merges", nlohmann::json::array());
   for (std::size_t i = 0; i < m.size(); ++i) {
@@ -308,14 +358,15 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path) {
   if (merges.empty()) throw InputError(path + ": model.merges: no merges");
   return std::make_unique<ByteLevelBpe>(vocab, merges, pattern,
                                         byte_level->value("add_prefix_space", false), path,
-                                        path + ": model.merges");
+                                        path + ": model.merges", specials);
 }
 
 std::unique_ptr<Tokenizer> checkpoint_tokenizer(const std::string& dir, std::int64_t vocab) {
   namespace fs = std::filesystem;
   std::unique_ptr<Tokenizer> t;
   std::string where;
-  if (fs::exists(dir + "/tokenizer.json")) {
+  if (fs::exists(dir + "/tokenizer.json") &&
+      !(fs::exists(dir + "/tokenizer.model") && !byte_level_json(dir + "/tokenizer.json"))) {
     where = dir + "/tokenizer.json";
     t = load_tokenizer_json(where);
   } else if (fs::exists(dir + "/vocab.json") || fs::exists(dir + "/merges.txt")) {
@@ -324,6 +375,7 @@ std::unique_ptr<Tokenizer> checkpoint_tokenizer(const std::string& dir, std::int
     where = dir + "/vocab.json";
     t = load_gpt2_bpe(where, dir + "/merges.txt");
   } else if (fs::exists(dir + "/tokenizer.model")) {
+    // LLaMA-2-style folders hold both: the SentencePiece model is read exactly by SentencePiece.
     where = dir + "/tokenizer.model";
     t = load_sentencepiece(Corpus::read_text(where), where);
   } else {

@@ -24,9 +24,11 @@ std::unique_ptr<Tokenizer> load_gpt2_bpe(const std::string& vocab_json,
 // else (e.g. a SentencePiece-style BPE: use the folder's tokenizer.model).
 std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path);
 
-// The tokenizer of a Hugging Face model folder: tokenizer.json, else vocab.json with merges.txt,
-// else tokenizer.model (SentencePiece); nullptr when the folder has none. `vocab` is the model's
-// vocabulary: a tokenizer with more ids is refused in one line.
+// The tokenizer of a Hugging Face model folder: tokenizer.json (unless it is SentencePiece-style
+// and tokenizer.model is there, as in LLaMA-2's folders: then that), else vocab.json with
+// merges.txt, else tokenizer.model (SentencePiece); nullptr when the folder has none. Special
+// tokens (GPT-2's <|endoftext|>, a tokenizer.json's added tokens) are matched whole in the text.
+// `vocab` is the model's vocabulary: a tokenizer with more ids is refused in one line.
 std::unique_ptr<Tokenizer> checkpoint_tokenizer(const std::string& dir, std::int64_t vocab);
 
 }  // namespace zerolm
