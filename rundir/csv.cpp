@@ -21,7 +21,12 @@ namespace zerolm {
 std::string format_number(double v) {
   if (std::isnan(v)) return "nan";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
+  // Whole numbers (parameter counts above all) in full, every digit exact: %.10g would round an
+  // 11-digit count (13,015,864,321 -> 1.301586432e+10).
+  if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
 }
 

@@ -31,7 +31,8 @@ Csv read_csv(const std::string& path);  // read_text, then parse_csv
 Csv parse_csv(const std::string& text, const std::string& name);
 std::vector<std::string> split_csv_line(const std::string& line);
 std::string csv_escape(const std::string& field);
-// A number as CSV cells and tables show it: %.10g, "nan" for NaN.
+// A number as CSV cells and tables show it: whole numbers below 2^53 in full (every digit of a
+// parameter count), others %.10g; "nan" for NaN.
 std::string format_number(double v);
 
 // A file opened for appending whose every write is checked: a full disk or a lost file system

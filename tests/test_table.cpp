@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -67,4 +68,16 @@ TEST(Table, CsvByteOrderMarkIsNotPartOfTheHeader) {
 }
 
 }  // namespace
+// Parameter counts are written with every digit: 11-digit counts (LLaMA-2-13B has 13,015,864,320
+// parameters) are not rounded to 10 significant digits; other numbers keep %.10g.
+TEST(FormatNumber, WholeNumbersInFullOthersToTenDigits) {
+  EXPECT_EQ(format_number(13015864321.0), "13015864321");
+  EXPECT_EQ(format_number(7241732096.0), "7241732096");
+  EXPECT_EQ(format_number(9007199254740991.0), "9007199254740991");
+  EXPECT_EQ(format_number(1e20), "1e+20");
+  EXPECT_EQ(format_number(0.12345678901234), "0.123456789");
+  EXPECT_EQ(format_number(-2.0), "-2");
+  EXPECT_EQ(format_number(std::nan("")), "nan");
+}
+
 }  // namespace zerolm
