@@ -95,7 +95,8 @@ TEST(Gpt2Bpe, BadFilesAreOneLineEach) {
   std::ofstream(tmp / "spm.json")
       << R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": null})";
   testing::expect_input_error([&] { load_tokenizer_json(tmp / "spm.json"); },
-                              {"without a ByteLevel pre-tokenizer"});
+                              {"spm.json: a BPE with neither a pre-tokenizer nor a normalizer: not "
+                               "read here"});
   testing::expect_input_error([&] { load_gpt2_bpe(tmp / "missing.json", fixture("merges.txt")); },
                               {"missing.json"});
 }
@@ -127,7 +128,64 @@ TEST(Gpt2Bpe, SpecialTokensAreMatchedWholeAndLlama2FoldersUseTheirModel) {
   std::ofstream(tmp / "llama2/tokenizer.json")
       << R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": null})";
   testing::expect_input_error([&] { checkpoint_tokenizer(tmp / "llama2", 100); },
-                              {"llama2/tokenizer.json: a BPE without a ByteLevel pre-tokenizer"});
+                              {"llama2/tokenizer.json: a BPE with neither a pre-tokenizer nor a "
+                               "normalizer"});
+}
+
+// A SentencePiece-style BPE as LLaMA-2's tokenizer.json holds it, on a hand-built vocabulary:
+// "hello hello" becomes "▁hello▁hello", one word; the merges "▁ h", "l l", "▁h e", "ll o",
+// "▁he llo" (in that rank order) leave two "▁hello" tokens. "hi€": "i" and "€" are not in the
+// vocabulary, so their UTF-8 bytes' tokens come instead (byte fallback); without byte fallback,
+// the unknown token, fused. Special tokens are their ids, and the text after one is prefixed
+// with "▁" again (the normalizer runs on each piece of text). A Metaspace pre-tokenizer that
+// splits gives words that begin at each "▁": no merge crosses them.
+TEST(Gpt2Bpe, SentencePieceStyleTokenizerJsonByHand) {
+  TempDir tmp;
+  const std::string m = "\xE2\x96\x81";  // ▁
+  nlohmann::json j;
+  j["model"] = {
+      {"type", "BPE"}, {"byte_fallback", true}, {"fuse_unk", true}, {"unk_token", "<unk>"}};
+  j["model"]["vocab"] = {{"<unk>", 0},      {"<s>", 1},     {"</s>", 2},    {m, 3},
+                         {"h", 4},          {"e", 5},       {"l", 6},       {"o", 7},
+                         {m + "h", 8},      {"ll", 9},      {m + "he", 10}, {"llo", 11},
+                         {m + "hello", 12}, {"<0x69>", 13}, {"<0xE2>", 14}, {"<0x82>", 15},
+                         {"<0xAC>", 16},    {"lo", 17}};
+  j["model"]["merges"] = {m + " h", "l l", m + "h e", "ll o", m + "he llo", "l o"};
+  j["normalizer"] = {{"type", "Sequence"},
+                     {"normalizers",
+                      {{{"type", "Prepend"}, {"prepend", m}},
+                       {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", m}}}}};
+  j["pre_tokenizer"] = nullptr;
+  j["added_tokens"] = {{{"id", 1}, {"content", "<s>"}, {"special", true}},
+                       {{"id", 2}, {"content", "</s>"}, {"special", true}}};
+  std::ofstream(tmp / "llama2.json") << j.dump();
+  const auto t = load_tokenizer_json(tmp / "llama2.json");
+  EXPECT_EQ(t->encode("hello hello"), (std::vector<std::int64_t>{12, 12}));
+  // "▁h" then "i" (bytes: 0x69) then "€" (0xE2 0x82 0xAC).
+  EXPECT_EQ(t->encode("hi\xE2\x82\xAC"), (std::vector<std::int64_t>{8, 13, 14, 15, 16}));
+  EXPECT_EQ(t->encode("hello</s><s>hello"), (std::vector<std::int64_t>{12, 2, 1, 12}));
+  // "l l" ranks before "l o": "llo" is ll + o -> llo, not l + lo.
+  EXPECT_EQ(t->encode("llo"), (std::vector<std::int64_t>{3, 11}));
+  j["model"]["byte_fallback"] = false;
+  std::ofstream(tmp / "unk.json") << j.dump();
+  EXPECT_EQ(load_tokenizer_json(tmp / "unk.json")->encode("hxyz"),
+            (std::vector<std::int64_t>{8, 0}));  // x, y, z: one fused <unk>
+  // Metaspace, split: "▁hello", "▁hello" merged apart; with prepend_scheme "first" the text after
+  // a special token gets no "▁".
+  j["normalizer"] = nullptr;
+  j["pre_tokenizer"] = {
+      {"type", "Metaspace"}, {"replacement", m}, {"prepend_scheme", "first"}, {"split", true}};
+  j["model"]["byte_fallback"] = true;
+  std::ofstream(tmp / "meta.json") << j.dump();
+  const auto meta = load_tokenizer_json(tmp / "meta.json");
+  EXPECT_EQ(meta->encode("hello hello"), (std::vector<std::int64_t>{12, 12}));
+  EXPECT_EQ(meta->encode("hello<s>hello"), (std::vector<std::int64_t>{12, 1, 4, 5, 11}));
+  // Normalizers it does not compute: one line.
+  j["pre_tokenizer"] = nullptr;
+  j["normalizer"] = {{"type", "NFKC"}};
+  std::ofstream(tmp / "nfkc.json") << j.dump();
+  testing::expect_input_error([&] { load_tokenizer_json(tmp / "nfkc.json"); },
+                              {"nfkc.json: normalizer NFKC: not read here"});
 }
 
 // Healing frames the corpus as one document of the checkpoint: bos before the first training

@@ -4,8 +4,11 @@
 #include <pcre2.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
+#include <queue>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -62,6 +65,73 @@ struct Pcre2Code {
   ~Pcre2Code() { pcre2_code_free(code); }
 };
 
+// A merge "a b" as ids: its parts, its rank (its place in the list) and the token it makes.
+struct MergeIds {
+  std::int64_t left, right, rank, result;
+};
+// InputError naming `where` for a merge whose parts or result are not in the vocabulary.
+std::vector<MergeIds> merge_ids(const std::unordered_map<std::string, std::int64_t>& vocab,
+                                const std::vector<std::pair<std::string, std::string>>& merges,
+                                const std::string& where) {
+  std::vector<MergeIds> out;
+  out.reserve(merges.size());
+  for (std::size_t r = 0; r < merges.size(); ++r) {
+    const auto& [a, b] = merges[r];
+    const auto ia = vocab.find(a), ib = vocab.find(b), iab = vocab.find(a + b);
+    if (ia == vocab.end() || ib == vocab.end() || iab == vocab.end())
+      throw InputError(where + ": merge " + std::to_string(r + 1) + " \"" + a + " " + b +
+                       "\": " + (ia == vocab.end() || ib == vocab.end() ? "a part" : "its result") +
+                       " is not in the vocabulary");
+    out.push_back({ia->second, ib->second, std::int64_t(r), iab->second});
+  }
+  return out;
+}
+
+// Tokens matched whole in the raw text before anything else (GPT-2's <|endoftext|>, a
+// tokenizer.json's added tokens), each one id, as Hugging Face's tokenizers match them; the text
+// between them is encoded as text.
+class SpecialTokens {
+ public:
+  explicit SpecialTokens(std::vector<std::pair<std::string, std::int64_t>> tokens)
+      : tokens_(std::move(tokens)) {
+    // Longest first, so that one special token that begins another does not cut it.
+    std::sort(tokens_.begin(), tokens_.end(),
+              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+    for (const auto& t : tokens_) starts_[std::uint8_t(t.first[0])] = true;
+  }
+
+  // text(segment, index of the segment) for the text between special tokens (empty ones too),
+  // out.push_back(id) for each special token, in order.
+  template <typename Text>
+  void split(const std::string& raw, std::vector<std::int64_t>& out, const Text& text) const {
+    std::size_t from = 0;
+    int segment = 0;
+    for (std::size_t at = 0; at < raw.size() && !tokens_.empty();) {
+      // Only where a special token could begin (a few bytes such as '<'): text speed is kept.
+      if (!starts_[std::uint8_t(raw[at])]) {
+        ++at;
+        continue;
+      }
+      const auto hit = std::find_if(tokens_.begin(), tokens_.end(), [&](const auto& t) {
+        return raw.compare(at, t.first.size(), t.first) == 0;
+      });
+      if (hit == tokens_.end()) {
+        ++at;
+        continue;
+      }
+      text(raw.substr(from, at - from), segment++);
+      out.push_back(hit->second);
+      at += hit->first.size();
+      from = at;
+    }
+    text(raw.substr(from), segment);
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::int64_t>> tokens_;
+  bool starts_[256] = {};
+};
+
 class ByteLevelBpe final : public Tokenizer {
  public:
   // `vocab`: token -> id; `merges`: "a b" pairs in rank order; `pattern`: the pre-tokenizer.
@@ -73,10 +143,6 @@ class ByteLevelBpe final : public Tokenizer {
                const std::string& merges_where,
                std::vector<std::pair<std::string, std::int64_t>> specials)
       : prefix_space_(prefix_space), specials_(std::move(specials)) {
-    // Longest first, so that one special token that begins another does not cut it.
-    std::sort(specials_.begin(), specials_.end(),
-              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-    for (const auto& sp : specials_) starts_special_[std::uint8_t(sp.first[0])] = true;
     std::int64_t top = -1;
     for (const auto& [token, id] : vocab) top = std::max(top, id);
     vocab_.size = top + 1;
@@ -90,18 +156,10 @@ class ByteLevelBpe final : public Tokenizer {
                          " (\"" + symbols[std::size_t(b)] + "\"): not a byte-level BPE");
       byte_id_[std::size_t(b)] = std::int32_t(it->second);
     }
-    for (std::size_t r = 0; r < merges.size(); ++r) {
-      const auto& [a, b] = merges[r];
-      const auto ia = vocab.find(a), ib = vocab.find(b), iab = vocab.find(a + b);
-      if (ia == vocab.end() || ib == vocab.end() || iab == vocab.end())
-        throw InputError(
-            merges_where + ": merge " + std::to_string(r + 1) + " \"" + a + " " + b +
-            "\": " + (ia == vocab.end() || ib == vocab.end() ? "a part" : "its result") +
-            " is not in the vocabulary");
-      // The first (lowest-ranked) of duplicate merges wins, as in the reference implementations.
-      merges_.emplace(key(std::int32_t(ia->second), std::int32_t(ib->second)),
-                      Merge{std::int32_t(r), std::int32_t(iab->second)});
-    }
+    // The first (lowest-ranked) of duplicate merges wins, as in the reference implementations.
+    for (const MergeIds& m : merge_ids(vocab, merges, merges_where))
+      merges_.emplace(key(std::int32_t(m.left), std::int32_t(m.right)),
+                      Merge{std::int32_t(m.rank), std::int32_t(m.result)});
     int error = 0;
     PCRE2_SIZE offset = 0;
     regex_.code =
@@ -123,27 +181,7 @@ class ByteLevelBpe final : public Tokenizer {
   std::vector<std::int64_t> encode(const std::string& raw) const override {
     std::vector<std::int64_t> out;
     out.reserve(raw.size() / 3);
-    // The text between special tokens is encoded as text; each special token is its id.
-    std::size_t from = 0;
-    for (std::size_t at = 0; at < raw.size() && !specials_.empty();) {
-      // Only where a special token could begin (a few bytes such as '<'): text speed is kept.
-      if (!starts_special_[std::uint8_t(raw[at])]) {
-        ++at;
-        continue;
-      }
-      const auto hit = std::find_if(specials_.begin(), specials_.end(), [&](const auto& sp) {
-        return raw.compare(at, sp.first.size(), sp.first) == 0;
-      });
-      if (hit == specials_.end()) {
-        ++at;
-        continue;
-      }
-      encode_text(raw.substr(from, at - from), out);
-      out.push_back(hit->second);
-      at += hit->first.size();
-      from = at;
-    }
-    encode_text(raw.substr(from), out);
+    specials_.split(raw, out, [&](const std::string& text, int) { encode_text(text, out); });
     return out;
   }
 
@@ -229,8 +267,158 @@ class ByteLevelBpe final : public Tokenizer {
   std::unordered_map<std::uint64_t, Merge> merges_;
   Pcre2Code regex_;
   bool jit_ = false;
-  std::vector<std::pair<std::string, std::int64_t>> specials_;
-  bool starts_special_[256] = {};
+  SpecialTokens specials_;
+};
+
+// A SentencePiece-style BPE as a tokenizer.json holds it (LLaMA-2's fast tokenizer): spaces become
+// the meta symbol "▁", one is put before the text, and the merges run over characters (code
+// points) rather than bytes; a character outside the vocabulary becomes the tokens of its UTF-8
+// bytes ("<0x41>") where the model has byte fallback, else the unknown token (consecutive ones
+// fused). As Hugging Face's tokenizers compute it: the normalized text is one word (LLaMA-2: no
+// pre-tokenizer), or split before each "▁" (a Metaspace pre-tokenizer with split true).
+class MetaspaceBpe final : public Tokenizer {
+ public:
+  struct Options {
+    std::string meta = "\xE2\x96\x81";  // "▁"
+    enum Prepend { Always, First, Never } prepend = Always;
+    bool split = false;
+    bool byte_fallback = false;
+    bool fuse_unk = false;
+    std::int64_t unk = -1;
+  };
+
+  MetaspaceBpe(const std::unordered_map<std::string, std::int64_t>& vocab,
+               const std::vector<std::pair<std::string, std::string>>& merges, Options options,
+               std::vector<std::pair<std::string, std::int64_t>> specials,
+               const std::string& merges_where)
+      : vocab_map_(vocab), o_(std::move(options)), specials_(std::move(specials)) {
+    std::int64_t top = -1;
+    for (const auto& [token, id] : vocab) top = std::max(top, id);
+    vocab_.size = top + 1;
+    vocab_.regular = vocab_.size;
+    vocab_.mask = -1;
+    for (int b = 0; b < 256; ++b) {
+      char name[8];
+      std::snprintf(name, sizeof name, "<0x%02X>", b);
+      const auto it = vocab.find(name);
+      byte_id_[b] = it == vocab.end() ? -1 : it->second;
+    }
+    for (const MergeIds& m : merge_ids(vocab, merges, merges_where))
+      merges_.emplace(key(m.left, m.right), Merge{m.rank, m.result});
+  }
+
+  std::string name() const override { return "bpe-" + std::to_string(vocab_.size); }
+  Vocabulary vocabulary() const override { return vocab_; }
+
+  std::vector<std::int64_t> encode(const std::string& raw) const override {
+    std::vector<std::int64_t> out;
+    specials_.split(raw, out, [&](const std::string& text, int segment) {
+      if (text.empty()) return;
+      std::string n;
+      n.reserve(text.size() + 8);
+      if (o_.prepend == Options::Always || (o_.prepend == Options::First && segment == 0))
+        n += o_.meta;
+      for (char c : text)
+        if (c == ' ')
+          n += o_.meta;
+        else
+          n += c;
+      if (!o_.split) {
+        merge(n, 0, n.size(), out);
+        return;
+      }
+      // Words begin at each meta symbol (the symbol stays with the word after it).
+      std::size_t from = 0;
+      for (std::size_t at = 1; at <= n.size(); ++at)
+        if (at == n.size() || n.compare(at, o_.meta.size(), o_.meta) == 0) {
+          if (at > from) merge(n, from, at, out);
+          from = at;
+        }
+    });
+    return out;
+  }
+
+ private:
+  struct Merge {
+    std::int64_t rank, result;
+  };
+  static std::uint64_t key(std::int64_t a, std::int64_t b) {
+    return (std::uint64_t(std::uint32_t(a)) << 32) | std::uint32_t(b);
+  }
+
+  // The ids of text[from, to): characters (or their bytes, or unk), then the lowest-ranked
+  // adjacent pair merged first (the leftmost of equals), again and again, with a heap over a
+  // linked list so that a whole text as one word costs O(n log n).
+  void merge(const std::string& text, std::size_t from, std::size_t to,
+             std::vector<std::int64_t>& out) const {
+    std::vector<std::int64_t> sym;
+    for (std::size_t i = from; i < to;) {
+      const auto lead = std::uint8_t(text[i]);
+      std::size_t len = lead < 0x80    ? 1
+                        : lead >= 0xF0 ? 4
+                        : lead >= 0xE0 ? 3
+                        : lead >= 0xC0 ? 2
+                                       : 1;
+      len = std::min(len, to - i);
+      const auto it = vocab_map_.find(text.substr(i, len));
+      if (it != vocab_map_.end()) {
+        sym.push_back(it->second);
+      } else if (o_.byte_fallback &&
+                 std::all_of(text.begin() + std::ptrdiff_t(i),
+                             text.begin() + std::ptrdiff_t(i + len),
+                             [&](char c) { return byte_id_[std::uint8_t(c)] >= 0; })) {
+        for (std::size_t k = i; k < i + len; ++k) sym.push_back(byte_id_[std::uint8_t(text[k])]);
+      } else if (!(o_.fuse_unk && !sym.empty() && sym.back() == o_.unk)) {
+        if (o_.unk < 0)
+          throw InputError("tokenizer: " + quoted_input(text.substr(i, len)) +
+                           " is not in the vocabulary and the model has no unknown token");
+        sym.push_back(o_.unk);
+      }
+      i += len;
+    }
+    const std::size_t n = sym.size();
+    std::vector<std::int64_t> next(n), prev(n);
+    std::vector<bool> alive(n, true);
+    for (std::size_t i = 0; i < n; ++i) {
+      next[i] = std::int64_t(i) + 1;
+      prev[i] = std::int64_t(i) - 1;
+    }
+    using Entry = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+    // (rank, left position, left id, right id): the ids say whether the pair is still there.
+    std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
+    const auto push = [&](std::int64_t l) {
+      if (l < 0 || next[std::size_t(l)] >= std::int64_t(n)) return;
+      const std::int64_t r = next[std::size_t(l)];
+      const auto it = merges_.find(key(sym[std::size_t(l)], sym[std::size_t(r)]));
+      if (it != merges_.end())
+        heap.emplace(it->second.rank, l, sym[std::size_t(l)], sym[std::size_t(r)]);
+    };
+    for (std::size_t i = 0; i + 1 < n; ++i) push(std::int64_t(i));
+    while (!heap.empty()) {
+      const auto [rank, l, a, b] = heap.top();
+      heap.pop();
+      const std::int64_t r = next[std::size_t(l)];
+      if (!alive[std::size_t(l)] || r >= std::int64_t(n) || sym[std::size_t(l)] != a ||
+          sym[std::size_t(r)] != b)
+        continue;
+      sym[std::size_t(l)] = merges_.at(key(a, b)).result;
+      alive[std::size_t(r)] = false;
+      next[std::size_t(l)] = next[std::size_t(r)];
+      if (next[std::size_t(l)] < std::int64_t(n)) prev[std::size_t(next[std::size_t(l)])] = l;
+      (void)rank;
+      push(prev[std::size_t(l)]);
+      push(l);
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      if (alive[i]) out.push_back(sym[i]);
+  }
+
+  std::unordered_map<std::string, std::int64_t> vocab_map_;
+  Options o_;
+  Vocabulary vocab_;
+  std::int64_t byte_id_[256] = {};
+  std::unordered_map<std::uint64_t, Merge> merges_;
+  SpecialTokens specials_;
 };
 
 nlohmann::json parse_json(const std::string& path) {
@@ -312,6 +500,114 @@ std::unique_ptr<Tokenizer> load_gpt2_bpe(const std::string& vocab_json,
                                         specials);
 }
 
+namespace {
+
+// The vocabulary (with the added tokens), the added tokens themselves and the merges of a
+// tokenizer.json's BPE model.
+struct BpeModel {
+  std::unordered_map<std::string, std::int64_t> vocab;
+  std::vector<std::pair<std::string, std::int64_t>> added;
+  std::vector<std::pair<std::string, std::string>> merges;
+};
+
+BpeModel read_bpe_model(const nlohmann::json& j, const std::string& path) {
+  const nlohmann::json model = j.value("model", nlohmann::json());
+  BpeModel b;
+  b.vocab = read_vocab(model.value("vocab", nlohmann::json()), path + ": model.vocab");
+  // Added tokens (end of text, chat markers, ...) hold ids of their own beyond the merges'
+  // tokens and are matched whole in the text.
+  for (const auto& t : j.value("added_tokens", nlohmann::json::array()))
+    if (t.contains("content") && t["content"].is_string() &&
+        !t["content"].get<std::string>().empty() && t.contains("id") &&
+        t["id"].is_number_integer()) {
+      b.vocab.emplace(t["content"].get<std::string>(), t["id"].get<std::int64_t>());
+      b.added.emplace_back(t["content"].get<std::string>(), t["id"].get<std::int64_t>());
+    }
+  const nlohmann::json m = model.value("merges", nlohmann::json::array());
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    const std::string where = path + ": model.merges[" + std::to_string(i) + "]";
+    if (m[i].is_string())
+      b.merges.push_back(split_merge(m[i].get<std::string>(), where));
+    else if (m[i].is_array() && m[i].size() == 2 && m[i][0].is_string() && m[i][1].is_string())
+      b.merges.emplace_back(m[i][0].get<std::string>(), m[i][1].get<std::string>());
+    else
+      throw InputError(where + ": expected \"a b\" or [\"a\", \"b\"]");
+  }
+  if (b.merges.empty()) throw InputError(path + ": model.merges: no merges");
+  return b;
+}
+
+// A SentencePiece-style BPE (no ByteLevel step): spaces as a meta symbol, from either LLaMA-2's
+// normalizer (Prepend "▁" and Replace " " -> "▁", no pre-tokenizer) or a Metaspace pre-tokenizer
+// (no normalizer). Anything else is refused in one line.
+std::unique_ptr<Tokenizer> load_metaspace_json(const nlohmann::json& j, const std::string& path) {
+  const nlohmann::json norm = j.value("normalizer", nlohmann::json());
+  const nlohmann::json pre = j.value("pre_tokenizer", nlohmann::json());
+  MetaspaceBpe::Options o;
+  const auto refuse = [&](const std::string& what) {
+    throw InputError(path + ": " + what +
+                     ": not read here (expected a ByteLevel pre-tokenizer, LLaMA-2's Prepend and "
+                     "Replace normalizer, or a Metaspace pre-tokenizer)");
+  };
+  if (!pre.is_null()) {
+    if (pre.value("type", "") != "Metaspace") refuse("pre-tokenizer " + pre.value("type", "?"));
+    if (!norm.is_null()) refuse("a normalizer beside a Metaspace pre-tokenizer");
+    o.meta = pre.value("replacement", o.meta);
+    const std::string scheme = pre.contains("prepend_scheme") && pre["prepend_scheme"].is_string()
+                                   ? pre["prepend_scheme"].get<std::string>()
+                                   : (pre.value("add_prefix_space", true) ? "always" : "never");
+    if (scheme == "always")
+      o.prepend = MetaspaceBpe::Options::Always;
+    else if (scheme == "first")
+      o.prepend = MetaspaceBpe::Options::First;
+    else if (scheme == "never")
+      o.prepend = MetaspaceBpe::Options::Never;
+    else
+      refuse("Metaspace prepend_scheme \"" + scheme + "\"");
+    o.split = pre.value("split", true);
+  } else {
+    // LLaMA-2's: Sequence [Prepend "▁", Replace " " -> "▁"] (either may stand alone).
+    std::vector<nlohmann::json> steps;
+    if (norm.is_null()) refuse("a BPE with neither a pre-tokenizer nor a normalizer");
+    if (norm.value("type", "") == "Sequence")
+      for (const auto& n : norm.value("normalizers", nlohmann::json::array())) steps.push_back(n);
+    else
+      steps.push_back(norm);
+    o.prepend = MetaspaceBpe::Options::Never;
+    bool replaces = false;
+    for (const auto& n : steps) {
+      const std::string type = n.value("type", "");
+      if (type == "Prepend") {
+        o.prepend = MetaspaceBpe::Options::Always;
+        o.meta = n.value("prepend", o.meta);
+      } else if (type == "Replace" && n.contains("pattern") && n["pattern"].is_object() &&
+                 n["pattern"].value("String", "") == " " && n.contains("content") &&
+                 n["content"].is_string()) {
+        replaces = true;
+        o.meta = n["content"].get<std::string>();
+      } else {
+        refuse("normalizer " + (type.empty() ? std::string("?") : type));
+      }
+    }
+    if (!replaces) refuse("a normalizer that keeps spaces");
+  }
+  if (o.meta.empty()) refuse("an empty meta symbol");
+  const nlohmann::json model = j.value("model", nlohmann::json());
+  o.byte_fallback = model.value("byte_fallback", false);
+  o.fuse_unk = model.value("fuse_unk", false);
+  BpeModel b = read_bpe_model(j, path);
+  if (model.contains("unk_token") && model["unk_token"].is_string()) {
+    const auto it = b.vocab.find(model["unk_token"].get<std::string>());
+    if (it == b.vocab.end())
+      throw InputError(path + ": model.unk_token \"" + model["unk_token"].get<std::string>() +
+                       "\" is not in the vocabulary");
+    o.unk = it->second;
+  }
+  return std::make_unique<MetaspaceBpe>(b.vocab, b.merges, o, b.added, path + ": model.merges");
+}
+
+}  // namespace
+
 std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path) {
   const nlohmann::json j = parse_json(path);
   const nlohmann::json model = j.value("model", nlohmann::json());
@@ -320,10 +616,7 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path) {
                      "\": expected BPE (a tokenizer.model is read for SentencePiece models)");
   const nlohmann::json pre = j.value("pre_tokenizer", nlohmann::json());
   const nlohmann::json* byte_level = find_type(pre, "ByteLevel");
-  if (!byte_level)
-    throw InputError(path +
-                     ": a BPE without a ByteLevel pre-tokenizer (SentencePiece-style, as "
-                     "LLaMA-2's): not read here; the folder's tokenizer.model is");
+  if (!byte_level) return load_metaspace_json(j, path);
   std::string pattern = kGpt2Pattern;
   if (const nlohmann::json* split = find_type(pre, "Split")) {
     const nlohmann::json p = split->value("pattern", nlohmann::json());
@@ -333,32 +626,10 @@ std::unique_ptr<Tokenizer> load_tokenizer_json(const std::string& path) {
   } else if (!byte_level->value("use_regex", true)) {
     throw InputError(path + ": a ByteLevel pre-tokenizer without a pattern (use_regex false)");
   }
-  auto vocab = read_vocab(model.value("vocab", nlohmann::json()), path + ": model.vocab");
-  // Added tokens (end of text, chat markers, ...) hold ids of their own beyond the merges'
-  // tokens and are matched whole in the text.
-  std::vector<std::pair<std::string, std::int64_t>> specials;
-  for (const auto& t : j.value("added_tokens", nlohmann::json::array()))
-    if (t.contains("content") && t["content"].is_string() &&
-        !t["content"].get<std::string>().empty() && t.contains("id") &&
-        t["id"].is_number_integer()) {
-      vocab.emplace(t["content"].get<std::string>(), t["id"].get<std::int64_t>());
-      specials.emplace_back(t["content"].get<std::string>(), t["id"].get<std::int64_t>());
-    }
-  std::vector<std::pair<std::string, std::string>> merges;
-  const nlohmann::json m = model.value("merges", nlohmann::json::array());
-  for (std::size_t i = 0; i < m.size(); ++i) {
-    const std::string where = path + ": model.merges[" + std::to_string(i) + "]";
-    if (m[i].is_string())
-      merges.push_back(split_merge(m[i].get<std::string>(), where));
-    else if (m[i].is_array() && m[i].size() == 2 && m[i][0].is_string() && m[i][1].is_string())
-      merges.emplace_back(m[i][0].get<std::string>(), m[i][1].get<std::string>());
-    else
-      throw InputError(where + ": expected \"a b\" or [\"a\", \"b\"]");
-  }
-  if (merges.empty()) throw InputError(path + ": model.merges: no merges");
-  return std::make_unique<ByteLevelBpe>(vocab, merges, pattern,
+  const BpeModel b = read_bpe_model(j, path);
+  return std::make_unique<ByteLevelBpe>(b.vocab, b.merges, pattern,
                                         byte_level->value("add_prefix_space", false), path,
-                                        path + ": model.merges", specials);
+                                        path + ": model.merges", b.added);
 }
 
 std::unique_ptr<Tokenizer> checkpoint_tokenizer(const std::string& dir, std::int64_t vocab) {
