@@ -23,7 +23,9 @@
 # the losses measured already (an interrupted experiment resumes).
 # Usage: scripts/prune_experiment.sh [M=24] [K=40] [PRETRAIN_STEPS=2000] [OUT=runs/prune-experiment]
 #   environment: SEEDS ("1 2"), BASE (the encoding pretrained), VOCAB (4000 SentencePiece pieces),
-#   CALIBRATION_BYTES (65536), DOCS (docs: where the page and the plot go).
+#   CALIBRATION_BYTES (65536), DOCS (docs: where the page and the plot go), THREADS (2: per
+#   training process; run one seed per core with SEEDS=1 THREADS=1 and SEEDS=2 THREADS=1 side by
+#   side, then once more with both seeds, which reuses everything, to write the page).
 # On 2 cores: about 1.5 hours of pretraining and 30 minutes of healing per seed.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +38,7 @@ base=${BASE:-LLAMA-d256|h8-kv2-ff768|h8-kv2-ff768|h8-kv2-ff768|h8-kv2-ff768|h8-k
 vocab=${VOCAB:-4000}
 calib_bytes=${CALIBRATION_BYTES:-65536}
 docs=${DOCS:-$root/docs}
+threads=${THREADS:-2}
 zerolm=${BUILD_DIR:-$root/build}/driver/zerolm
 flags=(--oversubscribe)
 [ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
@@ -58,8 +61,8 @@ fi
 calib="$out/calibration.txt"
 head -c "$calib_bytes" "$corpus" >"$calib"
 pretrain=(--corpus "$corpus" --tokenizer sentencepiece --vocab "$vocab" --batch 16 --seq 128
-  --device cpu --threads 2)
-heal=(--corpus "$corpus" --batch 8 --seq 128 --device cpu --threads 2 --steps "$k" --lr 1e-3)
+  --device cpu --threads "$threads")
+heal=(--corpus "$corpus" --batch 8 --seq 128 --device cpu --threads "$threads" --steps "$k" --lr 1e-3)
 # Three budgets as fractions of the full model: (0.55, 0.7], (0.7, 0.85], (0.85, 1).
 budgets=("0.55 0.70" "0.70 0.85" "0.85 0.999")
 mpi() { mpiexec "${flags[@]}" -n 2 "$zerolm" --log-level warn "$@"; }
