@@ -42,7 +42,7 @@ threads=${THREADS:-2}
 zerolm=${BUILD_DIR:-$root/build}/driver/zerolm
 flags=(--oversubscribe)
 [ "$(id -u)" -eq 0 ] && flags+=(--allow-run-as-root)
-mkdir -p "$out"
+mkdir -p "$out" "$docs"
 
 # The corpus: the Authorized Version as plain text, from Debian's bible-kjv(-text).
 if ! command -v bible >/dev/null; then
