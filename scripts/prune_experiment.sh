@@ -230,8 +230,12 @@ def picks(rows, b):
         else:
             imp = "norm" if key == "e" else "activation"
             out[key] = next(r for r in rows if r["budget"] == b and r["sampled"] == "0" and r["importance"] == imp)
-    healed = sorted(r["loss_healed"] for r in sampled)
-    rank = {key: 1 + sum(h < p["loss_healed"] for h in healed) for key, p in out.items()}
+    # Ranks among the sampled sub-networks, after healing and directly (the direct loss is
+    # deterministic; a healed one moves with the healing run's batch order).
+    rank = {}
+    for loss in ("loss_healed", "loss_direct"):
+        ref = sorted(r[loss] for r in sampled)
+        rank[loss] = {key: 1 + sum(h < p[loss] for h in ref) for key, p in out.items()}
     return out, rank, len(sampled)
 
 lines = []
@@ -251,28 +255,31 @@ w("")
 w("Each method's pick: (a)-(d) the sampled sub-network its score ranks first; (e) uniform pruning, "
   "every layer the same fraction (the largest such sub-network within the budget), channels kept "
   "by weight norm; (f) the same widths with channels and key/value groups kept by calibration "
-  f"activations (`--importance activation`, {calib} bytes of the training text). Cell: healed "
-  "loss (rank among the sampled sub-networks' healed losses, 1 = best of "
-  f"{m}); the best in each column in bold.")
+  f"activations (`--importance activation`, {calib} bytes of the training text). Cell: the "
+  "pick's validation loss after healing and directly (before healing), each with its rank among "
+  f"the sampled sub-networks' (1 = best of {m}); the best healed loss of each budget and seed in "
+  "bold.")
 w("")
-head = "| budget | method | " + " | ".join(f"seed {s}: healed loss (rank)" for s in seeds) + " |"
+head = "| budget | method | " + " | ".join(f"seed {s}: healed (rank) / direct (rank)" for s in seeds) + " |"
 w(head)
 w("|" + " --- |" * (2 + len(seeds)))
 verdict = []
-rank_sum = {key: 0 for key, _, _ in methods}
+rank_sum = {loss: {key: 0 for key, _, _ in methods} for loss in ("loss_healed", "loss_direct")}
 for b, name in enumerate(budgets):
     per_seed = {s: picks(results[s], b) for s in seeds}
     for s in seeds:
-        for key in rank_sum:
-            rank_sum[key] += per_seed[s][1][key]
+        for loss, sums in rank_sum.items():
+            for key in sums:
+                sums[key] += per_seed[s][1][loss][key]
     best = {s: min(p[0][key]["loss_healed"] for key, _, _ in methods) for s, p in per_seed.items()}
     for key, label, _ in methods:
         cells = []
         for s in seeds:
             p, rank, n = per_seed[s]
             v = p[key]["loss_healed"]
-            cell = f"{v:.4f} ({rank[key]})"
-            cells.append(f"**{cell}**" if v == best[s] else cell)
+            cell = f"{v:.4f} ({rank['loss_healed'][key]})"
+            cell = f"**{cell}**" if v == best[s] else cell
+            cells.append(f"{cell} / {p[key]['loss_direct']:.4f} ({rank['loss_direct'][key]})")
         w(f"| {name} | ({key}) {label} | " + " | ".join(cells) + " |")
     for s in seeds:
         p = per_seed[s][0]
@@ -281,18 +288,22 @@ for b, name in enumerate(budgets):
         def versus(other):
             if p["b"]["encoding"] == p[other]["encoding"] and p["b"]["importance"] == p[other]["importance"]:
                 return "same pick"
-            d = p["b"]["loss_healed"] - p[other]["loss_healed"]
-            return f"{'yes' if d < 0 else '**no**'} ({d:+.4f})"
+            cell = []
+            for loss in ("loss_healed", "loss_direct"):
+                d = p["b"][loss] - p[other][loss]
+                cell.append(f"{'yes' if d < 0 else '**no**'} ({d:+.4f})")
+            return " / ".join(cell)
         verdict.append((name, s, versus("e"), versus("c"), versus("f")))
 cells_n = len(budgets) * len(seeds)
 w("")
-w(f"Mean rank of each method's pick over the {cells_n} (budget, seed) cells: "
-  + ", ".join(f"({key}) {rank_sum[key] / cells_n:.1f}" for key, _, _ in methods)
+w(f"Mean rank of each method's pick over the {cells_n} (budget, seed) cells, healed / direct: "
+  + ", ".join(f"({key}) {rank_sum['loss_healed'][key] / cells_n:.1f} / "
+              f"{rank_sum['loss_direct'][key] / cells_n:.1f}" for key, _, _ in methods)
   + f" (a pick chosen at random would average {(int(m) + 1) / 2:.1f}).")
 w("")
 w("The default's pick (b) against uniform pruning (e), the magnitude pick (c) and the calibrated "
-  "uniform pick (f), per budget and seed: does (b) heal lower (its healed loss minus the "
-  "rival's)?")
+  "uniform pick (f), per budget and seed: is (b)'s loss lower after healing / directly (its "
+  "loss minus the rival's)?")
 w("")
 w("| budget | seed | (b) beats (e) | (b) beats (c) | (b) beats (f) |")
 w("| --- | --- | --- | --- | --- |")
