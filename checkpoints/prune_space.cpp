@@ -230,9 +230,10 @@ const CheckpointSpace& registered_checkpoint_space() {
 
 DefaultScore prune_default_score() {
   return {"zerolm", "spectral",
-          "ranks a trained checkpoint's sub-networks best (Spearman 0.79, Kendall 0.42-0.51 "
-          "within budgets, docs/prune-experiment.md); the paper's msv ranks one budget's "
-          "backwards"};
+          "its picks heal best of six methods on trained 8M-parameter LLaMAs (mean rank 4.5 "
+          "of 20; the kept norm 5.2, uniform pruning 10.0) and beat uniform pruning where "
+          "15-45% of the model goes; the paper's msv picks worse than chance (12.7), "
+          "docs/results.md"};
 }
 
 }  // namespace zerolm

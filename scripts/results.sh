@@ -213,34 +213,64 @@ if [ -e docs/prune-experiment.md ]; then
   sed -e '1s/^# /## /' docs/prune-experiment.md >>"$tmp"
   cat >>"$tmp" <<'MD'
 
-What it says (the run above, from its results.csv):
+What it says (the run above, from its results.csv; losses in nats per token, 20 sampled
+sub-networks per budget, "healed" after 40 steps):
 
-- **Across budgets every score follows size**, and ZeroLM least (Spearman 0.41 against the direct
-  loss over all 192 sub-networks, against 0.66 for the kept parameters and 0.71 for the kept norm).
-- **Within a budget, ZeroLM on the real weights ranks the pruned models backwards** (Kendall -0.23
-  and -0.29 in the two larger budgets, near zero in the smallest), and healing does not change it.
-  The cause is in the statistic, not in the data: msv is the *mean* squared singular value,
-  ||W||_F^2 / min(m, n). Dropping a key/value group removes rows of q, k, v (columns of o) and
-  shrinks min(m, n) with them; since the groups dropped are the lowest-norm ones, the mean over what
-  remains rises. At initialisation every row has the same expected norm, so this never shows; on a
-  trained checkpoint ZeroLM rewards pruning attention. Yet attention is what this model's quality
-  depends on most: within a budget the loss falls with the number of key/value groups kept (Kendall
-  0.47 to 0.75 in the second table), while ZeroLM's msv runs against it (down to -0.60).
-- **ZeroLM with the spectral statistic** (`--capacity spectral`: the largest singular value of
-  each kept slice, summed per sub-module as usual) is the best of the four: Spearman 0.79 over all
-  (0.81 after healing) and 0.69 / 0.65 within the two larger budgets. The largest singular value of
-  a sub-matrix never exceeds the whole matrix's (interlacing), so it can only fall when something
-  is pruned, and it falls most where the pruned part carried the dominant direction; it is not
-  normalised away by the slice's size. Its cost is one SVD per kept matrix (exact, on the slices),
-  so it suits scoring hundreds of candidates, not the millions per second of the msv path.
-- The kept share of the weight norm is the unnormalised counterpart of msv and the cheap
-  alternative: O(layers) like msv, Spearman 0.71 over all and 0.52 / 0.63 in the larger budgets.
+- **The paper's msv statistic picks worse than chance** on trained weights: its picks' mean rank
+  is 12.7 healed / 11.5 direct of 20, where a random pick averages 10.5, and within a budget its
+  Kendall with the healed loss runs from -0.32 to 0.11. msv is a *mean* over the kept singular
+  values, so dropping the weakest heads and channels raises it; this is why the pruning space does
+  not score with it by default.
+- **The default, ZeroLM with `--capacity spectral`, has the best picks** (mean rank 4.5 healed /
+  4.3 direct), and it picks the very sub-network the kept norm does in 5 of the 6 (budget, seed)
+  cells; the sixth differs by noise (-0.0037 healed, +0.0017 direct). Where pruning bites, its
+  pick beats uniform pruning: in (0.70, 0.85] by 0.028-0.042 healed and 0.022-0.046 direct against
+  weight-norm channels (e), and by 0.025-0.031 healed against calibrated channels (f), while
+  keeping 7% fewer parameters (6.37 M against 6.84 M); in (0.55, 0.70] by 0.005-0.010 healed and
+  0.008-0.013 direct against (e), and against (f) it is mixed (seed 1: +0.0115 healed, -0.0085
+  direct; seed 2: -0.0021, +0.0211).
+- **Where it does not win: the lightest budget**, (0.85, 1). There the uniform picks keep the
+  largest uniform sub-network, 7.49 M parameters, more than any of the 20 sampled (at most
+  7.25 M; the default's pick keeps 6.97-7.11 M), and come out ahead by 0.001-0.003 healed and
+  0.003-0.005 direct. After healing this is a tie: healing the seed-1 picks (b) and (e) again with
+  `--seed 1` and `--seed 2` (`zerolm export --encoding ENC --checkpoint
+  runs/prune-experiment/seed-1/base --out SUB`, then `zerolm finetune --checkpoint SUB --corpus
+  runs/prune-experiment/kjv.txt --batch 8 --seq 128 --device cpu --threads 1 --steps 40 --lr 1e-3
+  --seed S`) gives 4.6833 / 4.6656 / 4.6583 for (b) and 4.6802 / 4.6635 / 4.6620 for (e): each
+  moves by up to 0.025 with the batch order, and the difference changes sign (+0.0031, +0.0021,
+  -0.0037).
+  The direct losses are deterministic, and there the 5-8% more parameters show. In this budget the
+  healing itself hurts (direct 4.61-4.62, healed 4.64-4.68: 40 steps at lr 1e-3 disturb a model that
+  lost little), while in the heavier budgets it recovers 0.14-0.21 (the default's picks: direct
+  4.90-4.94, healed 4.72-4.80).
+- **What no data-free score here sees is which layer may go.** In (0.55, 0.70] 19 of the 20
+  sampled sub-networks drop a whole layer. Dropping two middle layers and keeping the rest whole
+  heals best on both seeds (layers {1, 3}, {2, 3}, {4, 5}: healed 4.67-4.73), better than every
+  method's pick (4.74-4.80, sub-networks that keep all layers thinner). Dropping the first layer
+  is catastrophic (direct 7.6-8.4, healed 5.7-6.1), yet spectral ZeroLM scores every one of
+  those above the three best of its seed (100.6-115.6 against 94.3-101.0), and the kept norm
+  scores them about as high (0.61-0.68 against 0.64-0.70):
+  nothing in a layer's weights says that the first one carries the embeddings into the basis the
+  others work in. Hence the near-zero Kendall in that budget for ZeroLM spectral (-0.04 and 0.04)
+  and the kept norm's 0.28 and 0.35. Depth is what pruning practitioners measure on data (ShortGPT's
+  block influence: how little a layer changes its input on calibration text); that measure is not
+  built here.
+- **Over all 60 sampled sub-networks of a seed size dominates**, and the kept norm follows the
+  healed loss best (Spearman 0.79 and 0.81), then the kept parameters (0.76, 0.77), ZeroLM spectral
+  (0.73, 0.74) and msv (0.55, 0.53). Within the two larger budgets spectral and the kept norm are
+  close (Kendall 0.53 / 0.51 against 0.44 / 0.50 in (0.70, 0.85]; 0.42 / 0.38 against 0.38 / 0.41
+  in (0.85, 1)), and the kept parameters fall to 0.03-0.28.
 
-The experiment is small (a 0.85 M-parameter model trained for 600 steps, on one corpus); it says
-that on trained weights ZeroLM's default normalisation misleads a pruning search, and that a
-statistic which cannot grow by deletion does not, but not yet how far this carries to billion-
-parameter checkpoints. To prune with ZeroLM, score with `--capacity spectral` (or the kept norm
-when millions of candidates must be scored); the msv default stays as the paper defines it.
+So the default stays ZeroLM spectral: by its picks it equals the kept norm and beats uniform
+pruning, with or without calibration, wherever 15-45% of the model goes, and it loses only a
+tie-sized margin where uniform pruning keeps 5-8% more parameters than the pick. The kept
+norm (`--objective kept-norm`) ranks this whole sample slightly better and is the cheap
+alternative; in the smaller experiment before this one (a 0.85 M model, 600 steps on 35 KB) spectral
+was ahead of it (Spearman 0.79 against 0.71). The reason to prefer spectral does not rest on these
+rows: a sub-matrix's largest singular value never exceeds the whole matrix's (interlacing), so the
+score cannot reward deletion as msv does. The experiment is still small (8.08 M parameters, 2 M
+training tokens of one corpus); the run at 50 M parameters or more needs a GPU and is not part of
+this page.
 MD
 fi
 echo >>"$tmp"
