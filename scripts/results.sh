@@ -238,10 +238,9 @@ sub-networks per budget, "healed" after 40 steps):
   runs/prune-experiment/kjv.txt --batch 8 --seq 128 --device cpu --threads 1 --steps 40 --lr 1e-3
   --seed S`) gives 4.6833 / 4.6656 / 4.6583 for (b) and 4.6802 / 4.6635 / 4.6620 for (e): each
   moves by up to 0.025 with the batch order, and the difference changes sign (+0.0031, +0.0021,
-  -0.0037).
-  The direct losses are deterministic, and there the 5-8% more parameters show. In this budget the
-  healing itself hurts (direct 4.61-4.62, healed 4.64-4.68: 40 steps at lr 1e-3 disturb a model that
-  lost little), while in the heavier budgets it recovers 0.14-0.21 (the default's picks: direct
+  -0.0037). The direct losses are deterministic, and there the 5-8% more parameters show. In this
+  budget the healing itself hurts (direct 4.61-4.62, healed 4.64-4.68: 40 steps at lr 1e-3 disturb
+  a model that lost little), while in the heavier budgets it recovers 0.14-0.21 (the default's picks: direct
   4.90-4.94, healed 4.72-4.80).
 - **What no data-free score here sees is which layer may go.** In (0.55, 0.70] 19 of the 20
   sampled sub-networks drop a whole layer. Dropping two middle layers and keeping the rest whole
@@ -249,9 +248,8 @@ sub-networks per budget, "healed" after 40 steps):
   method's pick (4.74-4.80, sub-networks that keep all layers thinner). Dropping the first layer
   is catastrophic (direct 7.6-8.4, healed 5.7-6.1), yet spectral ZeroLM scores every one of
   those above the three best of its seed (100.6-115.6 against 94.3-101.0), and the kept norm
-  scores them about as high (0.61-0.68 against 0.64-0.70):
-  nothing in a layer's weights says that the first one carries the embeddings into the basis the
-  others work in. Hence the near-zero Kendall in that budget for ZeroLM spectral (-0.04 and 0.04)
+  scores them about as high (0.61-0.68 against 0.64-0.70): nothing in a layer's weights says that
+  the first one carries the embeddings into the basis the others work in. Hence the near-zero Kendall in that budget for ZeroLM spectral (-0.04 and 0.04)
   and the kept norm's 0.28 and 0.35. Depth is what pruning practitioners measure on data (ShortGPT's
   block influence: how little a layer changes its input on calibration text); that measure is not
   built here.
@@ -261,9 +259,10 @@ sub-networks per budget, "healed" after 40 steps):
   close (Kendall 0.53 / 0.51 against 0.44 / 0.50 in (0.70, 0.85]; 0.42 / 0.38 against 0.38 / 0.41
   in (0.85, 1)), and the kept parameters fall to 0.03-0.28.
 
-So the default stays ZeroLM spectral: by its picks it equals the kept norm and beats uniform
-pruning, with or without calibration, wherever 15-45% of the model goes, and it loses only a
-tie-sized margin where uniform pruning keeps 5-8% more parameters than the pick. The kept
+So the default stays ZeroLM spectral: by its picks it equals the kept norm, beats uniform pruning
+with weight-norm channels wherever 15-45% of the model goes and with calibrated channels where
+15-30% goes (mixed where 30-45% goes), and it loses only a tie-sized margin where uniform pruning
+keeps 5-8% more parameters than the pick. The kept
 norm (`--objective kept-norm`) ranks this whole sample slightly better and is the cheap
 alternative; in the smaller experiment before this one (a 0.85 M model, 600 steps on 35 KB) spectral
 was ahead of it (Spearman 0.79 against 0.71). The reason to prefer spectral does not rest on these
