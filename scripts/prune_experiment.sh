@@ -157,7 +157,10 @@ PY
     )
     python3 - "$run/evaluations.csv" "$run-msv/evaluations.csv" <<'PY' >"$d/sampled-$i.txt"
 import csv, sys
-spectral = {r["encoding"]: r for r in csv.DictReader(open(sys.argv[1])) if r["status"] == "ok"}
+# In sampling order (the file is in order of completion, which differs from run to run), so that
+# a method's pick among equal scores (kept parameters tie often) is the same in every run.
+rows = sorted(csv.DictReader(open(sys.argv[1])), key=lambda r: int(r["index"]))
+spectral = {r["encoding"]: r for r in rows if r["status"] == "ok"}
 msv = {r["encoding"]: r["score"] for r in csv.DictReader(open(sys.argv[2])) if r["status"] == "ok"}
 for e, r in spectral.items():
     print(e, msv.get(e, "nan"), r["score"], r["params"], r["kept-norm"])
@@ -239,6 +242,21 @@ def picks(rows, b):
         rank[loss] = {key: 1 + sum(h < p[loss] for h in ref) for key, p in out.items()}
     return out, rank, len(sampled)
 
+# Every method's pick per seed and budget, chosen once for the tables, the caption and the plot.
+chosen = {s: [picks(results[s], b) for b in range(len(budgets))] for s in seeds}
+
+def versus(p, other):
+    """Does (b)'s pick beat the rival's: won or lost and by how much ((b)'s loss minus the
+    rival's, after healing / directly), or the very same sub-network (a tie that says nothing
+    about the score)."""
+    if p["b"]["encoding"] == p[other]["encoding"] and p["b"]["importance"] == p[other]["importance"]:
+        return "same pick"
+    cell = []
+    for loss in ("loss_healed", "loss_direct"):
+        d = p["b"][loss] - p[other][loss]
+        cell.append(f"{'yes' if d < 0 else '**no**'} ({d:+.4f})")
+    return " / ".join(cell)
+
 lines = []
 w = lines.append
 w("# Pruning a pretrained model: which sub-network heals best?")
@@ -267,7 +285,7 @@ w("|" + " --- |" * (2 + len(seeds)))
 verdict = []
 rank_sum = {loss: {key: 0 for key, _, _ in methods} for loss in ("loss_healed", "loss_direct")}
 for b, name in enumerate(budgets):
-    per_seed = {s: picks(results[s], b) for s in seeds}
+    per_seed = {s: chosen[s][b] for s in seeds}
     for s in seeds:
         for loss, sums in rank_sum.items():
             for key in sums:
@@ -284,17 +302,7 @@ for b, name in enumerate(budgets):
         w(f"| {name} | ({key}) {label} | " + " | ".join(cells) + " |")
     for s in seeds:
         p = per_seed[s][0]
-        # Against each rival: won or lost, by how much (healed loss of (b) minus the rival's), or
-        # the very same sub-network (a tie that says nothing about the score).
-        def versus(other):
-            if p["b"]["encoding"] == p[other]["encoding"] and p["b"]["importance"] == p[other]["importance"]:
-                return "same pick"
-            cell = []
-            for loss in ("loss_healed", "loss_direct"):
-                d = p["b"][loss] - p[other][loss]
-                cell.append(f"{'yes' if d < 0 else '**no**'} ({d:+.4f})")
-            return " / ".join(cell)
-        verdict.append((name, s, versus("e"), versus("c"), versus("f")))
+        verdict.append((name, s, versus(p, "e"), versus(p, "c"), versus(p, "f")))
 cells_n = len(budgets) * len(seeds)
 w("")
 w(f"Mean rank of each method's pick over the {cells_n} (budget, seed) cells, healed / direct: "
@@ -336,7 +344,7 @@ w("")
 # heal far worse (those without the first layer, on this model) would squeeze the rest flat.
 top, off = {}, []
 for s in seeds:
-    worst = max(picks(results[s], b)[0][key]["loss_healed"] for b in range(len(budgets)) for key, _, _ in methods)
+    worst = max(p[key]["loss_healed"] for p, _, _ in chosen[s] for key, _, _ in methods)
     top[s] = worst + 0.1
     sampled = [r for r in results[s] if r["sampled"] == "1"]
     far = [r for r in sampled if r["loss_healed"] > top[s]]
@@ -361,7 +369,7 @@ with open(dat + ".tmp", "w") as f:
         for key, label, _ in methods:
             f.write(f"# seed {s}: pick ({key}) {label}\n")
             for b in range(len(budgets)):
-                p = picks(rows, b)[0][key]
+                p = chosen[s][b][0][key]
                 f.write(f"{p['params'] / 1e6:.6f} {p['loss_healed']:.6f}\n")
             f.write("\n\n")
 os.replace(dat + ".tmp", dat)
